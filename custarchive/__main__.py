@@ -1,0 +1,3 @@
+from custarchive.cli import main
+
+main()

@@ -1,0 +1,212 @@
+"""Writing archives: create, update, close and reopen customer cards.
+
+Every path here validates through the card's template, keeps the search
+keys in step, and logs each created, changed or removed value through
+``changelog.record`` in the same transaction.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+
+from custarchive import lookup, numbering
+from custarchive.changelog import Actor, ChangeEntry, record
+from custarchive.errors import Duplicate, ValidationError
+from custarchive.fields import CANONICAL
+from custarchive.searchindex import grams, pinyin_keys
+from custarchive.sqlutil import bulk_insert, chunks, now
+from custarchive.templates import Template, derive, load_template, missing_required, parse_field, resolve_field
+
+IDENTITY_KEYS = ("id_number", "credit_code")
+PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated_at", "created_by", "merged_into",
+             "id", "extra"}
+DEFAULT_CATEGORY = "C"
+_INSERT_COLUMNS = ("archive_no", "kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
+                   *[name for name in lookup.DATA_COLUMNS if name != "name"], "extra", "created_at", "updated_at",
+                   "created_by")
+
+
+def choose_template(template: str | None, kind: str | None, values: dict[str, Any]) -> Template:
+    if template:
+        chosen = load_template(template)
+        if kind and kind != chosen.kind:
+            raise ValidationError("kind", kind, f"template {chosen.name!r} is for {chosen.kind} customers")
+        return chosen
+    if kind is None:
+        kind = "enterprise" if values.get("credit_code") else "individual"
+    if kind not in ("individual", "enterprise"):
+        raise ValidationError("kind", kind, "must be individual or enterprise")
+    return load_template(kind)
+
+
+def prepare(raw: dict[str, Any], template: Template, category: str | None = None) -> dict[str, Any]:
+    """Validate a whole new card; returns column values plus ``extra`` for template-only fields."""
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name in ("kind", "category", "template"):
+            continue
+        if name in PROTECTED:
+            raise ValidationError(name, value, "is set by custarchive and cannot be given")
+        spec = resolve_field(template, name)
+        values[name] = parse_field(spec, value)
+    derive(values)
+    missing = missing_required(template, values)
+    if missing:
+        raise ValidationError(missing[0], None, "is required" + (f" (also missing: {', '.join(missing[1:])})"
+                                                                 if len(missing) > 1 else ""))
+    card = {name: values.get(name) for name in lookup.DATA_COLUMNS}
+    card["extra"] = {name: value for name, value in values.items() if name not in CANONICAL and value is not None}
+    card["kind"] = template.kind
+    card["template"] = template.name
+    card["category"] = (category or raw.get("category") or DEFAULT_CATEGORY).upper()
+    return card
+
+
+def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> None:
+    """Two archives never share a resident ID or credit code (refused, not warned)."""
+    for key in IDENTITY_KEYS:
+        wanted = [card[key] for card in cards if card.get(key)]
+        if len(wanted) != len(set(wanted)):
+            raise Duplicate(f"{key}: the same value appears twice in this batch")
+        for part in chunks(wanted):
+            params = {f"v{n}": value for n, value in enumerate(part)}
+            row = conn.execute(text(f"SELECT archive_no, {key} FROM customers WHERE {key} IN "
+                                    f"({', '.join(':' + k for k in params)}) AND id != :x LIMIT 1"),
+                               {**params, "x": exclude_id or -1}).first()
+            if row:
+                raise Duplicate(f"{key}: already held by archive {row[0]}")
+
+
+def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
+    """Number, store, index and log prepared cards; the bulk path for add and import."""
+    if not cards:
+        return []
+    check_identity(conn, cards)
+    stamp = now()
+    by_category: dict[str, list[dict]] = {}
+    for card in cards:
+        by_category.setdefault(card["category"], []).append(card)
+    for category, group in by_category.items():
+        for card, number in zip(group, numbering.allocate(conn, category, len(group))):
+            card["archive_no"] = number
+    rows = []
+    for card in cards:
+        full, initials = pinyin_keys(card["name"])
+        extra = json.dumps(card["extra"], ensure_ascii=False, sort_keys=True) if card.get("extra") else None
+        data = [card.get(name) for name in lookup.DATA_COLUMNS if name != "name"]
+        rows.append((card["archive_no"], card["kind"], card["category"], card["template"], "active", card["name"],
+                     full, initials, *data, extra, stamp, stamp, actor.operator))
+    bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
+    ids = _ids_for(conn, [card["archive_no"] for card in cards])
+    gram_rows, entries = [], []
+    for card in cards:
+        cid = card["id"] = ids[card["archive_no"]]
+        gram_rows += [(gram, cid) for gram in grams(card["name"])]
+        created = {key: value for key, value in card.items() if value not in (None, {}, []) and key != "id"}
+        entries.append(ChangeEntry(cid, card["archive_no"], "create", "*", None, created))
+    bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
+    record(conn, entries, actor)
+    return [card["archive_no"] for card in cards]
+
+
+def _ids_for(conn, numbers: list[str]) -> dict[str, int]:
+    found = {}
+    for part in chunks(numbers):
+        params = {f"a{n}": value for n, value in enumerate(part)}
+        sql = f"SELECT archive_no, id FROM customers WHERE archive_no IN ({', '.join(':' + k for k in params)})"
+        found.update(dict(conn.execute(text(sql), params).all()))
+    return found
+
+
+def add_card(conn, raw: dict[str, Any], actor: Actor, *, template: str | None = None, category: str | None = None,
+             kind: str | None = None) -> str:
+    chosen = choose_template(template or raw.get("template"), kind or raw.get("kind"), raw)
+    card = prepare(raw, chosen, category)
+    numbering.category_pattern(conn, card["category"])
+    return insert_cards(conn, [card], actor)[0]
+
+
+def plan_update(conn, card: dict, sets: dict[str, Any], unsets: list[str] = ()) -> dict[str, tuple[Any, Any]]:
+    """Validate ``--set``/``--unset`` against the card's template; returns field → (old, new) for real changes."""
+    template = load_template(card["template"])
+    changes: dict[str, tuple[Any, Any]] = {}
+    for name in unsets:
+        if name in sets:
+            raise ValidationError(name, None, "cannot be both set and unset")
+    for name, raw in list(sets.items()) + [(name, None) for name in unsets]:
+        if name in PROTECTED:
+            raise ValidationError(name, raw, "is set by custarchive and cannot be changed here")
+        if name == "category":
+            new = str(raw or "").strip().upper()
+            if not new:
+                raise ValidationError(name, raw, "every archive needs a category")
+            numbering.category_pattern(conn, new)
+        elif name == "kind":
+            from custarchive.values import parse_choice
+
+            new = parse_choice(str(raw or ""), CANONICAL["kind"].choices, "kind")
+        else:
+            spec = resolve_field(template, name)
+            new = parse_field(spec, raw) if raw is not None else None
+            if new is None and spec.required:
+                raise ValidationError(name, raw, "is required and cannot be removed")
+        old = card["extra"].get(name) if name not in CANONICAL else card.get(name)
+        if old != new:
+            changes[name] = (old, new)
+    if "id_number" in changes and changes["id_number"][1]:
+        derived = derive({"id_number": changes["id_number"][1]})
+        for key in ("birth_date", "gender"):
+            if key not in sets and card.get(key) is None:
+                changes[key] = (None, derived[key])
+    probe = {key: new for key, (_old, new) in changes.items() if key in ("id_number", "credit_code")}
+    if probe:
+        check_identity(conn, [probe], exclude_id=card["id"])
+    return changes
+
+
+def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: Actor, action: str = "update") -> int:
+    """Write planned changes to one archive and log each; the only way a card's values change."""
+    if not changes:
+        return 0
+    columns = {key: new for key, (_old, new) in changes.items() if key in CANONICAL}
+    extra = dict(card["extra"])
+    for key, (_old, new) in changes.items():
+        if key not in CANONICAL:
+            if new is None:
+                extra.pop(key, None)
+            else:
+                extra[key] = new
+    if extra != card["extra"]:
+        columns["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+    if "name" in columns:
+        columns["name_pinyin"], columns["name_initials"] = pinyin_keys(columns["name"])
+        conn.execute(text("DELETE FROM name_grams WHERE customer_id = :c"), {"c": card["id"]})
+        bulk_insert(conn, "name_grams", ("gram", "customer_id"), [(g, card["id"]) for g in grams(columns["name"])])
+    columns["updated_at"] = now()
+    assignments = ", ".join(f"{key} = :{key}" for key in columns)
+    conn.execute(text(f"UPDATE customers SET {assignments} WHERE id = :id"), {**columns, "id": card["id"]})
+    entries = [ChangeEntry(card["id"], card["archive_no"], action, key, old, new) for key, (old, new) in changes.items()]
+    return record(conn, entries, actor)
+
+
+def update_card(conn, ref: str, sets: dict[str, Any], unsets: list[str], actor: Actor) -> tuple[dict, dict]:
+    card = lookup.resolve(conn, ref)
+    changes = plan_update(conn, card, sets, unsets)
+    apply_changes(conn, card, changes, actor)
+    return card, changes
+
+
+def set_status(conn, ref: str, status: str, actor: Actor) -> dict:
+    """Close or reopen: the archive and its history stay; only its status changes (and is logged)."""
+    card = lookup.resolve(conn, ref)
+    if card["status"] == status:
+        raise ValidationError("status", status, f"archive {card['archive_no']} is already {status}")
+    if card["status"] not in ("active", "closed"):
+        raise ValidationError("status", card["status"], f"archive {card['archive_no']} is {card['status']}")
+    conn.execute(text("UPDATE customers SET status = :s, updated_at = :t WHERE id = :id"),
+                 {"s": status, "t": now(), "id": card["id"]})
+    record(conn, [ChangeEntry(card["id"], card["archive_no"], "close" if status == "closed" else "reopen",
+                              "status", card["status"], status)], actor)
+    return card

@@ -1,0 +1,297 @@
+"""Customer cards: add, show, list, search, update, edit, history, close, reopen."""
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+from custarchive.commands.common import JSON_OPTION, app_context, parse_assignments, public_card
+from custarchive.errors import UsageError
+
+LIST_COLUMNS = ("archive_no", "name", "kind", "category", "phone", "city", "industry", "grade", "status")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (add, show, list_, search, update, edit, history, close, reopen):
+        name = command.__name__.rstrip("_")
+        app.command(name)(command)
+
+
+def _field_label(name: str, lang: str) -> str:
+    from custarchive.fields import CANONICAL
+
+    spec = CANONICAL.get(name)
+    if spec:
+        return spec.label(lang)
+    return {"status": ("状态", "Status"), "grade": ("信用等级", "Grade"), "template": ("模板", "Template"),
+            "created_at": ("建档时间", "Created"), "updated_at": ("更新时间", "Updated"),
+            "created_by": ("建档人", "Created by")}.get(name, (name, name))[0 if lang == "zh" else 1]
+
+
+def add(
+    ctx: typer.Context,
+    template: Optional[str] = typer.Option(None, "--template", "-t", help="Card template (template list)."),
+    category: Optional[str] = typer.Option(None, "--category", "-c", help="Category code, e.g. A, B, C."),
+    kind: Optional[str] = typer.Option(None, "--kind", "-k", help="individual or enterprise."),
+    sets: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help="A field value; repeatable."),
+    from_file: Optional[str] = typer.Option(None, "--from", metavar="FILE|-", help="A JSON card (or list of cards)."),
+    no_input: bool = typer.Option(False, "--no-input", help="Never prompt, even on a terminal."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Add a customer card; prints the new archive number (interactive on a terminal)."""
+    from custarchive import archive, lookup
+
+    app_ctx = app_context(ctx)
+    values = parse_assignments(sets)
+    cards = [values]
+    if from_file:
+        cards = _read_cards(from_file, values)
+    elif not values and not no_input and sys.stdin.isatty():
+        from custarchive import prompts
+
+        values = prompts.enter_card(app_ctx, template=template, kind=kind, category=category)
+        cards = [values]
+    elif not values:
+        raise UsageError("nothing to add: give --set FIELD=VALUE, --from FILE, or run on a terminal")
+    db = app_ctx.database(write=True)
+    numbers, warnings = [], []
+    with db.write() as conn:
+        for raw in cards:
+            number = archive.add_card(conn, raw, app_ctx.actor(), template=template, category=category, kind=kind)
+            numbers.append(number)
+            card = lookup.get_by_number(conn, number)
+            warnings += [f"{number}: possible duplicate of {hit}" for hit in lookup.possible_duplicates(conn, card, card["id"])]
+    for warning in warnings:
+        app_ctx.warn(f"warning: {warning}")
+    if json_:
+        from custarchive.render import emit_json
+
+        emit_json({"archive_no": numbers[0]} if len(numbers) == 1 else [{"archive_no": n} for n in numbers])
+    else:
+        typer.echo("\n".join(numbers))
+
+
+def _read_cards(source: str, overrides: dict) -> list[dict]:
+    import json
+
+    from custarchive.errors import ValidationError
+
+    try:
+        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8-sig").read()
+    except OSError as exc:
+        raise ValidationError("--from", source, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValidationError("--from", source, "not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError("--from", source, f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise ValidationError("--from", source, "expected a JSON object or a list of objects")
+    return [{**item, **overrides} for item in items]
+
+
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Archive number, or a name/phone/ID matching one archive."),
+    json_: bool = JSON_OPTION,
+    reveal: bool = typer.Option(False, "--reveal", help="Show sensitive values unmasked."),
+) -> None:
+    """Show a customer card by section."""
+    from custarchive import lookup
+    from custarchive.templates import load_template
+
+    app_ctx = app_context(ctx)
+    with app_ctx.database().read() as conn:
+        card = lookup.resolve(conn, ref)
+    template = load_template(card["template"])
+    data = public_card(card, template, reveal)
+    if json_:
+        from custarchive.render import emit_json
+
+        emit_json(data)
+        return
+    from custarchive.render import panel
+
+    lang = app_ctx.lang
+    head = [(_field_label(key, lang), data.get(key)) for key in
+            ("archive_no", "kind", "category", "status", "grade", "template", "created_at", "updated_at")]
+    panel(app_ctx, f"{data['archive_no']}  {data['name']}", head)
+    shown = set(head_key for head_key in ("archive_no", "kind", "category"))
+    for section in template.sections:
+        pairs = [(spec.label(lang), data.get(spec.name)) for spec in section.fields if data.get(spec.name) is not None]
+        shown.update(spec.name for spec in section.fields)
+        if pairs:
+            panel(app_ctx, section.label(lang), pairs)
+    rest = [(_field_label(key, lang), value) for key, value in data.items()
+            if key not in shown and value is not None and key in _card_field_names(card)]
+    if rest:
+        panel(app_ctx, app_ctx.t("其他", "Other"), rest)
+
+
+def _card_field_names(card: dict) -> set[str]:
+    from custarchive.lookup import DATA_COLUMNS
+
+    return set(DATA_COLUMNS) | set(card.get("extra") or {})
+
+
+def list_(
+    ctx: typer.Context,
+    category: Optional[str] = typer.Option(None, "--category"),
+    kind: Optional[str] = typer.Option(None, "--kind"),
+    industry: Optional[str] = typer.Option(None, "--industry"),
+    city: Optional[str] = typer.Option(None, "--city"),
+    grade: Optional[str] = typer.Option(None, "--grade"),
+    status: Optional[str] = typer.Option(None, "--status", help="active (default), closed, merged, erased or all."),
+    sort: str = typer.Option("archive_no", "--sort", help="Field to sort by; prefix with - for descending."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1),
+    json_: bool = JSON_OPTION,
+    csv_: bool = typer.Option(False, "--csv", help="CSV on stdout."),
+) -> None:
+    """List archives, filtered and sorted."""
+    from custarchive import lookup
+
+    app_ctx = app_context(ctx)
+    filters = {"category": category, "kind": kind, "industry": industry, "city": city, "grade": grade, "status": status}
+    with app_ctx.database().read() as conn:
+        cards = lookup.list_cards(conn, filters, sort.lstrip("-"), limit, descending=sort.startswith("-"))
+    _render_cards(app_ctx, cards, json_, csv_)
+
+
+def _render_cards(app_ctx, cards: list[dict], json_: bool, csv_: bool = False) -> None:
+    from custarchive import render
+
+    if json_:
+        render.emit_json([public_card(card) for card in cards])
+        return
+    rows = [[card.get(col) for col in LIST_COLUMNS] for card in cards]
+    if csv_:
+        render.csv_out(LIST_COLUMNS, rows)
+        return
+    headers = [_field_label(col, app_ctx.lang) for col in LIST_COLUMNS]
+    render.table(app_ctx, None, headers, rows, caption=app_ctx.t(f"共 {len(cards)} 条", f"{len(cards)} archive(s)"))
+
+
+def search(
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help="Number, name part, pinyin (zhangwei) or initials (zw), phone, email, industry."),
+    limit: int = typer.Option(50, "--limit", min=1),
+    include_closed: bool = typer.Option(False, "--all", help="Include closed archives."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Find archives."""
+    from custarchive import lookup
+
+    app_ctx = app_context(ctx)
+    with app_ctx.database().read() as conn:
+        cards = lookup.search(conn, text, limit, include_closed)
+    _render_cards(app_ctx, cards, json_)
+
+
+def update(
+    ctx: typer.Context,
+    ref: str = typer.Argument(...),
+    sets: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE"),
+    unsets: Optional[List[str]] = typer.Option(None, "--unset", metavar="FIELD"),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why; kept in the change log."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Change fields of an archive; every change goes to the change log."""
+    from custarchive import archive
+
+    app_ctx = app_context(ctx)
+    values = parse_assignments(sets)
+    if not values and not unsets:
+        raise UsageError("nothing to change: give --set FIELD=VALUE or --unset FIELD")
+    with app_ctx.database(write=True).write() as conn:
+        card, changes = archive.update_card(conn, ref, values, list(unsets or []), app_ctx.actor(reason=reason))
+    _render_changes(app_ctx, card["archive_no"], changes, json_)
+
+
+def _render_changes(app_ctx, number: str, changes: dict, json_: bool) -> None:
+    from custarchive import render
+
+    if json_:
+        render.emit_json({"archive_no": number, "changes": [{"field": k, "old": o, "new": n}
+                                                           for k, (o, n) in changes.items()]})
+    elif not changes:
+        app_ctx.warn(app_ctx.t(f"{number}: 没有变化", f"{number}: nothing changed"))
+    else:
+        render.table(app_ctx, number, [app_ctx.t("字段", "Field"), app_ctx.t("原值", "Old"), app_ctx.t("新值", "New")],
+                     [(_field_label(k, app_ctx.lang), o, n) for k, (o, n) in changes.items()])
+
+
+def edit(ctx: typer.Context, ref: str = typer.Argument(...),
+         reason: Optional[str] = typer.Option(None, "--reason")) -> None:
+    """Edit a card interactively, section by section (needs a terminal)."""
+    from custarchive import archive, lookup, prompts
+
+    app_ctx = app_context(ctx)
+    if not sys.stdin.isatty():
+        raise UsageError("edit needs a terminal; in scripts use: update REF --set FIELD=VALUE")
+    db = app_ctx.database(write=True)
+    with db.read() as conn:
+        card = lookup.resolve(conn, ref)
+    sets, unsets = prompts.edit_card(app_ctx, card)
+    with db.write() as conn:
+        fresh = lookup.resolve(conn, card["archive_no"])
+        if fresh["updated_at"] != card["updated_at"]:
+            from custarchive.errors import CustarchiveError
+
+            raise CustarchiveError(f"{card['archive_no']} was changed by someone else while you edited; nothing saved")
+        changes = archive.plan_update(conn, fresh, sets, unsets)
+        archive.apply_changes(conn, fresh, changes, app_ctx.actor(reason=reason))
+    _render_changes(app_ctx, card["archive_no"], changes, False)
+
+
+def history(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION) -> None:
+    """The change log of one archive: when, who, field, old → new, why."""
+    from custarchive import lookup, render
+
+    app_ctx = app_context(ctx)
+    with app_ctx.database().read() as conn:
+        card = lookup.resolve(conn, ref)
+        entries = lookup.history(conn, card["id"])
+    if json_:
+        render.emit_json({"archive_no": card["archive_no"], "changes": entries})
+        return
+    t = app_ctx.t
+    render.table(app_ctx, f"{card['archive_no']} {card['name']}",
+                 [t("时间", "When"), t("操作人", "Who"), t("操作", "Action"), t("字段", "Field"),
+                  t("原值", "Old"), t("新值", "New"), t("原因", "Why"), t("来源", "Source")],
+                 [(e["at"], e["operator"], e["action"], e["field"], e["old"], _readable(e["new"]), e["reason"],
+                   e["source"]) for e in entries])
+
+
+def _readable(value: str | None) -> str | None:
+    """A created card is logged as one JSON object; show it one field per line."""
+    if not value or not value.startswith("{"):
+        return value
+    import json
+
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return value
+    return "\n".join(f"{key}: {item}" for key, item in data.items() if key != "archive_no")
+
+
+def close(ctx: typer.Context, ref: str = typer.Argument(...), reason: Optional[str] = typer.Option(None, "--reason")) -> None:
+    """Close an archive: kept with its history, hidden from lists."""
+    _set_status(ctx, ref, "closed", reason)
+
+
+def reopen(ctx: typer.Context, ref: str = typer.Argument(...), reason: Optional[str] = typer.Option(None, "--reason")) -> None:
+    """Reopen a closed archive."""
+    _set_status(ctx, ref, "active", reason)
+
+
+def _set_status(ctx, ref: str, status: str, reason: str | None) -> None:
+    from custarchive import archive
+
+    app_ctx = app_context(ctx)
+    with app_ctx.database(write=True).write() as conn:
+        card = archive.set_status(conn, ref, status, app_ctx.actor(reason=reason))
+    app_ctx.warn(f"{card['archive_no']}: {status}")

@@ -1,0 +1,72 @@
+"""Per-invocation settings from the global options, and the database they point at."""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def default_lang() -> str:
+    for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(key)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def default_operator() -> str:
+    user = os.environ.get("CUSTARCHIVE_USER")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "unknown"
+
+
+@dataclass
+class AppContext:
+    db_target: str | None = None
+    operator: str = field(default_factory=default_operator)
+    lang: str = field(default_factory=default_lang)
+    quiet: bool = False
+    color: bool = True
+    _db: Any = None
+
+    @property
+    def target(self) -> str:
+        if self.db_target:
+            return self.db_target
+        env = os.environ.get("CUSTARCHIVE_DB")
+        if env:
+            return env
+        from custarchive.config import default_db_target
+
+        return default_db_target()
+
+    def database(self, write: bool = False):
+        """Open lazily; a read-only command on a missing database is refused, never created."""
+        from custarchive.db import open_database
+
+        if self._db is None or (write and self._db.path is not None and not self._db.path.exists()):
+            self._db = open_database(self.target, create=write)
+        return self._db
+
+    def actor(self, source: str = "cli", reason: str | None = None, batch_id: str | None = None):
+        from custarchive.changelog import Actor
+
+        return Actor(self.operator, source=source, batch_id=batch_id, reason=reason)
+
+    def t(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh" else en
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            sys.stderr.write(f"{message}\n")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None

@@ -1,0 +1,174 @@
+"""Opening the archive database: target resolution, engines, transactions, upgrades.
+
+Write transactions on SQLite start with ``BEGIN IMMEDIATE`` (with WAL and a
+busy timeout): Python's sqlite3 driver otherwise begins lazily, and a
+read-then-write transaction fails with "database is locked" instead of waiting.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from custarchive.errors import DatabaseError, DatabaseMissing
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+def resolve_url(target: str) -> tuple[str, Path | None]:
+    """A file path or SQLAlchemy URL → (URL, SQLite file path or None)."""
+    if "://" in target:
+        if target.startswith("sqlite:///"):
+            raw = target[len("sqlite:///"):]
+            if raw in ("", ":memory:"):
+                return target, None
+            return target, Path(raw).expanduser().resolve()
+        return target, None
+    path = Path(target).expanduser().resolve()
+    return f"sqlite:///{path}", path
+
+
+@dataclass
+class Database:
+    url: str
+    path: Path | None
+    _engines: dict = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.url.startswith("sqlite") else self.url.split(":", 1)[0].split("+", 1)[0]
+
+    def engine(self, write: bool):
+        key = "write" if write else "read"
+        if key not in self._engines:
+            self._engines[key] = _make_engine(self.url, write)
+        return self._engines[key]
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator:
+        """One write transaction; commits on success, rolls back on any error."""
+        with _translate_errors(self):
+            with self.engine(True).begin() as conn:
+                yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator:
+        with _translate_errors(self):
+            with self.engine(False).connect() as conn:
+                yield conn
+
+    def dispose(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+
+
+@contextlib.contextmanager
+def _translate_errors(db: Database):
+    from sqlalchemy.exc import OperationalError, DatabaseError as SADatabaseError
+
+    try:
+        yield
+    except OperationalError as exc:
+        raise DatabaseError(f"database {db.path or db.url}: {exc.orig}") from None
+    except SADatabaseError as exc:
+        if "not a database" in str(exc.orig) or "malformed" in str(exc.orig):
+            raise DatabaseError(f"{db.path or db.url} is not a readable custarchive database: {exc.orig}") from None
+        raise
+
+
+def _make_engine(url: str, write: bool):
+    from sqlalchemy import create_engine, event
+
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=False)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if write:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def open_database(target: str, *, create: bool) -> Database:
+    """Open (and, for a writing command, create) the database, upgrading its schema.
+
+    A read-only command never creates a file: a missing SQLite database is refused.
+    """
+    url, path = resolve_url(target)
+    if path is not None:
+        if path.is_dir():
+            raise DatabaseError(f"{path} is a directory, not a database file")
+        if not path.exists():
+            if not create:
+                raise DatabaseMissing(f"no database at {path} (add a customer first, or pass --db)")
+            _create_private_file(path)
+    db = Database(url, path)
+    _upgrade_if_needed(db)
+    return db
+
+
+def _create_private_file(path: Path) -> None:
+    """An empty SQLite file readable by its owner only (0600), in a 0700 directory if new."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise DatabaseError(f"cannot create database {path}: {exc.strerror}") from None
+
+
+def _upgrade_if_needed(db: Database) -> None:
+    from sqlalchemy import text
+
+    from custarchive import migrations
+
+    with db.read() as conn:
+        try:
+            has_table = _has_migrations_table(conn)
+            names = migrations.applied(conn) if has_table else set()
+        except Exception as exc:  # noqa: BLE001 - any driver error here means "not our database"
+            raise DatabaseError(f"{db.path or db.url} is not a readable custarchive database ({exc})") from None
+    if has_table and all(name in names for name, _fn in migrations.MIGRATIONS):
+        return
+    if not has_table and db.path is not None and db.path.stat().st_size > 0:
+        with db.read() as conn:
+            tables = conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).all()
+        if tables:
+            raise DatabaseError(f"{db.path} is a SQLite file but not a custarchive database")
+    for attempt in range(3):
+        try:
+            with db.write() as conn:
+                migrations.upgrade(conn)
+            return
+        except DatabaseError:
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
+
+
+def _has_migrations_table(conn) -> bool:
+    from sqlalchemy import text
+
+    if conn.dialect.name == "sqlite":
+        query = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+    else:
+        query = "SELECT 1 FROM information_schema.tables WHERE table_name='schema_migrations'"
+    return conn.execute(text(query)).first() is not None

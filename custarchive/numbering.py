@@ -1,0 +1,88 @@
+"""The one way to hand out archive numbers.
+
+A category's pattern (default ``{category}-{yyyy}-{seq:05}``) is rendered
+without its sequence to give the counter key, so each category and year has
+its own gap-free counter. The counter row is bumped inside the caller's write
+transaction: a rolled-back insert gives its numbers back, and concurrent
+writers queue on the row (SQLite: the IMMEDIATE lock; PostgreSQL: the row lock).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import string
+
+from sqlalchemy import text
+
+from custarchive.errors import ConfigError, NotFound
+
+DEFAULT_PATTERN = "{category}-{yyyy}-{seq:05}"
+_FIELDS = {"category", "yyyy", "yy", "mm", "seq"}
+
+
+def check_pattern(pattern: str) -> None:
+    """Refuse a pattern that could not give unique, orderable numbers."""
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise ConfigError(f"number pattern {pattern!r}: {exc}") from None
+    names = [name for _lit, name, _spec, _conv in parts if name is not None]
+    unknown = set(names) - _FIELDS
+    if unknown:
+        raise ConfigError(f"number pattern {pattern!r}: unknown placeholder(s) {', '.join(sorted(unknown))}"
+                          f" (use {{category}}, {{yyyy}}, {{yy}}, {{mm}}, {{seq:05}})")
+    if names.count("seq") != 1:
+        raise ConfigError(f"number pattern {pattern!r} must contain {{seq}} exactly once")
+    if "/" in pattern:
+        raise ConfigError(f"number pattern {pattern!r} may not contain '/' (used by document numbers)")
+
+
+def _render(pattern: str, category: str, today: _dt.date, seq: int | None) -> str:
+    out = []
+    for literal, name, spec, _conv in string.Formatter().parse(pattern):
+        out.append(literal)
+        if name is None:
+            continue
+        if name == "seq":
+            out.append("{seq}" if seq is None else format(seq, spec or ""))
+        else:
+            value = {"category": category, "yyyy": f"{today.year:04d}", "yy": f"{today.year % 100:02d}",
+                     "mm": f"{today.month:02d}"}[name]
+            out.append(format(value, spec or ""))
+    return "".join(out)
+
+
+def category_pattern(conn, category: str) -> str:
+    pattern = conn.execute(text("SELECT pattern FROM categories WHERE code = :c"), {"c": category}).scalar()
+    if pattern is None:
+        codes = [row[0] for row in conn.execute(text("SELECT code FROM categories ORDER BY code"))]
+        raise NotFound(f"unknown category {category!r} (known: {', '.join(codes)})")
+    return pattern
+
+
+def allocate(conn, category: str, count: int = 1, today: _dt.date | None = None) -> list[str]:
+    """Reserve ``count`` consecutive numbers for ``category`` in the current transaction."""
+    today = today or _dt.date.today()
+    pattern = category_pattern(conn, category)
+    key = _render(pattern, category, today, None)
+    last = conn.execute(
+        text("INSERT INTO counters (prefix, last_seq) VALUES (:p, :n) "
+             "ON CONFLICT (prefix) DO UPDATE SET last_seq = counters.last_seq + :n RETURNING last_seq"),
+        {"p": key, "n": count},
+    ).scalar_one()
+    return [_render(pattern, category, today, seq) for seq in range(last - count + 1, last + 1)]
+
+
+def counter_gaps(conn) -> list[str]:
+    """Numbers a counter has handed out that no archive carries (for ``audit``)."""
+    gaps: list[str] = []
+    for prefix, last in conn.execute(text("SELECT prefix, last_seq FROM counters ORDER BY prefix")):
+        head, _, tail = prefix.partition("{seq}")
+        rows = conn.execute(text("SELECT archive_no FROM customers WHERE archive_no LIKE :p"),
+                            {"p": head.replace("%", "\\%") + "%" + tail})
+        taken = set()
+        for (number,) in rows:
+            middle = number[len(head):len(number) - len(tail) if tail else None]
+            if middle.isdigit():
+                taken.add(int(middle))
+        gaps.extend(f"{head}{seq}{tail}" for seq in range(1, last + 1) if seq not in taken)
+    return gaps

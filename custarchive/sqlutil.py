@@ -1,0 +1,41 @@
+"""Small portable SQL helpers for the fast paths (executemany, prefix matches)."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+
+def placeholder(conn) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def bulk_insert(conn, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """executemany straight to the driver: ~4x cheaper than Core insert() per row."""
+    rows = list(rows)
+    if not rows:
+        return
+    mark = placeholder(conn)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    conn.exec_driver_sql(sql, rows)
+
+
+def prefix_condition(conn, column: str, param: str) -> str:
+    """A prefix match that uses the column's btree index on both backends."""
+    if conn.dialect.name == "sqlite":
+        return f"({column} >= :{param} AND {column} < :{param} || char(1114111))"
+    return f"({column} LIKE :{param}_like)"
+
+
+def prefix_params(param: str, value: str) -> dict:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return {param: value, f"{param}_like": escaped + "%"}
+
+
+def chunks(items: Sequence, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def now() -> str:
+    import datetime
+
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
