@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from custarchive import lookup, numbering
+from custarchive import authz, lookup, numbering
 from custarchive.changelog import Actor, ChangeEntry, record
 from custarchive.errors import Duplicate, ValidationError
 from custarchive.fields import CANONICAL
@@ -83,6 +83,7 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
     """Number, store, index and log prepared cards; the bulk path for add and import."""
     if not cards:
         return []
+    authz.require(conn, actor, "import" if actor.source == "import" else "add")
     check_identity(conn, cards)
     stamp = now()
     by_category: dict[str, list[dict]] = {}
@@ -170,6 +171,7 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     """Write planned changes to one archive and log each; the only way a card's values change."""
     if not changes:
         return 0
+    authz.require(conn, actor, "update")
     columns = {key: new for key, (_old, new) in changes.items() if key in CANONICAL}
     extra = dict(card["extra"])
     for key, (_old, new) in changes.items():
@@ -192,6 +194,7 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
 
 
 def update_card(conn, ref: str, sets: dict[str, Any], unsets: list[str], actor: Actor) -> tuple[dict, dict]:
+    authz.require(conn, actor, "update")
     card = lookup.resolve(conn, ref)
     changes = plan_update(conn, card, sets, unsets)
     apply_changes(conn, card, changes, actor)
@@ -200,6 +203,7 @@ def update_card(conn, ref: str, sets: dict[str, Any], unsets: list[str], actor: 
 
 def set_status(conn, ref: str, status: str, actor: Actor) -> dict:
     """Close or reopen: the archive and its history stay; only its status changes (and is logged)."""
+    authz.require(conn, actor, "update")
     card = lookup.resolve(conn, ref)
     if card["status"] == status:
         raise ValidationError("status", status, f"archive {card['archive_no']} is already {status}")

@@ -78,6 +78,13 @@ def m001_initial(s: Schema) -> None:
     s.sql("INSERT INTO chain_head (id, last_id, last_hash) VALUES (1, 0, :h)", {"h": "0" * 64})
 
 
+@migration
+def m002_users(s: Schema) -> None:
+    s.sql("""CREATE TABLE users (
+        name VARCHAR(64) PRIMARY KEY, role VARCHAR(20) NOT NULL, active INTEGER NOT NULL DEFAULT 1,
+        created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
+
+
 def applied(conn) -> set[str]:
     from sqlalchemy import text
 

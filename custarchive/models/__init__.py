@@ -4,7 +4,7 @@ Importing this package pulls in ``sqlalchemy.orm`` (about 0.2 s), so the
 start-up path (``--help``, ``show``) does not import it.
 """
 from custarchive.models.base import Base
-from custarchive.models.changes import ChainHead, Change
+from custarchive.models.changes import ChainHead, Change, User
 from custarchive.models.customer import Category, Counter, Customer, NameGram
 
-__all__ = ["Base", "Category", "ChainHead", "Change", "Counter", "Customer", "NameGram"]
+__all__ = ["Base", "Category", "ChainHead", "Change", "Counter", "Customer", "NameGram", "User"]
