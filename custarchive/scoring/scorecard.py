@@ -294,6 +294,9 @@ def parse_scorecard(data: bytes, source: str) -> Scorecard:
                     "indicator names must be unique in a scorecard (use 'indicator = …' "
                     "to measure the same id twice)")
             seen[i.name] = f.name
+    clash = sorted(seen_factors & set(seen))
+    if clash:  # a name must say unambiguously whether it means a factor or an indicator
+        raise where.fail(f"{clash[0]!r} is both a factor and an indicator name")
     return Scorecard(
         name=_text(raw, "name", where), label_zh=_text(raw, "label_zh", where),
         label_en=_text(raw, "label_en", where), factors=factors, source=source,
