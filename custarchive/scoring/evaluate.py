@@ -281,7 +281,7 @@ def evaluate(scorecard: Scorecard, inputs: Mapping[str, object] | None = None,
                 continue
             eff = spec.weight / have * HUNDRED
             f_score += eff * s.score / HUNDRED
-            contribution = f_eff * eff * s.score / HUNDRED / HUNDRED / HUNDRED
+            contribution = f_eff * eff * s.score / HUNDRED / HUNDRED
             results.append(IndicatorResult(
                 spec.name, spec.label_zh, spec.label_en, spec.kind, spec.indicator,
                 spec.weight, _r2(eff), _r2(f_eff * eff / HUNDRED), s.value, s.score,

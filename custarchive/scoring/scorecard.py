@@ -28,6 +28,13 @@ DEFAULT_ANSWER_SCORES: tuple[Decimal, ...] = tuple(Decimal(n) for n in (0, 25, 5
 HUNDRED = Decimal(100)
 
 
+def _show(number: Decimal) -> str:
+    """Thresholds as a person writes them: 1,000,000 and 0.95, not 1E+6."""
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return str(number)
+
+
 @dataclass(frozen=True)
 class Band:
     at: Decimal  # threshold
@@ -56,10 +63,10 @@ class IndicatorSpec:
             hit = value >= band.at if self.better == HIGHER else value <= band.at
             if hit:
                 sign = "≥" if self.better == HIGHER else "≤"
-                return band.score, f"{sign} {band.at} → {band.score}"
+                return band.score, f"{sign} {_show(band.at)} → {_show(band.score)}"
         last = self.table[-1].at
         sign = "<" if self.better == HIGHER else ">"
-        return self.otherwise, f"{sign} {last} → {self.otherwise}"
+        return self.otherwise, f"{sign} {_show(last)} → {_show(self.otherwise)}"
 
     def score_answer(self, answer: int) -> Decimal:
         return self.answer_scores[answer - 1]
