@@ -128,13 +128,16 @@ class _Where:
 def _keys(table: object, where: _Where, required: set[str], optional: set[str]) -> dict:
     if not isinstance(table, dict):
         raise where.fail("expected a table")
+    problems = []
     missing = sorted(required - set(table))
     if missing:
-        raise where.fail("missing key " + ", ".join(repr(m) for m in missing))
+        problems.append("missing key " + ", ".join(repr(m) for m in missing))
     unknown = sorted(set(table) - required - optional)
-    if unknown:
-        raise where.fail("unknown key " + ", ".join(repr(u) for u in unknown)
-                         + " (allowed: " + ", ".join(sorted(required | optional)) + ")")
+    if unknown:  # reported together with "missing" so a misspelt key is obvious
+        problems.append("unknown key " + ", ".join(repr(u) for u in unknown)
+                        + " (allowed: " + ", ".join(sorted(required | optional)) + ")")
+    if problems:
+        raise where.fail("; ".join(problems))
     return table
 
 
