@@ -593,3 +593,8 @@ def test_measures_from_analysis_feed_evaluate():
     assert current.missing and "current liabilities is zero" in current.evidence
     debt = next(i for i in capital.indicators if i.name == "debt_to_asset")
     assert debt.value == D("0.4") and debt.score == 100  # 0.40 <= 0.40 -> 100
+
+
+def test_statement_built_directly_from_floats():
+    s = Statement("2025", current_assets=1.5, current_liabilities="1")
+    assert compute_ratio("current_ratio", s).value == D("1.5")

@@ -38,7 +38,7 @@ from custarchive.scoring.grades import (GradeScale, LimitRecommendation, LimitRu
                                         check_compatible, load_limit_rule, load_scale,
                                         recommend_limit)
 from custarchive.scoring.indicators import CATALOGUE, Measure, check_range, to_decimal
-from custarchive.scoring.scorecard import QUALITATIVE, Factor, IndicatorSpec, Scorecard
+from custarchive.scoring.scorecard import QUALITATIVE, IndicatorSpec, Scorecard
 
 HUNDRED = Decimal(100)
 DEFAULT_PARTIAL_THRESHOLD = Decimal(30)

@@ -115,14 +115,6 @@ CATALOGUE: dict[str, IndicatorDef] = {d.id: d for d in (
 )}
 
 
-def describe(indicator_id: str) -> IndicatorDef:
-    try:
-        return CATALOGUE[indicator_id]
-    except KeyError:
-        raise ValidationError("indicator", indicator_id, "unknown indicator id; known: "
-                              + ", ".join(sorted(CATALOGUE))) from None
-
-
 def to_decimal(field: str, value: object) -> Decimal | None:
     """Turn a caller's number into an exact Decimal, refusing what would score silently wrong.
 

@@ -72,6 +72,11 @@ class Statement:
     operating_cash_flow: Decimal | None = None
     accounts_receivable: Decimal | None = None
 
+    def __post_init__(self) -> None:
+        # Direct construction with floats or strings must behave like from_mapping.
+        for name in LINE_LABELS:
+            object.__setattr__(self, name, to_decimal(name, getattr(self, name)))
+
     @classmethod
     def from_mapping(cls, period: str, lines: Mapping[str, object]) -> "Statement":
         """Build from loose data (database rows, CLI ``--set``), refusing unknown line names."""
