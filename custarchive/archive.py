@@ -184,7 +184,8 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
         columns["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
     if "name" in columns:
         columns["name_pinyin"], columns["name_initials"] = pinyin_keys(columns["name"])
-        conn.execute(text("DELETE FROM name_grams WHERE customer_id = :c"), {"c": card["id"]})
+        for gram in grams(card["name"]):
+            conn.execute(text("DELETE FROM name_grams WHERE gram = :g AND customer_id = :c"), {"g": gram, "c": card["id"]})
         bulk_insert(conn, "name_grams", ("gram", "customer_id"), [(g, card["id"]) for g in grams(columns["name"])])
     columns["updated_at"] = now()
     assignments = ", ".join(f"{key} = :{key}" for key in columns)

@@ -59,20 +59,17 @@ def m001_initial(s: Schema) -> None:
         title VARCHAR(100), education VARCHAR(20), source VARCHAR(200), annual_spend {float},
         credit_limit {float}, bank_account VARCHAR(200), notes TEXT, grade VARCHAR(4), extra TEXT,
         created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
-    for column in ("category", "status", "name", "name_pinyin", "name_initials", "phone", "email",
-                   "city", "industry", "grade"):
+    for column in ("name", "name_pinyin", "name_initials", "phone", "email", "industry"):
         s.sql(f"CREATE INDEX ix_customers_{column} ON customers ({column})")
     s.sql("""CREATE TABLE name_grams (
         gram VARCHAR(8) NOT NULL, customer_id INTEGER NOT NULL REFERENCES customers (id),
         PRIMARY KEY (gram, customer_id)) {without_rowid}""")
-    s.sql("CREATE INDEX ix_name_grams_customer ON name_grams (customer_id)")
     s.sql("""CREATE TABLE change_log (
         id {pk}, customer_id INTEGER, archive_no VARCHAR(40), at VARCHAR(32) NOT NULL,
         operator VARCHAR(64) NOT NULL, action VARCHAR(20) NOT NULL, field VARCHAR(60),
         old_value TEXT, new_value TEXT, reason TEXT, source VARCHAR(20) NOT NULL,
         batch_id VARCHAR(40), prev_hash VARCHAR(64) NOT NULL, hash VARCHAR(64) NOT NULL)""")
     s.sql("CREATE INDEX ix_change_log_customer_id ON change_log (customer_id)")
-    s.sql("CREATE INDEX ix_change_log_batch_id ON change_log (batch_id)")
     s.sql("""CREATE TABLE chain_head (
         id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, last_hash VARCHAR(64) NOT NULL)""")
     s.sql("INSERT INTO chain_head (id, last_id, last_hash) VALUES (1, 0, :h)", {"h": "0" * 64})

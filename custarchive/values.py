@@ -99,18 +99,27 @@ def parse_email(raw: str, field: str | None = "email") -> str:
     return f"{local}@{domain.lower()}"
 
 
-_area_cache: dict[str, bool] = {}
+_area_codes: frozenset[str] | None = None
 
 
 def _area_code_exists(code: str) -> bool:
-    """True when the 6-digit code was a county code in any year (not only the birth year)."""
-    known = _area_cache.get(code)
-    if known is None:
+    """True when the 6-digit code was a county code in any year (not only the birth year).
+
+    The whole python-stdnum county table is flattened into a set once: one walk
+    costs less than a few hundred per-code lookups.
+    """
+    global _area_codes
+    if _area_codes is None:
         from stdnum import numdb
 
-        parts = numdb.get("cn/loc").info(code)
-        known = _area_cache[code] = any("county" in props for _part, props in parts)
-    return known
+        codes = set()
+        for _len, low, high, _props, children in numdb.get("cn/loc").prefixes:
+            for _clen, clow, chigh, cprops, _sub in children:
+                if "county" in cprops:
+                    codes.update(f"{p}{c:04d}" for p in range(int(low), int(high) + 1)
+                                 for c in range(int(clow), int(chigh) + 1))
+        _area_codes = frozenset(codes)
+    return code in _area_codes
 
 
 def parse_id_number(raw: str, field: str | None = "id_number", today: _dt.date | None = None) -> str:
@@ -164,15 +173,25 @@ def parse_credit_code(raw: str, field: str | None = "credit_code") -> str:
 
 
 _phone_prefix_cache: dict[str, bool] = {}
+_mobile_pattern = None
+
+
+def _is_mainland_mobile(compact: str) -> bool:
+    """Match phonenumbers' own CN mobile pattern directly: the library's data without a per-row parse."""
+    global _mobile_pattern
+    if _mobile_pattern is None:
+        from phonenumbers import PhoneMetadata
+
+        _mobile_pattern = re.compile(PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+    return _mobile_pattern.fullmatch(compact) is not None
 
 
 def parse_phone(raw: str, field: str | None = "phone") -> str:
     """Mainland China mobile or landline unless it starts with ``+``; stored in a canonical form.
 
     Mainland mobiles are stored as their 11 digits, landlines as ``0AREA-NUMBER``,
-    foreign numbers in E.164. Validity per 7-digit prefix is cached: the phone
-    plan decides validity by prefix and length, so one phonenumbers parse per
-    prefix gives the same answers as one per number.
+    foreign numbers in E.164. Mobiles are matched against phonenumbers' CN mobile
+    pattern; for other numbers validity per 7-digit prefix and length is cached.
     """
     text = normalize_text(raw)
     compact = re.sub(r"[\s\-().]", "", text)
@@ -184,6 +203,8 @@ def parse_phone(raw: str, field: str | None = "phone") -> str:
         return _parse_foreign(raw, compact, field)
     if not compact.isdigit():
         raise ValidationError(field, raw, "a phone number may hold only digits, spaces, - and a leading +")
+    if len(compact) == 11 and compact[0] == "1" and _is_mainland_mobile(compact):
+        return compact
     key = f"{compact[:7]}:{len(compact)}"
     valid = _phone_prefix_cache.get(key)
     if valid is None:
