@@ -11,7 +11,9 @@ duplicate-name searches behave as they would on real data.
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
+import itertools
 import random
 import sys
 from pathlib import Path
@@ -121,6 +123,7 @@ def load_counties() -> list[tuple[str, str, str, str, int, int]]:
 class Generator:
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
+        self._cumulative: dict[int, list[float]] = {}
         self.counties = load_counties()
         self.surnames = [s for s, _, _ in SURNAMES]
         self.surname_weights = [w for _, w, _ in SURNAMES]
@@ -131,7 +134,12 @@ class Generator:
         self.categories, self.category_weights = zip(*CATEGORIES)
 
     def pick(self, items, weights):
-        return self.rng.choices(items, weights)[0]
+        """Weighted choice with cumulative weights cached: ``choices`` rebuilds them per call."""
+        key = id(weights)
+        cumulative = self._cumulative.get(key)
+        if cumulative is None:
+            cumulative = self._cumulative[key] = list(itertools.accumulate(weights))
+        return items[bisect.bisect(cumulative, self.rng.random() * cumulative[-1])]
 
     def person_name(self, male: bool) -> str:
         rng = self.rng

@@ -37,6 +37,14 @@ _MAGIC = (
     (b"SQLite format 3\x00", "an SQLite database"),
 )
 
+# charset-normalizer's guesses we trust: multi-byte encodings a customer file
+# plausibly uses.  Single-byte guesses (cp1251, latin-1) decode anything and
+# would only turn a damaged file into silent mojibake.
+_PLAUSIBLE = frozenset({
+    "big5", "big5hkscs", "cp950", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
+    "shift_jis", "cp932", "euc_jp", "euc_kr", "cp949",
+})
+
 _ALIASES = {
     "gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "gb18030": "gb18030",
     "utf8": "utf-8", "utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "utf8-sig": "utf-8-sig",
@@ -181,6 +189,7 @@ def _normalizer_guess(stream: BinaryIO) -> str | None:
     if best is None:
         return None
     try:
-        return codecs.lookup(best.encoding).name
+        name = codecs.lookup(best.encoding).name
     except LookupError:
         return None
+    return name if name in _PLAUSIBLE else None

@@ -85,10 +85,20 @@ def _is_cjk(text: str) -> bool:
     return any("\u3400" <= char <= "\u9fff" for char in text)
 
 
+def _quiet_vobject() -> None:
+    """vobject logs skipped lines; unconfigured, Python would print them on the user's stderr."""
+    import logging
+
+    logger = logging.getLogger("vobject")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+
+
 def parse_card(text: str) -> dict[str, str]:
     """Fields of a card's text; raises ValueError with a reason if vobject cannot read it."""
     import vobject
 
+    _quiet_vobject()
     try:
         card = vobject.readOne(text, ignoreUnreadable=True)
         return card_to_fields(card)
