@@ -6,7 +6,7 @@ import datetime as dt
 import importlib.util
 import io
 import json
-import sys
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -525,7 +525,7 @@ def _consume(data: bytes, fmt: str) -> None:
         pass
 
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 texty = st.one_of(
     st.binary(max_size=300),
     st.text(alphabet=st.sampled_from(list(',;"\'\n\r\t =+-@{}[]:a1张三\ufeff\x00')), max_size=200).map(str.encode),

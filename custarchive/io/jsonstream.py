@@ -1,4 +1,4 @@
-"""Records of a JSON document, one at a time.
+"""JSON and JSON Lines input, one record at a time.
 
 ``json.load`` would hold a 500 MB export in memory several times over; the
 standard library has no streaming parser, but ``raw_decode`` can parse one
@@ -12,6 +12,7 @@ import json
 from typing import Iterator, TextIO
 
 from custarchive.errors import ValidationError
+from custarchive.io.readers import MAX_CELL_CHARS, MAX_COLUMNS, MAX_RECORD_CHARS, Row, Source, Table
 
 _CHUNK = 1 << 16
 _WHITESPACE = " \t\r\n"
@@ -114,3 +115,111 @@ def _seek_list(buf: _Buffer) -> None:
         buf.value(f"the value of {key!r}")
         if buf.expect(",}", "',' or '}'") == "}":
             raise buf.fail("the JSON object holds no list of records")
+
+
+def _scalar(key: str, value) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    raise ValueError(f"{key}: nested {type(value).__name__} values are not supported; use plain text")
+
+
+def _object_row(table: Table, line: int, obj) -> Row:
+    if isinstance(obj, _Broken):
+        return Row(table, line, [""] * len(table.headers), obj, obj.reason)
+    if not isinstance(obj, dict):
+        return Row(table, line, [""] * len(table.headers), obj,
+                   f"record {line} is a {type(obj).__name__}, not an object")
+    index = table.index  # type: ignore[attr-defined]
+    cells = [""] * len(table.headers)
+    error = None
+    for key, value in obj.items():
+        try:
+            text = _scalar(key, value)
+        except ValueError as exc:
+            error = error or str(exc)
+            continue
+        column = index.get(key)
+        if column is None:
+            if text:
+                error = error or f"key {key!r} is not in the first record; every record needs the same keys"
+            continue
+        if len(text) > MAX_CELL_CHARS:
+            error = error or f"{key}: {len(text)} characters; at most {MAX_CELL_CHARS} are allowed"
+        cells[column] = text
+    return Row(table, line, cells, obj, error)
+
+
+def _json_table(src: Source, records: Iterator[tuple[int, object]]) -> Iterator[Table]:
+    first = next(records, None)
+    if first is None:
+        return
+    line, obj = first
+    headers = [str(key) for key in obj] if isinstance(obj, dict) else []
+    if not headers:
+        raise ValidationError(None, None, f"{src.name}: the first record is not an object with keys")
+    if len(headers) > MAX_COLUMNS:
+        raise ValidationError(None, None, f"{src.name}: {len(headers)} keys; at most {MAX_COLUMNS} are supported")
+    table = Table(None, headers)
+    table.index = {key: i for i, key in enumerate(headers)}  # type: ignore[attr-defined]
+
+    def rows():
+        yield _object_row(table, line, obj)
+        for number, record in records:
+            yield _object_row(table, number, record)
+
+    table.rows = src._counted(rows())
+    yield table
+
+
+def _jsonl_records(src: Source, text: TextIO) -> Iterator[tuple[int, object]]:
+    number = 0
+    while True:
+        line = text.readline(MAX_RECORD_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_RECORD_CHARS:
+            raise ValidationError(None, None, f"{src.name}: line {number} is longer than {MAX_RECORD_CHARS} characters")
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            yield number, _Broken(line, f"not valid JSON: {getattr(exc, 'msg', 'nested too deeply')}")
+
+
+class _Broken(dict):
+    """A JSONL line that did not parse: becomes a rejected row, not a dead import.
+
+    As the row's original it is written back as ``{"_raw": line}``.
+    """
+
+    def __init__(self, raw: str, reason: str):
+        super().__init__(_raw=raw.rstrip("\r\n"))
+        self.reason = reason
+
+
+def jsonl_tables(src: Source, text: TextIO) -> Iterator[Table]:
+    """JSON Lines: one object per line; a line that does not parse is one rejected row."""
+    records = _jsonl_records(src, text)
+    for number, obj in records:
+        if isinstance(obj, _Broken):
+            raise ValidationError(None, None, f"{src.name}: line {number}: {obj.reason}")
+        yield from _json_table(src, _chain(number, obj, records))
+        return
+
+
+def _chain(number, obj, rest):
+    yield number, obj
+    yield from rest
+
+
+def json_tables(src: Source, text: TextIO) -> Iterator[Table]:
+    """A JSON document: records are numbered by their position in the array."""
+    yield from _json_table(src, iter_array(text, src.name, MAX_RECORD_CHARS))

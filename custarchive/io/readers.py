@@ -217,7 +217,8 @@ def open_rows(source, format: str = "auto", encoding: str = "auto", sheet: str |
             src._tables = _TEXT_READERS[fmt](src)
         src._first = next(src._tables, None)
         if src._first is None:
-            raise ValidationError(None, None, f"{name}: no header row found")
+            what = "no header row" if fmt in ("csv", "xlsx") else "no records"
+            raise ValidationError(None, None, f"{name}: {what} found")
         src._first_headers = src._first.headers
         return src
     except BaseException:
@@ -283,7 +284,8 @@ def _csv_tables(src: Source) -> Iterator[Table]:
         first_line = text.readline(MAX_RECORD_CHARS)
         src.delimiter = _sniff_delimiter(first_line)
         text.seek(0)
-        reader = csv.reader(text, delimiter=src.delimiter)
+        # strict: an unclosed quote must not silently swallow the rest of the file
+        reader = csv.reader(text, delimiter=src.delimiter, strict=True)
         head: list[tuple[int, list[str]]] = []
         previous = 0
         for cells in reader:
@@ -292,7 +294,7 @@ def _csv_tables(src: Source) -> Iterator[Table]:
             if len(head) >= HEADER_SCAN_ROWS:
                 break
     except csv.Error as exc:
-        raise ValidationError(None, None, f"{src.name}: line {reader.line_num}: {exc}") from None
+        raise _quote_error(src, previous + 1, exc) from None
     index = pick_header(head)
     if index < 0:
         return
@@ -301,6 +303,11 @@ def _csv_tables(src: Source) -> Iterator[Table]:
     table = Table(None, trim_header(head[index][1], src.name))
     table.rows = src._counted(_csv_rows(src, table, reader, head[index + 1:], previous))
     yield table
+
+
+def _quote_error(src: Source, line: int, exc: csv.Error) -> ValidationError:
+    return ValidationError(None, None, f"{src.name}: the record starting at line {line} is malformed ({exc}); "
+                           f"a quote (\") inside a quoted cell must be doubled, and every opened quote closed")
 
 
 def _csv_rows(src: Source, table: Table, reader, buffered, previous: int) -> Iterator[Row]:
@@ -315,7 +322,7 @@ def _csv_rows(src: Source, table: Table, reader, buffered, previous: int) -> Ite
                 yield last + 1, cells
                 last = reader.line_num
         except csv.Error as exc:
-            raise ValidationError(None, None, f"{src.name}: line {last + 1}: {exc}") from None
+            raise _quote_error(src, last + 1, exc) from None
 
     for line, cells in records():
         error = None
@@ -340,115 +347,16 @@ def _csv_rows(src: Source, table: Table, reader, buffered, previous: int) -> Ite
         yield Row(table, line, cells, cells, error)
 
 
-def _scalar(key: str, value) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    raise ValueError(f"{key}: nested {type(value).__name__} values are not supported; use plain text")
+def _json_tables(src: Source) -> Iterator[Table]:
+    from custarchive.io.jsonstream import json_tables
 
-
-def _object_row(table: Table, line: int, obj) -> Row:
-    if isinstance(obj, _Broken):
-        return Row(table, line, [""] * len(table.headers), obj, obj.reason)
-    if not isinstance(obj, dict):
-        return Row(table, line, [""] * len(table.headers), obj,
-                   f"record {line} is a {type(obj).__name__}, not an object")
-    index = table.index  # type: ignore[attr-defined]
-    cells = [""] * len(table.headers)
-    error = None
-    for key, value in obj.items():
-        try:
-            text = _scalar(key, value)
-        except ValueError as exc:
-            error = error or str(exc)
-            continue
-        column = index.get(key)
-        if column is None:
-            if text:
-                error = error or f"key {key!r} is not in the first record; every record needs the same keys"
-            continue
-        if len(text) > MAX_CELL_CHARS:
-            error = error or f"{key}: {len(text)} characters; at most {MAX_CELL_CHARS} are allowed"
-        cells[column] = text
-    return Row(table, line, cells, obj, error)
-
-
-def _json_table(src: Source, records: Iterator[tuple[int, object]]) -> Iterator[Table]:
-    first = next(records, None)
-    if first is None:
-        return
-    line, obj = first
-    headers = [str(key) for key in obj] if isinstance(obj, dict) else []
-    if not headers:
-        raise ValidationError(None, None, f"{src.name}: the first record is not an object with keys")
-    if len(headers) > MAX_COLUMNS:
-        raise ValidationError(None, None, f"{src.name}: {len(headers)} keys; at most {MAX_COLUMNS} are supported")
-    table = Table(None, headers)
-    table.index = {key: i for i, key in enumerate(headers)}  # type: ignore[attr-defined]
-
-    def rows():
-        yield _object_row(table, line, obj)
-        for number, record in records:
-            yield _object_row(table, number, record)
-
-    table.rows = src._counted(rows())
-    yield table
-
-
-def _jsonl_records(src: Source) -> Iterator[tuple[int, object]]:
-    import json
-
-    text = _text(src)
-    number = 0
-    while True:
-        line = text.readline(MAX_RECORD_CHARS + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > MAX_RECORD_CHARS:
-            raise ValidationError(None, None, f"{src.name}: line {number} is longer than {MAX_RECORD_CHARS} characters")
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            yield number, _Broken(line, f"not valid JSON: {getattr(exc, 'msg', 'nested too deeply')}")
-
-
-class _Broken(dict):
-    """A JSONL line that did not parse: becomes a rejected row, not a dead import.
-
-    As the row's original it is written back as ``{"_raw": line}``.
-    """
-
-    def __init__(self, raw: str, reason: str):
-        super().__init__(_raw=raw.rstrip("\r\n"))
-        self.reason = reason
+    return json_tables(src, _text(src))
 
 
 def _jsonl_tables(src: Source) -> Iterator[Table]:
-    records = _jsonl_records(src)
-    for number, obj in records:
-        if isinstance(obj, _Broken):
-            raise ValidationError(None, None, f"{src.name}: line {number}: {obj.reason}")
-        yield from _json_table(src, _chain(number, obj, records))
-        return
+    from custarchive.io.jsonstream import jsonl_tables
 
-
-def _chain(number, obj, rest):
-    yield number, obj
-    yield from rest
-
-
-def _json_tables(src: Source) -> Iterator[Table]:
-    from custarchive.io.jsonstream import iter_array
-
-    yield from _json_table(src, iter_array(_text(src), src.name, MAX_RECORD_CHARS))
+    return jsonl_tables(src, _text(src))
 
 
 def _vcf_tables(src: Source) -> Iterator[Table]:
