@@ -131,19 +131,16 @@ def test_empty_file(data):
         open_rows(data)
 
 
-@pytest.mark.parametrize("fmt,data", [("csv", "姓名,手机\n".encode()), ("json", b"[]"), ("jsonl", b'{"name": "x"}\n')])
-def test_header_only_file(fmt, data):
-    if fmt == "jsonl":
-        rows = read_all(data, format=fmt)[1]
-        assert len(rows) == 1
-        return
-    with pytest.raises(ValidationError):
+@pytest.mark.parametrize("fmt,data,message", [
+    ("csv", "姓名,手机\n".encode(), "no data rows"),
+    ("csv", "姓名,手机\n\n,\n".encode(), "no data rows"),
+    ("json", b"[]", "no records"),
+    ("json", b'{"customers": []}', "no records"),
+    ("vcf", b"\r\n", "empty"),
+])
+def test_header_only_or_recordless_file(fmt, data, message):
+    with pytest.raises(ValidationError, match=message):
         read_all(data, format=fmt)
-
-
-def test_header_only_csv_message():
-    with pytest.raises(ValidationError, match="no data rows"):
-        read_all("姓名,手机\n\n".encode())
 
 
 def test_ragged_rows():
@@ -168,8 +165,9 @@ def test_binary_file_named_csv(tmp_path, data, fragment):
 
 
 def test_xls_and_broken_xlsx(tmp_path):
+    (tmp_path / "old.xls").write_bytes(b"x")
     with pytest.raises(ValidationError, match="xlsx"):
-        open_rows(tmp_path / "old.xls") if (tmp_path / "old.xls").write_bytes(b"x") else None
+        open_rows(tmp_path / "old.xls")
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04garbage")
     with pytest.raises(ValidationError, match="workbook"):
@@ -291,6 +289,21 @@ def test_xlsx_values_sheets_and_row_numbers(tmp_path):
     assert rows[0].where == "sheet '第二页' row 2"
     with pytest.raises(ValidationError, match="no such sheet"):
         open_rows(path, sheet="nope")
+
+
+def test_xlsx_errors_file_truncates_oversized_cells(tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("s")
+    ws.append(["姓名", "备注"])
+    ws.append(["张三", "短"])
+    wb.save(tmp_path / "long.xlsx")
+    with open_rows(tmp_path / "long.xlsx") as src, ErrorsWriter(tmp_path / "err.xlsx", src) as errors:
+        for row in src.rows():
+            row.original = ("张三", "长" * 40000)  # openpyxl itself cuts cells at Excel's limit
+            errors.write(row, "备注: too long")
+    assert len(load_workbook(tmp_path / "err.xlsx")["s"]["B2"].value) == 32767
 
 
 def test_xlsx_merged_cells_and_formulas(tmp_path):

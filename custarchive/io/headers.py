@@ -35,20 +35,22 @@ LABELS_ZH: dict[str, str] = {
     "notes": "备注",
 }
 
-# Aliases from the CLI contract (besides the label above), plus English ones.
+# Aliases from the CLI contract (besides the label above), plus unambiguous
+# English ones.  Bare "ID", "Type" or "Company" are left out on purpose: in
+# other systems' exports they often mean a row id, anything, or the name.
 ALIASES: dict[str, tuple[str, ...]] = {
     "archive_no": ("客户编号", "archive no", "archive number"),
-    "kind": ("kind", "type", "customer type"),
+    "kind": ("customer type",),
     "category": ("类别",),
     "name": ("客户名称", "名称", "单位名称", "公司名称", "full name"),
     "birth_date": ("生日", "birthday", "date of birth", "dob"),
-    "id_number": ("身份证号码", "身份证", "id", "id no"),
+    "id_number": ("身份证号码", "身份证", "id no", "id card"),
     "legal_representative": ("法人代表",),
     "phone": ("手机号", "手机号码", "电话", "联系电话", "mobile", "tel", "telephone"),
     "email": ("电子邮箱", "电子邮件", "e-mail", "mail"),
     "address": ("通信地址", "联系地址"),
     "industry": ("所属行业",),
-    "employer": ("所属单位", "organization", "organisation", "company"),
+    "employer": ("所属单位", "organization", "organisation"),
     "education": ("受教育程度",),
     "source": ("来源渠道",),
     "annual_spend": ("年度消费金额",),

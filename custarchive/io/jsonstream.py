@@ -135,6 +135,11 @@ def _object_row(table: Table, line: int, obj) -> Row:
     if not isinstance(obj, dict):
         return Row(table, line, [""] * len(table.headers), obj,
                    f"record {line} is a {type(obj).__name__}, not an object")
+    if obj.__class__ is dict and list(obj) == table.headers:
+        # Fast path: same keys in the same order as the first record (every export).
+        cells = [v if v.__class__ is str else None for v in obj.values()]
+        if None not in cells and len("".join(cells)) <= MAX_CELL_CHARS:
+            return Row(table, line, cells, obj)
     index = table.index  # type: ignore[attr-defined]
     cells = [""] * len(table.headers)
     error = None

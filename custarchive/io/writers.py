@@ -155,7 +155,9 @@ def _write_csv(stream: BinaryIO, encoding: str, delimiter: str, headers, rows) -
         writer.writerow([csv_value(h) for h in headers])
         count = 0
         for row in rows:
-            writer.writerow([csv_value(v) for v in row])
+            # Plain text and None (written as "") skip the conversion call: most cells are those.
+            writer.writerow([v if v is None or v.__class__ is str and not v.startswith(_TRIGGERS)
+                             else csv_value(v) for v in row])
             count += 1
         text.flush()
         return count
@@ -215,8 +217,8 @@ class XlsxBook:
         self.names.add(candidate.lower())
         return candidate
 
-    def sheet(self, name: str, headers: Sequence[str]) -> "XlsxSheet":
-        sheet = XlsxSheet(self, name, list(headers))
+    def sheet(self, name: str, headers: Sequence[str], truncate: bool = False) -> "XlsxSheet":
+        sheet = XlsxSheet(self, name, list(headers), truncate)
         self.sheets.append(sheet)
         return sheet
 
@@ -230,7 +232,8 @@ class XlsxBook:
 class XlsxSheet:
     """Rows go straight to disk; a sheet that would pass Excel's row limit continues on a new one."""
 
-    def __init__(self, book: XlsxBook, name: str, headers: list[str]):
+    def __init__(self, book: XlsxBook, name: str, headers: list[str], truncate: bool = False):
+        self.truncate = truncate  # errors file: a too-long cell is cut, the row still goes back
         self.book = book
         self.name = name
         self.headers = headers
@@ -266,7 +269,9 @@ class XlsxSheet:
             if value is None or value == "":
                 continue
             if isinstance(value, str):
-                if len(value) > EXCEL_MAX_CELL:
+                if len(value) > EXCEL_MAX_CELL and self.truncate:
+                    value = value[: EXCEL_MAX_CELL - 1] + "…"
+                elif len(value) > EXCEL_MAX_CELL:
                     header = self.headers[col] if col < len(self.headers) else col + 1
                     raise ValidationError(str(header), None, f"a value of {len(value)} characters does not fit in an "
                                           f"Excel cell ({EXCEL_MAX_CELL}); export as CSV or JSON")
@@ -354,7 +359,7 @@ class ErrorsWriter:
         elif self.format == "xlsx":
             if row.table is not self._table:
                 self._table = row.table
-                self._sheet = self._book.sheet(row.table.name or "errors", self._layout(row.table)[0])
+                self._sheet = self._book.sheet(row.table.name or "errors", self._layout(row.table)[0], truncate=True)
             self._sheet.append([None if v is None else v for v in self._cells(row, error)])
         elif self.format in ("json", "jsonl"):
             obj = dict(row.original) if isinstance(row.original, dict) else {"_raw": row.original}

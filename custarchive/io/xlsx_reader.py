@@ -89,10 +89,14 @@ def _precision_lost(value) -> bool:
 
 
 def xlsx_tables(src: Source) -> Iterator[Table]:
+    import warnings
+
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(src.stream, read_only=True, data_only=True)
+        with warnings.catch_warnings():  # WPS files trigger style/extension warnings on stderr
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(src.stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged archive
         raise ValidationError(None, None, f"{src.name}: cannot read the workbook ({type(exc).__name__}: {exc})") from None
     src._closers.insert(0, workbook.close)
