@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from custarchive.errors import ConfigError, CustarchiveError, UsageError, ValidationError
 from custarchive.io.headers import LABELS_ZH, build_header_map, normalise_header
 from custarchive.io.readers import MAX_CELL_CHARS, MAX_COLUMNS, open_rows
-from custarchive.io.vcard import ERROR_PROPERTY, fields_to_card
+from custarchive.io.vcard import ERROR_PROPERTY
 from custarchive.io.writers import ErrorsWriter, write_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,7 +232,7 @@ def test_json_array_object_with_list_and_nested_values():
     src, rows = read_all(data, format="auto")
     assert src.format == "json" and src.headers == ["name", "annual_spend", "vip", "age", "x"]
     assert rows[0].cells == ["张三", "1200.5", "true", "30", ""] and rows[0].line == 1
-    assert "nested" in rows[1].error and rows[1].line == 2
+    assert "nested" in rows[1].error and rows[1].line == 2 and rows[1].where == "record 2"
     assert "first record" in rows[2].error
     assert "not an object" in rows[3].error
 

@@ -160,7 +160,7 @@ def _object_row(table: Table, line: int, obj) -> Row:
     return Row(table, line, cells, obj, error)
 
 
-def _json_table(src: Source, records: Iterator[tuple[int, object]]) -> Iterator[Table]:
+def _json_table(src: Source, records: Iterator[tuple[int, object]], unit: str) -> Iterator[Table]:
     first = next(records, None)
     if first is None:
         return
@@ -170,7 +170,7 @@ def _json_table(src: Source, records: Iterator[tuple[int, object]]) -> Iterator[
         raise ValidationError(None, None, f"{src.name}: the first record is not an object with keys")
     if len(headers) > MAX_COLUMNS:
         raise ValidationError(None, None, f"{src.name}: {len(headers)} keys; at most {MAX_COLUMNS} are supported")
-    table = Table(None, headers)
+    table = Table(None, headers, unit=unit)
     table.index = {key: i for i, key in enumerate(headers)}  # type: ignore[attr-defined]
 
     def rows():
@@ -216,7 +216,7 @@ def jsonl_tables(src: Source, text: TextIO) -> Iterator[Table]:
     for number, obj in records:
         if isinstance(obj, _Broken):
             raise ValidationError(None, None, f"{src.name}: line {number}: {obj.reason}")
-        yield from _json_table(src, _chain(number, obj, records))
+        yield from _json_table(src, _chain(number, obj, records), "line")
         return
 
 
@@ -227,4 +227,4 @@ def _chain(number, obj, rest):
 
 def json_tables(src: Source, text: TextIO) -> Iterator[Table]:
     """A JSON document: records are numbered by their position in the array."""
-    yield from _json_table(src, iter_array(text, src.name, MAX_RECORD_CHARS))
+    yield from _json_table(src, iter_array(text, src.name, MAX_RECORD_CHARS), "record")

@@ -37,8 +37,9 @@ csv.field_size_limit(MAX_RECORD_CHARS)
 class Table:
     """One header and its rows: the CSV/JSON/vCard file, or one worksheet."""
 
-    def __init__(self, name: str | None, headers: list[str], rows: Iterator["Row"] | None = None):
+    def __init__(self, name: str | None, headers: list[str], rows: Iterator["Row"] | None = None, unit: str = "line"):
         self.name = name
+        self.unit = unit  # what Row.line counts: "line" (CSV, JSONL, vCard) or "record" (JSON array)
         self.headers = headers
         self.keys = _unique(headers)
         self.rows: Iterator[Row] = rows if rows is not None else iter(())
@@ -72,7 +73,7 @@ class Row:
     def where(self) -> str:
         if self.table.name is not None:
             return f"sheet {self.table.name!r} row {self.line}"
-        return f"line {self.line}"
+        return f"{self.table.unit} {self.line}"
 
     def __repr__(self) -> str:
         return f"Row({self.where}, {self.cells!r}, error={self.error!r})"
