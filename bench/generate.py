@@ -162,6 +162,10 @@ class Generator:
             local += str(rng.randrange(1, 2000))
         return f"{local}@{self.pick(self.domains, self.domain_weights)}"
 
+    def company_domain(self) -> str:
+        letters = "".join(self.rng.choice("abcdefghjklmnpqrstwxyz") for _ in range(self.rng.randint(3, 8)))
+        return letters + self.rng.choice([".com", ".cn", ".com.cn", ".net"])
+
     def address(self) -> str:
         rng = self.rng
         text = f"{rng.choice(ROADS)}{rng.randint(1, 999)}号"
@@ -217,8 +221,7 @@ class Generator:
             representative = self.person_name(rng.random() < 0.7)
             base.update(name=name, credit_code=self.credit_code(code), legal_representative=representative,
                         registered_capital=f"{rng.choice([50, 100, 200, 300, 500, 1000, 2000, 5000])}0000",
-                        email=f"{rng.choice(['info', 'sales', 'service', 'hr'])}@"
-                              f"{self.email(self.pinyin.get(representative[:1], 'corp')).split('@')[0]}.com.cn",
+                        email=f"{rng.choice(['info', 'sales', 'service', 'hr'])}@{self.company_domain()}",
                         annual_spend=self.money(150000, 1.2), credit_limit=str(rng.choice([5, 10, 20, 50, 100]) * 10000))
         if rng.random() < 0.1:
             base["notes"] = rng.choice(["重要客户，节假日回访", "对价格敏感", "需开具增值税专用发票", "曾有投诉，已处理"])
