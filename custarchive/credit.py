@@ -79,8 +79,7 @@ def choose_scorecard(card: dict, model: str | None) -> Scorecard:
     scorecard = resolve_scorecard(model or DEFAULT_MODELS[card["kind"]])
     if card["kind"] not in scorecard.applies_to:
         raise ValidationError("--model", model, f"scorecard {scorecard.name!r} applies to "
-                              f"{' and '.join(scorecard.applies_to)} customers; {card['archive_no']} is "
-                              f"{card['kind']}")
+                              f"{' and '.join(scorecard.applies_to)} customers, not {card['kind']} ones")
     return scorecard
 
 
@@ -300,13 +299,19 @@ def grade_all(conn, cards: list[dict], model: str | None, policy: Policy, actor:
     (listed with the reason) instead of stopping the batch.
     """
     authz.require(conn, actor, "grade")
-    fixed = resolve_scorecard(model) if model else None
+    chosen: dict[str, Scorecard | ValidationError] = {}
     results, skipped, moved = [], [], []
     distribution = {grade: 0 for grade in policy.scale.grades}
     for card in cards:
         try:
-            scorecard = choose_scorecard(card, model) if fixed is None or card["kind"] not in fixed.applies_to \
-                else fixed
+            if card["kind"] not in chosen:
+                try:
+                    chosen[card["kind"]] = choose_scorecard(card, model)
+                except ValidationError as exc:
+                    chosen[card["kind"]] = exc
+            scorecard = chosen[card["kind"]]
+            if isinstance(scorecard, ValidationError):
+                raise scorecard
             measures = gather_inputs(conn, card, as_of=as_of)
             answers = stored_answers(conn, card["id"], scorecard.name)
             evaluation = assess(scorecard, measures, answers, card, policy)
