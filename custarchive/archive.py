@@ -23,6 +23,8 @@ IDENTITY_KEYS = ("id_number", "credit_code")
 PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated_at", "created_by", "merged_into",
              "id", "extra"}
 DEFAULT_CATEGORY = "C"
+# System columns that apply_changes may write (never plan_update): grade only via credit.py.
+WRITABLE_SYSTEM = {"grade"}
 _INSERT_COLUMNS = ("archive_no", "kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
                    *[name for name in lookup.DATA_COLUMNS if name != "name"], "extra", "created_at", "updated_at",
                    "created_by")
@@ -171,11 +173,11 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     """Write planned changes to one archive and log each; the only way a card's values change."""
     if not changes:
         return 0
-    authz.require(conn, actor, "update")
-    columns = {key: new for key, (_old, new) in changes.items() if key in CANONICAL}
+    authz.require(conn, actor, "grade" if action == "grade" else "update")
+    columns = {key: new for key, (_old, new) in changes.items() if key in CANONICAL or key in WRITABLE_SYSTEM}
     extra = dict(card["extra"])
     for key, (_old, new) in changes.items():
-        if key not in CANONICAL:
+        if key not in CANONICAL and key not in WRITABLE_SYSTEM:
             if new is None:
                 extra.pop(key, None)
             else:

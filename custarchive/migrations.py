@@ -82,6 +82,29 @@ def m002_users(s: Schema) -> None:
         created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
 
 
+@migration
+def m010_finance_statements(s: Schema) -> None:
+    s.sql("""CREATE TABLE finance_statements (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), period VARCHAR(20) NOT NULL,
+        current_assets {float}, inventory {float}, total_assets {float}, current_liabilities {float},
+        total_liabilities {float}, equity {float}, revenue {float}, cost_of_sales {float},
+        net_profit {float}, interest_expense {float}, ebit {float}, operating_cash_flow {float},
+        accounts_receivable {float},
+        created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32) NOT NULL, updated_by VARCHAR(64) NOT NULL,
+        UNIQUE (customer_id, period))""")
+
+
+@migration
+def m011_assessments(s: Schema) -> None:
+    s.sql("""CREATE TABLE assessments (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), model VARCHAR(100) NOT NULL,
+        scorecard_sha256 VARCHAR(64) NOT NULL, scorecard_source VARCHAR(500) NOT NULL,
+        inputs TEXT NOT NULL, result TEXT NOT NULL, score {float} NOT NULL, grade VARCHAR(16) NOT NULL,
+        partial INTEGER NOT NULL, recommended_limit {float}, operator VARCHAR(64) NOT NULL,
+        at VARCHAR(32) NOT NULL)""")
+    s.sql("CREATE INDEX ix_assessments_customer_id ON assessments (customer_id)")
+
+
 def applied(conn) -> set[str]:
     from sqlalchemy import text
 

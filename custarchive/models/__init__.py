@@ -5,6 +5,7 @@ start-up path (``--help``, ``show``) does not import it.
 """
 from custarchive.models.base import Base
 from custarchive.models.changes import ChainHead, Change, User
+from custarchive.models.credit import Assessment, FinanceStatement
 from custarchive.models.customer import Category, Counter, Customer, NameGram
 
-__all__ = ["Base", "Category", "ChainHead", "Change", "Counter", "Customer", "NameGram", "User"]
+__all__ = ["Assessment", "Base", "Category", "ChainHead", "Change", "Counter", "Customer", "FinanceStatement", "NameGram", "User"]
