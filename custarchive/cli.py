@@ -21,6 +21,8 @@ from custarchive.errors import CustarchiveError
 COMMAND_MODULES = (
     "cards",
     "reference",
+    "swot",
+    "profile",
 )
 
 
