@@ -334,3 +334,40 @@ def test_models_match_the_schema(db_target, cli):
         columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         assert columns == set(Base.metadata.tables[table].columns.keys()), table
     conn.close()
+
+
+@pytest.mark.parametrize("save", [True, False])
+def test_interactive_walks_the_four_quadrants(cli, db_target, save):
+    import os
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    from tests.conftest import ROOT
+
+    ref = ok_archive(cli)
+    before = snapshot(db_target)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "COLUMNS": "100"}
+    child = pexpect.spawn(sys.executable, ["-m", "custarchive", "--db", db_target, "swot", ref, "interactive"],
+                          env=env, encoding="utf-8", timeout=30)
+    down = "\x1b[B"
+    steps = [("New strength", "强大的销售团队\r"), ("Rate its impact", "y"), (r"Strength \(impact\)", down * 3 + "\r"),
+             ("What it means", "能迅速铺开新产品\r"), ("Action", "\r"), ("New strength", "\r"),
+             ("New weakness", "\r"), ("New opportunit", "\r"), ("New threat", "新的监管政策\r"),
+             (r"Strength \(impact\)", "\r"), ("Probability", down * 4 + "\r"), ("What it means", "\r"),
+             ("Action", "\r"), ("New threat", "\r"), ("Save 2 item", "y" if save else "n")]
+    for prompt, answer in steps:
+        child.expect(prompt)
+        child.send(answer)
+    child.expect(pexpect.EOF)
+    child.close()
+    if not save:
+        assert child.exitstatus == 130
+        assert snapshot(db_target) == before
+        return
+    assert child.exitstatus == 0
+    items = items_by_id(cli, ref)
+    assert (items["S1"]["text"], items["S1"]["impact"], items["S1"]["implication"]) == ("强大的销售团队", 4, "能迅速铺开新产品")
+    assert (items["T1"]["impact"], items["T1"]["probability"], items["T1"]["zone"]) == (1, 5, "contingency")
+    log = json.loads(cli.ok("history", ref, "--json").stdout)["changes"]
+    assert [(e["action"], e["field"], e["source"]) for e in log if e["action"] == "swot_add"] == [
+        ("swot_add", "S1", "interactive"), ("swot_add", "T1", "interactive")]
