@@ -330,4 +330,5 @@ def advantage_remove(ctx: typer.Context, advantage_id: str = typer.Argument(...,
     from custarchive.worksheets import competition
 
     app_ctx, card, row = _write(ctx, competition.remove_advantage, advantage_id, reason=reason)
-    app_ctx.warn(f"{card['archive_no']}: A{row['seq']} removed")
+    number = card["archive_no"]
+    app_ctx.warn(app_ctx.t(f"{number}: 已删除 A{row['seq']}", f"{number}: A{row['seq']} removed"))
