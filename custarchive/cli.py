@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "cards",
     "reference",
     "credit",
+    "swot",
+    "profile",
 )
 
 

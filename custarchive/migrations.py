@@ -104,6 +104,40 @@ def m011_assessments(s: Schema) -> None:
         at VARCHAR(32) NOT NULL)""")
     s.sql("CREATE INDEX ix_assessments_customer_id ON assessments (customer_id)")
 
+@migration
+def m020_swot_items(s: Schema) -> None:
+    s.sql("""CREATE TABLE swot_items (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), quadrant VARCHAR(1) NOT NULL,
+        seq INTEGER NOT NULL, text TEXT NOT NULL, impact INTEGER, probability INTEGER, implication TEXT,
+        action_plan TEXT, item_date VARCHAR(10) NOT NULL, created_at VARCHAR(32) NOT NULL,
+        updated_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL,
+        UNIQUE (customer_id, quadrant, seq))""")
+
+
+@migration
+def m021_competition(s: Schema) -> None:
+    s.sql("""CREATE TABLE competitors (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), name VARCHAR(200) NOT NULL,
+        knowledge_level INTEGER NOT NULL DEFAULT 1, note TEXT, created_at VARCHAR(32) NOT NULL,
+        updated_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL, UNIQUE (customer_id, name))""")
+    s.sql("""CREATE TABLE performance_indices (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id),
+        competitor_id INTEGER REFERENCES competitors (id), metric VARCHAR(40) NOT NULL, value {float} NOT NULL,
+        updated_at VARCHAR(32) NOT NULL)""")
+    s.sql("CREATE INDEX ix_performance_indices_customer ON performance_indices (customer_id)")
+    s.sql("""CREATE TABLE competitive_advantages (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), seq INTEGER NOT NULL,
+        dimension VARCHAR(200) NOT NULL, standing VARCHAR(8) NOT NULL, durability VARCHAR(10) NOT NULL,
+        competitor_id INTEGER REFERENCES competitors (id), note TEXT, created_at VARCHAR(32) NOT NULL,
+        created_by VARCHAR(64) NOT NULL, UNIQUE (customer_id, seq))""")
+
+
+@migration
+def m022_customer_profiles(s: Schema) -> None:
+    s.sql("""CREATE TABLE customer_profiles (
+        customer_id INTEGER NOT NULL REFERENCES customers (id), field VARCHAR(60) NOT NULL, value TEXT NOT NULL,
+        updated_at VARCHAR(32) NOT NULL, updated_by VARCHAR(64) NOT NULL, PRIMARY KEY (customer_id, field))""")
+
 
 def applied(conn) -> set[str]:
     from sqlalchemy import text

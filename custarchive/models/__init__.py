@@ -7,5 +7,23 @@ from custarchive.models.base import Base
 from custarchive.models.changes import ChainHead, Change, User
 from custarchive.models.credit import Assessment, FinanceStatement
 from custarchive.models.customer import Category, Counter, Customer, NameGram
+from custarchive.models.worksheets import (CompetitiveAdvantage, Competitor, PerformanceIndex, ProfileValue,
+                                           SwotItem)
 
-__all__ = ["Assessment", "Base", "Category", "ChainHead", "Change", "Counter", "Customer", "FinanceStatement", "NameGram", "User"]
+__all__ = [
+    "Assessment",
+    "Base",
+    "Category",
+    "ChainHead",
+    "Change",
+    "CompetitiveAdvantage",
+    "Competitor",
+    "Counter",
+    "Customer",
+    "FinanceStatement",
+    "NameGram",
+    "PerformanceIndex",
+    "ProfileValue",
+    "SwotItem",
+    "User",
+]
