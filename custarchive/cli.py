@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "cards",
     "reference",
     "documents",
+    "timeline",
+    "money",
 )
 
 
