@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "documents",
     "timeline",
     "money",
+    "maintenance",
 )
 
 
