@@ -145,7 +145,8 @@ def due(
         app_ctx.warn(t("没有到期的跟进", "nothing due"))
         return
     render.table(app_ctx, t("待跟进", "Follow-ups due"),
-                 [t("跟进日期", "Due"), t("逾期天数", "Days late"), t("档案编号", "Archive"), t("名称", "Name"),
-                  t("电话", "Phone"), "ID", t("类型", "Type"), t("内容", "Text")],
-                 [(i["follow_up"], i["days_overdue"], i["archive_no"], i["name"], i["phone"], i["id"],
-                   _type_label(app_ctx, i["type"]), i["text"]) for i in items])
+                 [t("跟进日期", "Due"), t("档案编号", "Archive"), t("名称", "Name"), t("电话", "Phone"),
+                  t("记录", "Entry"), t("内容", "Text")],
+                 [(i["follow_up"] + (f" (+{i['days_overdue']})" if i["days_overdue"] > 0 else ""), i["archive_no"],
+                   i["name"], i["phone"], f"#{i['id']} {_type_label(app_ctx, i['type'])}", i["text"]) for i in items],
+                 caption=t("(+N) 为逾期天数;完成后: custarchive log done ID", "(+N) = days overdue; when done: custarchive log done ID"))
