@@ -2,10 +2,11 @@
 
 Comparing every pair is quadratic, so candidates are blocked: archives are
 compared only inside groups that share a phone, an email, an identity key,
-or a name key (full pinyin of the name without company-form words, or the
-pinyin of its first or last two characters). A block too large to compare
-pair by pair (a shared switchboard number, a very common name) is compared
-only with its neighbours in pinyin order.
+or a name key: the full pinyin of the name without company-form words, or
+the pinyin of its first two characters (and, for names longer than three,
+of its last two). A block too large to compare pair by pair (a shared
+switchboard number, a very common name) is compared only with its
+neighbours in pinyin order.
 """
 from __future__ import annotations
 
@@ -42,13 +43,24 @@ def core_name(name: str, noise: list[str]) -> str:
     return core
 
 
-def name_score(a: dict, b: dict) -> tuple[int, int]:
-    """(similarity 0-100: the better of characters and pinyin, edit distance in characters)."""
-    from rapidfuzz import fuzz
-    from rapidfuzz.distance import Levenshtein
+def name_score(a: dict, b: dict) -> int:
+    """Similarity 0-100: the better of the distinctive names compared by characters and by pinyin."""
+    from rapidfuzz.fuzz import ratio
 
-    score = max(fuzz.ratio(a["core"], b["core"]), fuzz.ratio(a["core_pinyin"], b["core_pinyin"]))
-    return int(round(score)), Levenshtein.distance(a["name"], b["name"])
+    return int(round(max(ratio(a["core"], b["core"]), ratio(a["core_pinyin"], b["core_pinyin"]))))
+
+
+def _scorer(threshold: float):
+    """A fast comparer for the blocking loop: imports once, and lets rapidfuzz stop early below the threshold."""
+    from rapidfuzz.fuzz import ratio
+
+    def score(a: dict, b: dict) -> int:
+        best = ratio(a["core_pinyin"], b["core_pinyin"], score_cutoff=threshold)
+        if best < 100:
+            best = max(best, ratio(a["core"], b["core"], score_cutoff=threshold))
+        return int(round(best))
+
+    return score
 
 
 def _load(conn, noise: list[str]) -> list[dict]:
@@ -60,7 +72,7 @@ def _load(conn, noise: list[str]) -> list[dict]:
         pinyin = pinyin_keys(core)[0] or core.lower()
         items.append({"id": cid, "archive_no": number, "name": name, "phone": phone, "email": email,
                       "id_number": id_number, "credit_code": credit_code, "core": core, "core_pinyin": pinyin,
-                      "head": pinyin_keys(core[:2])[0], "tail": pinyin_keys(core[-2:])[0] if len(core) > 2 else None})
+                      "head": pinyin_keys(core[:2])[0], "tail": pinyin_keys(core[-2:])[0] if len(core) > 3 else None})
     return items
 
 
@@ -82,14 +94,14 @@ def find_candidates(conn, min_score: float | None = None) -> list[dict]:
     items = _load(conn, list(settings.get("noise", [])))
     found: dict[tuple[int, int], dict] = {}
 
-    def note(a: dict, b: dict, reason: str, score: int | None = None, distance: int | None = None) -> None:
+    def note(a: dict, b: dict, reason: str, score: int | None = None) -> None:
         if a["archive_no"] > b["archive_no"]:
             a, b = b, a
-        pair = found.setdefault((a["id"], b["id"]), {"a": a, "b": b, "reasons": [], "score": None, "distance": None})
+        pair = found.setdefault((a["id"], b["id"]), {"a": a, "b": b, "reasons": [], "score": None})
         if reason not in pair["reasons"]:
             pair["reasons"].append(reason)
         if score is not None:
-            pair["score"], pair["distance"] = score, distance
+            pair["score"] = score
 
     for key, reason in KEY_REASONS.items():
         groups: dict[str, list[dict]] = {}
@@ -107,6 +119,7 @@ def find_candidates(conn, min_score: float | None = None) -> list[dict]:
             if value:
                 blocks.setdefault(f"{prefix}:{value}", []).append(item)
     compared: set[tuple[int, int]] = set()
+    score_of = _scorer(threshold)
     for block in blocks.values():
         if len(block) < 2:
             continue
@@ -115,17 +128,18 @@ def find_candidates(conn, min_score: float | None = None) -> list[dict]:
             if pair in compared:
                 continue
             compared.add(pair)
-            score, distance = name_score(a, b)
+            score = score_of(a, b)
             if score >= threshold:
-                note(a, b, "same name" if a["name"] == b["name"] else "similar name", score, distance)
+                note(a, b, "same name" if a["name"] == b["name"] else "similar name", score)
+
+    from rapidfuzz.distance import Levenshtein
 
     results = []
     for pair in found.values():
         a, b = pair["a"], pair["b"]
-        if pair["score"] is None:
-            pair["score"], pair["distance"] = name_score(a, b)
+        score = pair["score"] if pair["score"] is not None else name_score(a, b)
         results.append({"a": a["archive_no"], "a_name": a["name"], "b": b["archive_no"], "b_name": b["name"],
-                        "reasons": pair["reasons"], "score": pair["score"], "distance": pair["distance"]})
+                        "reasons": pair["reasons"], "score": score, "distance": Levenshtein.distance(a["name"], b["name"])})
     identity = {"same resident ID", "same credit code"}
     results.sort(key=lambda r: (not identity & set(r["reasons"]), -len(r["reasons"]), -r["score"], r["a"], r["b"]))
     return results
