@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from custarchive import lookup, money
+from custarchive.errors import ValidationError
 
 GRADE_ORDER = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
 NONE_LABEL = ("(未填)", "(none)")
@@ -107,6 +108,7 @@ def bar(value: float, biggest: float, width: int = 30) -> str:
 def write_xlsx(tables: list[ReportTable], path: str, lang: str) -> None:
     """One worksheet per table, each with a native Excel chart of its main column."""
     import xlsxwriter
+    import xlsxwriter.exceptions
 
     book = xlsxwriter.Workbook(path)
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
@@ -138,4 +140,8 @@ def write_xlsx(tables: list[ReportTable], path: str, lang: str) -> None:
         if table.chart != "pie":
             chart.set_legend({"none": True})
         sheet.insert_chart(2, len(table.columns) + 1, chart, {"x_scale": 1.3, "y_scale": 1.2})
-    book.close()
+    try:
+        book.close()
+    except (xlsxwriter.exceptions.FileCreateError, OSError) as exc:
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
+        raise ValidationError("--xlsx", path, f"cannot write: {getattr(cause, 'strerror', None) or cause}") from None

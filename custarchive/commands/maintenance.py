@@ -201,12 +201,7 @@ def report(
     with app_ctx.database().read() as conn:
         tables = reports.build(conn, lang=app_ctx.lang, include_closed=include_closed, as_of=_as_of(as_of))
     if xlsx:
-        from custarchive.errors import ValidationError
-
-        try:
-            reports.write_xlsx(tables, xlsx, app_ctx.lang)
-        except OSError as exc:
-            raise ValidationError("--xlsx", xlsx, f"cannot write: {exc.strerror or exc}") from None
+        reports.write_xlsx(tables, xlsx, app_ctx.lang)
         app_ctx.warn(app_ctx.t(f"已写入 {xlsx}", f"wrote {xlsx}"))
     if json_:
         render.emit_json({table.id: table.rows for table in tables})
