@@ -115,7 +115,7 @@ def m032_transactions(s: Schema) -> None:
         amount {float} NOT NULL, txn_date VARCHAR(10) NOT NULL, due_date VARCHAR(10), reference VARCHAR(100),
         notes TEXT, created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
     s.sql("CREATE INDEX ix_transactions_customer_id ON transactions (customer_id, txn_date)")
-    s.sql("CREATE INDEX ix_transactions_date ON transactions (txn_date)")
+    s.sql("CREATE INDEX ix_transactions_txn_date ON transactions (txn_date)")
 
 
 def applied(conn) -> set[str]:

@@ -80,10 +80,14 @@ def dedupe(
         app_ctx.warn(app_ctx.t("没有发现可能重复的档案", "no possible duplicates"))
         return
     t = app_ctx.t
+    reasons = {"same resident ID": "身份证号相同", "same credit code": "信用代码相同", "same phone": "电话相同",
+               "same email": "邮箱相同", "same name": "名称相同", "similar name": "名称相似"}
     render.table(app_ctx, t("可能重复的档案", "Possible duplicates"),
                  [t("档案", "Archive"), t("名称", "Name"), t("档案", "Archive"), t("名称", "Name"), t("原因", "Why"),
                   t("相似度", "Score")],
-                 [(p["a"], p["a_name"], p["b"], p["b_name"], ", ".join(p["reasons"]), p["score"]) for p in pairs],
+                 [(p["a"], p["a_name"], p["b"], p["b_name"],
+                   ", ".join(reasons.get(r, r) if app_ctx.lang == "zh" else r for r in p["reasons"]), p["score"])
+                  for p in pairs],
                  caption=t("合并: custarchive merge 保留 删除", "merge with: custarchive merge KEEP DROP"))
 
 
