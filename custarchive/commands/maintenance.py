@@ -110,7 +110,7 @@ def merge(
         plan = domain.preview(conn, keep, drop)
     if dry_run:
         if json_:
-            render.emit_json(plan)
+            render.emit_json({key: value for key, value in plan.items() if key != "fingerprint"})
         else:
             _show_preview(app_ctx, plan)
         return
