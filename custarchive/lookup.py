@@ -176,9 +176,19 @@ def _name_matches(conn, q: str, ids: dict) -> None:
 
 
 def history(conn, customer_id: int) -> list[dict]:
-    rows = conn.execute(text("SELECT id, at, operator, action, field, old_value, new_value, reason, source, batch_id "
-                             "FROM change_log WHERE customer_id = :c ORDER BY id"), {"c": customer_id})
-    keys = ("id", "at", "operator", "action", "field", "old", "new", "reason", "source", "batch_id")
+    """The archive's log, including that of archives merged into it (each entry names its archive)."""
+    ids, frontier = [customer_id], [customer_id]
+    while frontier:
+        params = {f"m{n}": value for n, value in enumerate(frontier)}
+        frontier = [row[0] for row in conn.execute(text(
+            f"SELECT id FROM customers WHERE merged_into IN ({', '.join(':' + k for k in params)}) "
+            "AND status = 'merged'"), params) if row[0] not in ids]
+        ids += frontier
+    params = {f"c{n}": value for n, value in enumerate(ids)}
+    rows = conn.execute(text("SELECT id, at, operator, action, field, old_value, new_value, reason, source, batch_id, "
+                             f"archive_no FROM change_log WHERE customer_id IN ({', '.join(':' + k for k in params)}) "
+                             "ORDER BY id"), params)
+    keys = ("id", "at", "operator", "action", "field", "old", "new", "reason", "source", "batch_id", "archive_no")
     return [dict(zip(keys, row)) for row in rows]
 
 

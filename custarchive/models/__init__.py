@@ -7,8 +7,10 @@ from custarchive.models.base import Base
 from custarchive.models.changes import ChainHead, Change, User
 from custarchive.models.credit import Assessment, FinanceStatement
 from custarchive.models.customer import Category, Counter, Customer, NameGram
+from custarchive.models.living import Document, TimelineEntry, Transaction
 from custarchive.models.worksheets import (CompetitiveAdvantage, Competitor, PerformanceIndex, ProfileValue,
                                            SwotItem)
+
 
 __all__ = [
     "Assessment",
@@ -20,10 +22,12 @@ __all__ = [
     "Competitor",
     "Counter",
     "Customer",
+    "Document",
     "FinanceStatement",
     "NameGram",
     "PerformanceIndex",
     "ProfileValue",
-    "SwotItem",
+    "TimelineEntry",
+    "Transaction",
     "User",
 ]
