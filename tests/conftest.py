@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ENV = "CUSTARCHIVE_TEST_PG"
 PG_SKIP_REASON = f"PostgreSQL half skipped: set {PG_ENV}=postgresql+psycopg://USER@HOST:PORT/postgres to run it"
 _pg_ids: set[str] = set()
-_pg_outcomes = {"passed": 0, "skipped": 0}
+_pg_outcomes = {"ran": 0, "skipped": 0}
 
 
 def pytest_addoption(parser):
@@ -45,7 +45,9 @@ def backend_of(target: str) -> str:
 
 def _item_backend(item) -> str | None:
     callspec = getattr(item, "callspec", None)
-    return callspec.params.get("db_target") if callspec is not None else None
+    if callspec is not None and "db_target" in callspec.params:
+        return callspec.params["db_target"]
+    return "postgresql" if "pg_server" in getattr(item, "fixturenames", ()) else None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -66,20 +68,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_runtest_logreport(report):
-    if report.nodeid in _pg_ids:
-        if report.skipped:
-            _pg_outcomes["skipped"] += 1
-        elif report.when == "call" and report.passed:
-            _pg_outcomes["passed"] += 1
+    if report.skipped and PG_SKIP_REASON in str(report.longrepr):
+        _pg_outcomes["skipped"] += 1
+    elif report.nodeid in _pg_ids and report.when == "call":
+        _pg_outcomes["ran"] += 1
 
 
 def _pg_half_missing() -> str | None:
     """With a server configured, a PostgreSQL half that did not run is a failure, not a skip."""
-    if not os.environ.get(PG_ENV) or not _pg_ids:
+    if not os.environ.get(PG_ENV):
         return None
-    if _pg_outcomes["skipped"] or not _pg_outcomes["passed"]:
-        return (f"{PG_ENV} is set but {_pg_outcomes['skipped']} PostgreSQL test(s) were skipped and "
-                f"{_pg_outcomes['passed']} passed")
+    if _pg_outcomes["skipped"] or (_pg_ids and not _pg_outcomes["ran"]):
+        return (f"{PG_ENV} is set but the PostgreSQL half did not run ({_pg_outcomes['skipped']} skipped, "
+                f"{_pg_outcomes['ran']} of {len(_pg_ids)} ran)")
     return None
 
 
@@ -92,24 +93,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     problem = _pg_half_missing()
     if problem:
         terminalreporter.write_line(f"FAILED: {problem}", red=True, bold=True)
-    elif _pg_ids and not os.environ.get(PG_ENV):
-        terminalreporter.write_line(f"{PG_SKIP_REASON} ({len(_pg_ids)} tests)", yellow=True)
-
-
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
-    """No test touches the real data/config directories or depends on the caller's locale."""
-    monkeypatch.setenv("CUSTARCHIVE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CUSTARCHIVE_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("CUSTARCHIVE_USER", "tester")
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
-    monkeypatch.delenv("LC_ALL", raising=False)
-    monkeypatch.delenv("LC_MESSAGES", raising=False)
-    monkeypatch.delenv("CUSTARCHIVE_DB", raising=False)
-    from custarchive import templates
-
-    templates._cache.clear()
-    yield
+    elif _pg_outcomes["skipped"]:
+        terminalreporter.write_line(f"{PG_SKIP_REASON} ({_pg_outcomes['skipped']} tests skipped)", yellow=True)
 
 
 class PgServer:
