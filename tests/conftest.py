@@ -87,12 +87,12 @@ def _pg_half_missing() -> str | None:
 def pytest_sessionfinish(session, exitstatus):
     if _pg_half_missing() and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        _pg_outcomes["failed_run"] = 1
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    problem = _pg_half_missing()
-    if problem:
-        terminalreporter.write_line(f"FAILED: {problem}", red=True, bold=True)
+    if _pg_outcomes.get("failed_run"):
+        terminalreporter.write_line(f"FAILED: {_pg_half_missing()}", red=True, bold=True)
     elif _pg_outcomes["skipped"]:
         terminalreporter.write_line(f"{PG_SKIP_REASON} ({_pg_outcomes['skipped']} tests skipped)", yellow=True)
 
