@@ -156,17 +156,33 @@ def _copy_table(src_conn, dst_conn, src_table, dst_table, batch: int, progress: 
     select_sql = (f"SELECT {', '.join(read_quote(c) for c in columns)} FROM {read_quote(src_table.name)} "
                   f"ORDER BY {', '.join(read_quote(c) for c in keys)}")
     mark = "?" if dst_conn.dialect.paramstyle == "qmark" else "%s"
-    insert_sql = (f"INSERT INTO {write_quote(dst_table.name)} ({', '.join(write_quote(c) for c in columns)}) "
-                  f"VALUES ({', '.join([mark] * len(columns))})")
+    column_list = ", ".join(write_quote(c) for c in columns)
+    insert_sql = f"INSERT INTO {write_quote(dst_table.name)} ({column_list}) VALUES ({', '.join([mark] * len(columns))})"
+    copy_sql = f"COPY {write_quote(dst_table.name)} ({column_list}) FROM STDIN"
+    use_copy = dst_conn.dialect.driver == "psycopg"
     copied = 0
     result = src_conn.execution_options(stream_results=True, max_row_buffer=batch).exec_driver_sql(select_sql)
     with contextlib.closing(result):
         for rows in result.partitions(batch):
-            dst_conn.exec_driver_sql(insert_sql, [tuple(row) for row in rows])
+            if use_copy:
+                _copy_rows(dst_conn, copy_sql, rows)
+            else:
+                dst_conn.exec_driver_sql(insert_sql, [tuple(row) for row in rows])
             copied += len(rows)
             if progress:
                 progress(dst_table.name, copied)
     return copied
+
+
+def _copy_rows(conn, sql: str, rows) -> None:
+    """PostgreSQL's COPY, in the connection's transaction: about ten times the speed of executemany."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(tuple(row))
+    finally:
+        cursor.close()
 
 
 def _reset_sequences(conn, tables) -> None:
