@@ -97,6 +97,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"{PG_SKIP_REASON} ({_pg_outcomes['skipped']} tests skipped)", yellow=True)
 
 
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """No test touches the real data/config directories or depends on the caller's locale."""
+    monkeypatch.setenv("CUSTARCHIVE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CUSTARCHIVE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("CUSTARCHIVE_USER", "tester")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.delenv("CUSTARCHIVE_DB", raising=False)
+    from custarchive import templates
+
+    templates._cache.clear()
+    yield
+
+
 class PgServer:
     """Fresh PostgreSQL archive databases for tests, fast.
 
