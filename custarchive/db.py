@@ -201,10 +201,10 @@ def _upgrade_if_needed(db: Database, create: bool = True) -> None:
     if not has_table and db.path is None:
         with db.read() as conn:
             tables = table_names(conn)
-        if tables:
+        if tables and "schema_migrations" not in tables:  # (it may have just been made by a concurrent writer)
             raise DatabaseError(f"{db.display} holds other tables ({', '.join(tables[:5])}) but no custarchive "
                                 "archive: use an empty database (or schema)")
-        if not create:
+        if not create and not tables:
             raise DatabaseMissing(f"no archive in {db.display} yet (add a customer first)")
     for attempt in range(3):
         try:
