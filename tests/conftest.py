@@ -6,7 +6,8 @@ SQLite file and on a fresh PostgreSQL database. The PostgreSQL half needs
 e.g. ``postgresql+psycopg://custarchive@127.0.0.1:5432/postgres``; ``.ci/run``
 starts a throwaway one); without it that half is skipped and the run says so.
 ``--backend sqlite|postgresql|all`` restricts the run; ``@pytest.mark.sqlite_only``
-marks a test that reads or damages the SQLite file itself.
+marks a test that reads or damages the SQLite file itself (a test must not skip itself
+on PostgreSQL: with ``CUSTARCHIVE_TEST_PG`` set, any skipped PostgreSQL test fails the run).
 """
 from __future__ import annotations
 
@@ -60,15 +61,17 @@ def pytest_collection_modifyitems(config, items):
             dropped.append(item)
         else:
             keep.append(item)
-            if backend == "postgresql":
-                _pg_ids.add(item.nodeid)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
 
 
+def pytest_collection_finish(session):
+    _pg_ids.update(item.nodeid for item in session.items if _item_backend(item) == "postgresql")
+
+
 def pytest_runtest_logreport(report):
-    if report.skipped and PG_SKIP_REASON in str(report.longrepr):
+    if report.skipped and (report.nodeid in _pg_ids or PG_SKIP_REASON in str(report.longrepr)):
         _pg_outcomes["skipped"] += 1
     elif report.nodeid in _pg_ids and report.when == "call":
         _pg_outcomes["ran"] += 1
