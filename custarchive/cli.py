@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "timeline",
     "money",
     "maintenance",
+    "dbadmin",
 )
 
 

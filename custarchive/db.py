@@ -3,6 +3,13 @@
 Write transactions on SQLite start with ``BEGIN IMMEDIATE`` (with WAL and a
 busy timeout): Python's sqlite3 driver otherwise begins lazily, and a
 read-then-write transaction fails with "database is locked" instead of waiting.
+
+On PostgreSQL a write transaction starts by taking one transaction-scoped
+advisory lock, so writers queue exactly as they do on SQLite: every check a
+command makes before writing (identity keys, old values for the change log)
+still holds when it writes, READ COMMITTED is enough, and no two writers can
+deadlock whatever rows they touch (inside the lock: counters, then chain_head).
+Readers take a REPEATABLE READ snapshot, like a SQLite read transaction in WAL.
 """
 from __future__ import annotations
 
@@ -16,11 +23,15 @@ from typing import Iterator
 from custarchive.errors import DatabaseError, DatabaseMissing
 
 BUSY_TIMEOUT_MS = 60_000
+WRITER_LOCK_KEY = 0x6375737461726368  # "custarch": the one advisory lock all custarchive writers share
 
 
 def resolve_url(target: str) -> tuple[str, Path | None]:
     """A file path or SQLAlchemy URL → (URL, SQLite file path or None)."""
     if "://" in target:
+        scheme, rest = target.split("://", 1)
+        if scheme in ("postgres", "postgresql"):
+            return f"postgresql+psycopg://{rest}", None
         if target.startswith("sqlite:///"):
             raw = target[len("sqlite:///"):]
             if raw in ("", ":memory:"):
@@ -40,6 +51,18 @@ class Database:
     @property
     def dialect(self) -> str:
         return "sqlite" if self.url.startswith("sqlite") else self.url.split(":", 1)[0].split("+", 1)[0]
+
+    @property
+    def display(self) -> str:
+        """The path, or the URL with any password hidden: safe for messages and ``info``."""
+        if self.path is not None:
+            return str(self.path)
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - an unparsable URL is reported by the engine itself
+            return self.url
 
     def engine(self, write: bool):
         key = "write" if write else "read"
@@ -73,10 +96,10 @@ def _translate_errors(db: Database):
     try:
         yield
     except OperationalError as exc:
-        raise DatabaseError(f"database {db.path or db.url}: {exc.orig}") from None
+        raise DatabaseError(f"database {db.display}: {str(exc.orig).strip()}") from None
     except SADatabaseError as exc:
         if "not a database" in str(exc.orig) or "malformed" in str(exc.orig):
-            raise DatabaseError(f"{db.path or db.url} is not a readable custarchive database: {exc.orig}") from None
+            raise DatabaseError(f"{db.display} is not a readable custarchive database: {exc.orig}") from None
         raise
 
 
@@ -84,7 +107,7 @@ def _make_engine(url: str, write: bool):
     from sqlalchemy import create_engine, event
 
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=False)
+        return _make_server_engine(url, write)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -106,6 +129,27 @@ def _make_engine(url: str, write: bool):
     return engine
 
 
+def _make_server_engine(url: str, write: bool):
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        engine = create_engine(url, isolation_level="READ COMMITTED" if write else "REPEATABLE READ",
+                               connect_args={"connect_timeout": 10, "application_name": "custarchive"})
+    except (ImportError, NoSuchModuleError) as exc:
+        raise DatabaseError(f"no driver for {url.split(':', 1)[0]} ({exc}): install it, e.g. "
+                            "pip install 'custarchive[postgres]' for PostgreSQL") from None
+    except ArgumentError as exc:
+        raise DatabaseError(f"bad database URL: {exc}") from None
+    if write and engine.dialect.name == "postgresql":
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
+
+    return engine
+
+
 def open_database(target: str, *, create: bool) -> Database:
     """Open (and, for a writing command, create) the database, upgrading its schema.
 
@@ -120,7 +164,7 @@ def open_database(target: str, *, create: bool) -> Database:
                 raise DatabaseMissing(f"no database at {path} (add a customer first, or pass --db)")
             _create_private_file(path)
     db = Database(url, path)
-    _upgrade_if_needed(db)
+    _upgrade_if_needed(db, create)
     return db
 
 
@@ -136,7 +180,7 @@ def _create_private_file(path: Path) -> None:
         raise DatabaseError(f"cannot create database {path}: {exc.strerror}") from None
 
 
-def _upgrade_if_needed(db: Database) -> None:
+def _upgrade_if_needed(db: Database, create: bool = True) -> None:
     from sqlalchemy import text
 
     from custarchive import migrations
@@ -146,7 +190,7 @@ def _upgrade_if_needed(db: Database) -> None:
             has_table = _has_migrations_table(conn)
             names = migrations.applied(conn) if has_table else set()
         except Exception as exc:  # noqa: BLE001 - any driver error here means "not our database"
-            raise DatabaseError(f"{db.path or db.url} is not a readable custarchive database ({exc})") from None
+            raise DatabaseError(f"{db.display} is not a readable custarchive database ({exc})") from None
     if has_table and all(name in names for name, _fn in migrations.MIGRATIONS):
         return
     if not has_table and db.path is not None and db.path.stat().st_size > 0:
@@ -154,6 +198,14 @@ def _upgrade_if_needed(db: Database) -> None:
             tables = conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).all()
         if tables:
             raise DatabaseError(f"{db.path} is a SQLite file but not a custarchive database")
+    if not has_table and db.path is None:
+        with db.read() as conn:
+            tables = table_names(conn)
+        if tables and "schema_migrations" not in tables:  # (it may have just been made by a concurrent writer)
+            raise DatabaseError(f"{db.display} holds other tables ({', '.join(tables[:5])}) but no custarchive "
+                                "archive: use an empty database (or schema)")
+        if not create and not tables:
+            raise DatabaseMissing(f"no archive in {db.display} yet (add a customer first)")
     for attempt in range(3):
         try:
             with db.write() as conn:
@@ -166,10 +218,16 @@ def _upgrade_if_needed(db: Database) -> None:
 
 
 def _has_migrations_table(conn) -> bool:
+    return "schema_migrations" in table_names(conn)
+
+
+def table_names(conn) -> list[str]:
+    """Tables in the database (SQLite) or in the connection's current schema (server databases)."""
     from sqlalchemy import text
 
     if conn.dialect.name == "sqlite":
-        query = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        query = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite~_%' ESCAPE '~' ORDER BY name"
     else:
-        query = "SELECT 1 FROM information_schema.tables WHERE table_name='schema_migrations'"
-    return conn.execute(text(query)).first() is not None
+        query = ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+                 "AND table_type = 'BASE TABLE' ORDER BY table_name")
+    return [row[0] for row in conn.execute(text(query))]

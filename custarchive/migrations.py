@@ -27,10 +27,12 @@ class Schema:
         self.dialect = conn.dialect.name
 
     def sql(self, statement: str, params: dict | None = None) -> None:
+        sqlite = self.dialect == "sqlite"
         words = {
-            "pk": "INTEGER PRIMARY KEY" if self.dialect == "sqlite" else "SERIAL PRIMARY KEY",
-            "without_rowid": "WITHOUT ROWID" if self.dialect == "sqlite" else "",
+            "pk": "INTEGER PRIMARY KEY" if sqlite else "SERIAL PRIMARY KEY",
+            "without_rowid": "WITHOUT ROWID" if sqlite else "",
             "float": "DOUBLE PRECISION",
+            "blob": "BLOB" if sqlite else "BYTEA",
         }
         from sqlalchemy import text
 
@@ -171,6 +173,22 @@ def m032_transactions(s: Schema) -> None:
         notes TEXT, created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
     s.sql("CREATE INDEX ix_transactions_customer_id ON transactions (customer_id, txn_date)")
     s.sql("CREATE INDEX ix_transactions_txn_date ON transactions (txn_date)")
+
+
+@migration
+def m060_postgres_prefix_indexes(s: Schema) -> None:
+    """PostgreSQL uses a btree index for ``LIKE 'x%'`` only with pattern operators (or the C collation).
+
+    SQLite's prefix search is a range on the ordinary index (``sqlutil.prefix_condition``),
+    so this step is PostgreSQL-only. Pattern-operator indexes also serve equality, so
+    they replace the plain ones instead of doubling the write cost.
+    """
+    if s.dialect != "postgresql":
+        return
+    for column in ("name_pinyin", "name_initials", "phone", "email"):
+        s.sql(f"DROP INDEX IF EXISTS ix_customers_{column}")
+        s.sql(f"CREATE INDEX ix_customers_{column} ON customers ({column} varchar_pattern_ops)")
+    s.sql("CREATE INDEX ix_customers_archive_no_prefix ON customers (archive_no varchar_pattern_ops)")
 
 
 def applied(conn) -> set[str]:

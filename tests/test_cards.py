@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.builders import company, person, resident_id, set_args
 from tests.conftest import snapshot
 
@@ -217,6 +219,7 @@ def test_close_and_reopen_keep_everything(cli):
     assert actions == ["create", "close", "reopen"]
 
 
+@pytest.mark.sqlite_only
 def test_read_command_on_missing_database_creates_nothing(cli, db_target):
     import os
 
@@ -232,6 +235,7 @@ def test_usage_errors_exit_2(cli):
     assert cli("--lang", "fr", "list").exit_code == 2
 
 
+@pytest.mark.sqlite_only
 def test_not_a_database(cli, db_target):
     with open(db_target, "wb") as handle:
         handle.write(b"this is not sqlite" * 100)

@@ -7,20 +7,23 @@ log entry shows up as a difference.
 from __future__ import annotations
 
 import json
-import sqlite3
+
+from sqlalchemy import text
 
 from custarchive.changelog import encode_value
 from tests.builders import company, person, resident_id
+from tests.conftest import engine_for
 
 REPLAYED = ("name", "phone", "email", "city", "address", "category", "kind", "status", "grade", "credit_limit",
             "annual_spend", "id_number", "birth_date", "gender", "credit_code", "industry", "notes")
 
 
 def replay(db_target: str) -> dict[int, dict]:
-    conn = sqlite3.connect(db_target)
+    engine = engine_for(db_target)
+    conn = engine.connect()
     state: dict[int, dict] = {}
-    for cid, action, field, new in conn.execute(
-            "SELECT customer_id, action, field, new_value FROM change_log WHERE customer_id IS NOT NULL ORDER BY id"):
+    for cid, action, field, new in conn.execute(text(
+            "SELECT customer_id, action, field, new_value FROM change_log WHERE customer_id IS NOT NULL ORDER BY id")):
         if action == "create":
             state[cid] = {key: encode_value(value) for key, value in json.loads(new).items() if key != "extra"}
             state[cid].update({key: encode_value(value) for key, value in json.loads(new).get("extra", {}).items()})
@@ -28,18 +31,20 @@ def replay(db_target: str) -> dict[int, dict]:
         elif field and field != "*":
             state[cid][field] = new
     conn.close()
+    engine.dispose()
     return state
 
 
 def stored(db_target: str) -> dict[int, dict]:
-    conn = sqlite3.connect(db_target)
-    conn.row_factory = sqlite3.Row
+    engine = engine_for(db_target)
+    conn = engine.connect()
     rows = {}
-    for row in conn.execute("SELECT * FROM customers"):
+    for row in conn.execute(text("SELECT * FROM customers")).mappings():
         values = {key: encode_value(row[key]) for key in REPLAYED}
         values.update({key: encode_value(value) for key, value in json.loads(row["extra"] or "{}").items()})
         rows[row["id"]] = values
     conn.close()
+    engine.dispose()
     return rows
 
 
@@ -71,12 +76,10 @@ def test_every_write_is_in_the_change_log(cli, db_target):
 
 
 def test_chain_verifies_after_writes(cli, db_target):
-    from sqlalchemy import create_engine
-
     from custarchive.changelog import verify_chain
 
     writing_commands(cli)
-    engine = create_engine(f"sqlite:///{db_target}")
+    engine = engine_for(db_target)
     with engine.connect() as conn:
         count, problem = verify_chain(conn)
     engine.dispose()

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from sqlalchemy import create_engine, inspect
 
 from custarchive import migrations
 from custarchive.models import Base
+from tests.conftest import engine_for
 
 
 def _first_schema_file(path) -> None:
@@ -23,6 +25,7 @@ def _first_schema_file(path) -> None:
     raw.close()
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_from_first_schema_keeps_data(cli, db_target):
     _first_schema_file(db_target)
     card = cli.json("show", "A-2025-00007")
@@ -35,7 +38,7 @@ def test_upgrade_from_first_schema_keeps_data(cli, db_target):
 
 
 def test_models_match_the_migrated_schema(db_target):
-    engine = create_engine(f"sqlite:///{db_target}")
+    engine = engine_for(db_target)
     with engine.begin() as conn:
         migrations.upgrade(conn)
     inspector = inspect(engine)
