@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from custarchive import authz, lookup, numbering
+from custarchive import authz, consent, crypto, lookup, numbering
 from custarchive.changelog import Actor, ChangeEntry, record
 from custarchive.errors import Duplicate, ValidationError
 from custarchive.fields import CANONICAL
@@ -23,9 +23,10 @@ IDENTITY_KEYS = ("id_number", "credit_code")
 PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated_at", "created_by", "merged_into",
              "id", "extra"}
 DEFAULT_CATEGORY = "C"
+_INDEX_COLUMN_NAMES = frozenset(crypto.INDEX_COLUMNS.values())
 _INSERT_COLUMNS = ("archive_no", "kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
                    *[name for name in lookup.DATA_COLUMNS if name != "name"], "extra", "created_at", "updated_at",
-                   "created_by")
+                   "created_by", *crypto.INDEX_COLUMNS.values())
 
 
 def choose_template(template: str | None, kind: str | None, values: dict[str, Any]) -> Template:
@@ -65,14 +66,21 @@ def prepare(raw: dict[str, Any], template: Template, category: str | None = None
 
 
 def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> None:
-    """Two archives never share a resident ID or credit code (refused, not warned)."""
+    """Two archives never share a resident ID or credit code (refused, not warned).
+
+    Resident IDs are stored encrypted, so they are compared by their keyed hash.
+    """
     for key in IDENTITY_KEYS:
         wanted = [card[key] for card in cards if card.get(key)]
         if len(wanted) != len(set(wanted)):
             raise Duplicate(f"{key}: the same value appears twice in this batch")
+        column = crypto.INDEX_COLUMNS.get(key, key)
+        if column != key and wanted:
+            keys = crypto.keyring(conn)
+            wanted = [keys.index(key, value) for value in wanted]
         for part in chunks(wanted):
             params = {f"v{n}": value for n, value in enumerate(part)}
-            row = conn.execute(text(f"SELECT archive_no, {key} FROM customers WHERE {key} IN "
+            row = conn.execute(text(f"SELECT archive_no FROM customers WHERE {column} IN "
                                     f"({', '.join(':' + k for k in params)}) AND id != :x LIMIT 1"),
                                {**params, "x": exclude_id or -1}).first()
             if row:
@@ -85,6 +93,8 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
         return []
     authz.require(conn, actor, "import" if actor.source == "import" else "add")
     check_identity(conn, cards)
+    consent.enforce_new(cards)
+    keys = crypto.keyring(conn)
     stamp = now()
     by_category: dict[str, list[dict]] = {}
     for card in cards:
@@ -92,20 +102,24 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
     for category, group in by_category.items():
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
-    rows = []
+    rows, sealed_cards = [], []
     for card in cards:
+        sealed = crypto.seal_card(keys, card)
+        sealed_cards.append(sealed)
         full, initials = pinyin_keys(card["name"])
-        extra = json.dumps(card["extra"], ensure_ascii=False, sort_keys=True) if card.get("extra") else None
-        data = [card.get(name) for name in lookup.DATA_COLUMNS if name != "name"]
+        extra = json.dumps(sealed["extra"], ensure_ascii=False, sort_keys=True) if sealed["extra"] else None
+        data = [sealed.get(name) for name in lookup.DATA_COLUMNS if name != "name"]
         rows.append((card["archive_no"], card["kind"], card["category"], card["template"], "active", card["name"],
-                     full, initials, *data, extra, stamp, stamp, actor.operator))
+                     full, initials, *data, extra, stamp, stamp, actor.operator,
+                     *(sealed[column] for column in crypto.INDEX_COLUMNS.values())))
     bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
     ids = _ids_for(conn, [card["archive_no"] for card in cards])
     gram_rows, entries = [], []
-    for card in cards:
+    for card, sealed in zip(cards, sealed_cards):
         cid = card["id"] = ids[card["archive_no"]]
         gram_rows += [(gram, cid) for gram in grams(card["name"])]
-        created = {key: value for key, value in card.items() if value not in (None, {}, []) and key != "id"}
+        created = {key: value for key, value in sealed.items()
+                   if value not in (None, {}, []) and key != "id" and key not in _INDEX_COLUMN_NAMES}
         entries.append(ChangeEntry(cid, card["archive_no"], "create", "*", None, created))
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)
@@ -172,7 +186,15 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     if not changes:
         return 0
     authz.require(conn, actor, "update")
+    ensure_writable(card)
+    secret = crypto.sensitive_fields(card["template"])
+    consent.enforce_existing(conn, card, [key for key, (_old, new) in changes.items() if key in secret and new is not None])
+    keys = crypto.keyring(conn)
     columns = {key: new for key, (_old, new) in changes.items() if key in CANONICAL}
+    for key in crypto.SENSITIVE_COLUMNS:
+        if key in columns:
+            columns[crypto.INDEX_COLUMNS[key]] = keys.index(key, columns[key])
+            columns[key] = keys.seal(key, columns[key])
     extra = dict(card["extra"])
     for key, (_old, new) in changes.items():
         if key not in CANONICAL:
@@ -181,6 +203,7 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
             else:
                 extra[key] = new
     if extra != card["extra"]:
+        extra = crypto.seal_extra(keys, card["template"], extra)
         columns["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
     if "name" in columns:
         columns["name_pinyin"], columns["name_initials"] = pinyin_keys(columns["name"])
@@ -189,8 +212,16 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     columns["updated_at"] = now()
     assignments = ", ".join(f"{key} = :{key}" for key in columns)
     conn.execute(text(f"UPDATE customers SET {assignments} WHERE id = :id"), {**columns, "id": card["id"]})
-    entries = [ChangeEntry(card["id"], card["archive_no"], action, key, old, new) for key, (old, new) in changes.items()]
+    seal = lambda key, value: keys.seal(key, value) if key in secret else value  # noqa: E731
+    entries = [ChangeEntry(card["id"], card["archive_no"], action, key, seal(key, old), seal(key, new))
+               for key, (old, new) in changes.items()]
     return record(conn, entries, actor)
+
+
+def ensure_writable(card: dict) -> None:
+    """An erased archive is a tombstone: it keeps its number and history, and takes no new values."""
+    if card["status"] == "erased":
+        raise ValidationError("status", "erased", f"archive {card['archive_no']} was erased and cannot be changed")
 
 
 def update_card(conn, ref: str, sets: dict[str, Any], unsets: list[str], actor: Actor) -> tuple[dict, dict]:

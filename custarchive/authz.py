@@ -15,7 +15,8 @@ from sqlalchemy import text
 from custarchive.config import package_data
 from custarchive.errors import PermissionDenied
 
-ACTIONS = ("read", "add", "update", "import", "export", "reveal", "grade", "merge", "erase", "manage_users")
+ACTIONS = ("read", "add", "update", "import", "export", "reveal", "grade", "merge", "erase", "manage_users",
+           "backup", "restore")
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +38,48 @@ def require(conn, actor, action: str) -> str:
         raise ValueError(f"unknown action {action!r}")
     role = role_of(conn, actor.operator)
     if role is None:
-        raise PermissionDenied(f"operator {actor.operator!r} is not a registered user (ask an admin: user add)")
+        raise _denied(f"operator {actor.operator!r} is not a registered user (ask an admin: user add)", actor, action)
     if action not in permission_table().get(role, frozenset()):
-        raise PermissionDenied(f"operator {actor.operator!r} ({role}) may not {action.replace('_', ' ')}")
+        raise _denied(f"operator {actor.operator!r} ({role}) may not {action.replace('_', ' ')}", actor, action)
     return role
+
+
+def _denied(message: str, actor, action: str) -> PermissionDenied:
+    error = PermissionDenied(message)
+    error.operator, error.action = actor.operator, action
+    return error
+
+
+def log_refusal(db, error: PermissionDenied, operator: str | None = None) -> None:
+    """Keep a refused action in ``security_events``, in its own transaction (the refused one rolls back).
+
+    Best effort: a database that cannot be written (read-only file) still refuses, just unlogged.
+    """
+    from custarchive.sqlutil import now
+
+    try:
+        with db.engine(True).begin() as conn:
+            conn.execute(text("INSERT INTO security_events (at, operator, action, outcome, detail) "
+                              "VALUES (:t, :o, :a, 'denied', :d)"),
+                         {"t": now(), "o": getattr(error, "operator", None) or operator or "unknown",
+                          "a": getattr(error, "action", None) or "policy", "d": error.message})
+    except Exception:  # noqa: BLE001 - logging must never mask the refusal itself
+        pass
+
+
+def record_reveal(conn, actor, cards: list[dict], command: str) -> None:
+    """Require the reveal permission and log, per archive, which sensitive fields were shown in clear.
+
+    Every path that shows sensitive values unmasked (show/export --reveal, subject-export) calls this.
+    """
+    from custarchive.changelog import ChangeEntry, record
+    from custarchive.crypto import sensitive_fields
+
+    require(conn, actor, "reveal")
+    entries = []
+    for card in cards:
+        held = {**card, **(card.get("extra") or {})}
+        shown = sorted(name for name in sensitive_fields(card.get("template")) if held.get(name) is not None)
+        if shown:
+            entries.append(ChangeEntry(card["id"], card["archive_no"], "reveal", ",".join(shown), None, command))
+    record(conn, entries, actor)

@@ -85,6 +85,39 @@ def m002_users(s: Schema) -> None:
         created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
 
 
+@migration
+def m040_protection(s: Schema) -> None:
+    s.sql("CREATE TABLE protection_meta (name VARCHAR(60) PRIMARY KEY, value TEXT NOT NULL)")
+    s.sql("ALTER TABLE customers ADD COLUMN id_number_hmac VARCHAR(64)")
+    s.sql("ALTER TABLE customers ADD COLUMN bank_account_hmac VARCHAR(64)")
+    s.sql("CREATE UNIQUE INDEX ux_customers_id_number_hmac ON customers (id_number_hmac)")
+    s.sql("CREATE INDEX ix_customers_bank_account_hmac ON customers (bank_account_hmac)")
+    s.sql("ALTER TABLE change_log ADD COLUMN old_digest VARCHAR(64)")
+    s.sql("ALTER TABLE change_log ADD COLUMN new_digest VARCHAR(64)")
+    s.sql("""CREATE TABLE security_events (
+        id {pk}, at VARCHAR(32) NOT NULL, operator VARCHAR(64) NOT NULL, action VARCHAR(20) NOT NULL,
+        outcome VARCHAR(12) NOT NULL, detail TEXT)""")
+    s.sql("""CREATE TABLE consents (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), purpose TEXT NOT NULL,
+        scope VARCHAR(12) NOT NULL, channel VARCHAR(60) NOT NULL, given_on VARCHAR(10) NOT NULL,
+        withdrawn_on VARCHAR(10), recorded_at VARCHAR(32) NOT NULL, recorded_by VARCHAR(64) NOT NULL)""")
+    s.sql("CREATE INDEX ix_consents_customer_id ON consents (customer_id)")
+    s.sql("""CREATE TABLE erasures (
+        customer_id INTEGER PRIMARY KEY REFERENCES customers (id), archive_no VARCHAR(40) NOT NULL,
+        erased_at VARCHAR(32) NOT NULL, operator VARCHAR(64) NOT NULL, reason TEXT NOT NULL)""")
+
+
+@migration
+def m041_seal_existing_values(s: Schema) -> None:
+    """Create the key, then encrypt what an older version stored in clear and give its log digests."""
+    from custarchive import crypto
+    from custarchive.changelog import rechain_legacy
+
+    keys = crypto.keyring(s.conn, create=True)
+    crypto.seal_existing_cards(s.conn, keys)
+    rechain_legacy(s.conn, keys, lambda field, value: crypto.seal_logged(keys, field, value))
+
+
 def applied(conn) -> set[str]:
     from sqlalchemy import text
 

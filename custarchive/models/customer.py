@@ -48,6 +48,8 @@ class Customer(Base):
     created_at: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[str] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(String(64))
+    id_number_hmac: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    bank_account_hmac: Mapped[Optional[str]] = mapped_column(String(64), index=True)
 
 
 class Category(Base):
