@@ -21,6 +21,7 @@ from custarchive.errors import CustarchiveError
 COMMAND_MODULES = (
     "cards",
     "reference",
+    "security",
 )
 
 

@@ -103,7 +103,7 @@ def key_path(url) -> Path:
     return config_dir() / "keys" / f"{label}.key"
 
 
-def _master_from_env() -> bytes | None:
+def master_from_env() -> bytes | None:
     value = os.environ.get(KEY_ENV)
     if not value:
         return None
@@ -155,27 +155,27 @@ def new_master_key() -> bytes:
 _verified: dict[tuple[str, bytes], Keyring] = {}
 
 
-def keyring(conn, create: bool = False) -> Keyring:
-    """The key of the database behind ``conn``, checked against the fingerprint the database keeps."""
+def _master(conn, create: bool) -> tuple[bytes, str]:
+    master = master_from_env()
+    if master is not None:
+        return master, f"${KEY_ENV}"
+    path = key_path(conn.engine.url)
+    if not path.exists():
+        if not create:
+            raise ConfigError(f"no key for this database (expected {path} or ${KEY_ENV}); "
+                              "sensitive values and the change log cannot be used without it")
+        write_key_file(path, new_master_key())
+    return read_key_file(path), str(path)
+
+
+def key_source(conn) -> bytes:
+    """The master key bytes in use for ``conn`` (to copy next to a backup)."""
+    return _master(conn, False)[0]
+
+
+def check_fingerprint(conn, keys: Keyring, where: str = "the given key", create: bool = False) -> None:
     from sqlalchemy import text
 
-    url = conn.engine.url
-    master = _master_from_env()
-    where = f"${KEY_ENV}"
-    if master is None:
-        path = key_path(url)
-        where = str(path)
-        if not path.exists():
-            if not create:
-                raise ConfigError(f"no key for this database (expected {path} or ${KEY_ENV}); "
-                                  "sensitive values and the change log cannot be used without it")
-            write_key_file(path, new_master_key())
-        master = read_key_file(path)
-    cache_key = (url.render_as_string(hide_password=False), master)
-    found = _verified.get(cache_key)
-    if found is not None:
-        return found
-    keys = Keyring(master)
     stored = conn.execute(text("SELECT value FROM protection_meta WHERE name = 'key_fingerprint'")).scalar()
     if stored is None:
         if not create:
@@ -184,6 +184,17 @@ def keyring(conn, create: bool = False) -> Keyring:
                      {"v": keys.fingerprint})
     elif stored != keys.fingerprint:
         raise ConfigError(f"the key from {where} does not belong to this database")
+
+
+def keyring(conn, create: bool = False) -> Keyring:
+    """The key of the database behind ``conn``, checked against the fingerprint the database keeps."""
+    master, where = _master(conn, create)
+    cache_key = (conn.engine.url.render_as_string(hide_password=False), master)
+    found = _verified.get(cache_key)
+    if found is not None:
+        return found
+    keys = Keyring(master)
+    check_fingerprint(conn, keys, where, create)
     _verified[cache_key] = keys
     return keys
 
