@@ -62,13 +62,15 @@ def enforce_existing(conn, card: dict, fields: list[str]) -> None:
 
 def missing(conn, cards: list[dict]) -> list[str]:
     """Warnings for archives holding sensitive values without a sensitive-scope consent."""
-    out = []
+    lacking = {}
     for card in cards:
         found = _sensitive_values(card)
         if found and not has_sensitive_consent(conn, card["id"]):
-            out.append(f"{card['archive_no']}: {', '.join(sorted(found))} stored without the customer's "
-                       "sensitive-scope consent (consent add REF --scope sensitive …)")
-    return out
+            lacking[card["archive_no"]] = found
+    hint = "without the customer's sensitive-scope consent (consent add REF --scope sensitive …)"
+    if len(lacking) > 3:
+        return [f"{len(lacking)} archives ({', '.join(list(lacking)[:3])} …) hold sensitive values {hint}"]
+    return [f"{number}: {', '.join(sorted(found))} stored {hint}" for number, found in lacking.items()]
 
 
 def add(conn, actor: Actor, ref: str, purpose: str, scope: str, channel: str, given_on: str | None) -> dict:

@@ -55,14 +55,15 @@ def add(
     elif not values:
         raise UsageError("nothing to add: give --set FIELD=VALUE, --from FILE, or run on a terminal")
     db = app_ctx.database(write=True)
-    numbers, warnings = [], []
+    numbers, warnings, added = [], [], []
     with db.write() as conn:
         for raw in cards:
             number = archive.add_card(conn, raw, app_ctx.actor(), template=template, category=category, kind=kind)
             numbers.append(number)
             card = lookup.get_by_number(conn, number)
             warnings += [f"{number}: possible duplicate of {hit}" for hit in lookup.possible_duplicates(conn, card, card["id"])]
-            warnings += consent.missing(conn, [card])
+            added.append(card)
+        warnings += consent.missing(conn, added)
     for warning in warnings:
         app_ctx.warn(f"warning: {warning}")
     if json_:
