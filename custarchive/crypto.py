@@ -80,13 +80,13 @@ class Keyring:
         """Keyed hash for exact-match lookups: equal values give equal digests; the value cannot be guessed back."""
         if value is None:
             return None
-        return hmac.new(self._index_key, f"{field}\x1f{value}".encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._index_key, f"{field}\x1f{value}".encode(), "sha256").hex()
 
     def digest(self, value: str | None) -> str | None:
         """What the change-log chain covers instead of the value itself, so erased values leave the chain whole."""
         if value is None:
             return None
-        return hmac.new(self._log_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.digest(self._log_key, value.encode("utf-8"), "sha256").hex()
 
 
 def is_token(value: Any) -> bool:
