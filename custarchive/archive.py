@@ -24,6 +24,8 @@ PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated
              "id", "extra"}
 DEFAULT_CATEGORY = "C"
 _INDEX_COLUMN_NAMES = frozenset(crypto.INDEX_COLUMNS.values())
+# System columns that apply_changes may write (never plan_update): grade only via credit.py.
+WRITABLE_SYSTEM = {"grade"}
 _INSERT_COLUMNS = ("archive_no", "kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
                    *[name for name in lookup.DATA_COLUMNS if name != "name"], "extra", "created_at", "updated_at",
                    "created_by", *crypto.INDEX_COLUMNS.values())
@@ -185,19 +187,19 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     """Write planned changes to one archive and log each; the only way a card's values change."""
     if not changes:
         return 0
-    authz.require(conn, actor, "update")
+    authz.require(conn, actor, "grade" if action == "grade" else "update")
     ensure_writable(card)
     secret = crypto.sensitive_fields(card["template"])
     consent.enforce_existing(conn, card, [key for key, (_old, new) in changes.items() if key in secret and new is not None])
     keys = crypto.keyring(conn)
-    columns = {key: new for key, (_old, new) in changes.items() if key in CANONICAL}
+    columns = {key: new for key, (_old, new) in changes.items() if key in CANONICAL or key in WRITABLE_SYSTEM}
     for key in crypto.SENSITIVE_COLUMNS:
         if key in columns:
             columns[crypto.INDEX_COLUMNS[key]] = keys.index(key, columns[key])
             columns[key] = keys.seal(key, columns[key])
     extra = dict(card["extra"])
     for key, (_old, new) in changes.items():
-        if key not in CANONICAL:
+        if key not in CANONICAL and key not in WRITABLE_SYSTEM:
             if new is None:
                 extra.pop(key, None)
             else:
@@ -207,7 +209,8 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
         columns["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
     if "name" in columns:
         columns["name_pinyin"], columns["name_initials"] = pinyin_keys(columns["name"])
-        conn.execute(text("DELETE FROM name_grams WHERE customer_id = :c"), {"c": card["id"]})
+        for gram in grams(card["name"]):
+            conn.execute(text("DELETE FROM name_grams WHERE gram = :g AND customer_id = :c"), {"g": gram, "c": card["id"]})
         bulk_insert(conn, "name_grams", ("gram", "customer_id"), [(g, card["id"]) for g in grams(columns["name"])])
     columns["updated_at"] = now()
     assignments = ", ".join(f"{key} = :{key}" for key in columns)

@@ -21,6 +21,9 @@ from custarchive.errors import CustarchiveError
 COMMAND_MODULES = (
     "cards",
     "reference",
+    "credit",
+    "swot",
+    "profile",
     "security",
 )
 

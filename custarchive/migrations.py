@@ -59,20 +59,17 @@ def m001_initial(s: Schema) -> None:
         title VARCHAR(100), education VARCHAR(20), source VARCHAR(200), annual_spend {float},
         credit_limit {float}, bank_account VARCHAR(200), notes TEXT, grade VARCHAR(4), extra TEXT,
         created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
-    for column in ("category", "status", "name", "name_pinyin", "name_initials", "phone", "email",
-                   "city", "industry", "grade"):
+    for column in ("name", "name_pinyin", "name_initials", "phone", "email", "industry"):
         s.sql(f"CREATE INDEX ix_customers_{column} ON customers ({column})")
     s.sql("""CREATE TABLE name_grams (
         gram VARCHAR(8) NOT NULL, customer_id INTEGER NOT NULL REFERENCES customers (id),
         PRIMARY KEY (gram, customer_id)) {without_rowid}""")
-    s.sql("CREATE INDEX ix_name_grams_customer ON name_grams (customer_id)")
     s.sql("""CREATE TABLE change_log (
         id {pk}, customer_id INTEGER, archive_no VARCHAR(40), at VARCHAR(32) NOT NULL,
         operator VARCHAR(64) NOT NULL, action VARCHAR(20) NOT NULL, field VARCHAR(60),
         old_value TEXT, new_value TEXT, reason TEXT, source VARCHAR(20) NOT NULL,
         batch_id VARCHAR(40), prev_hash VARCHAR(64) NOT NULL, hash VARCHAR(64) NOT NULL)""")
     s.sql("CREATE INDEX ix_change_log_customer_id ON change_log (customer_id)")
-    s.sql("CREATE INDEX ix_change_log_batch_id ON change_log (batch_id)")
     s.sql("""CREATE TABLE chain_head (
         id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, last_hash VARCHAR(64) NOT NULL)""")
     s.sql("INSERT INTO chain_head (id, last_id, last_hash) VALUES (1, 0, :h)", {"h": "0" * 64})
@@ -83,6 +80,63 @@ def m002_users(s: Schema) -> None:
     s.sql("""CREATE TABLE users (
         name VARCHAR(64) PRIMARY KEY, role VARCHAR(20) NOT NULL, active INTEGER NOT NULL DEFAULT 1,
         created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
+
+
+@migration
+def m010_finance_statements(s: Schema) -> None:
+    s.sql("""CREATE TABLE finance_statements (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), period VARCHAR(20) NOT NULL,
+        current_assets {float}, inventory {float}, total_assets {float}, current_liabilities {float},
+        total_liabilities {float}, equity {float}, revenue {float}, cost_of_sales {float},
+        net_profit {float}, interest_expense {float}, ebit {float}, operating_cash_flow {float},
+        accounts_receivable {float},
+        created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32) NOT NULL, updated_by VARCHAR(64) NOT NULL,
+        UNIQUE (customer_id, period))""")
+
+
+@migration
+def m011_assessments(s: Schema) -> None:
+    s.sql("""CREATE TABLE assessments (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), model VARCHAR(100) NOT NULL,
+        scorecard_sha256 VARCHAR(64) NOT NULL, scorecard_source VARCHAR(500) NOT NULL,
+        inputs TEXT NOT NULL, result TEXT NOT NULL, score {float} NOT NULL, grade VARCHAR(16) NOT NULL,
+        partial INTEGER NOT NULL, recommended_limit {float}, operator VARCHAR(64) NOT NULL,
+        at VARCHAR(32) NOT NULL)""")
+    s.sql("CREATE INDEX ix_assessments_customer_id ON assessments (customer_id)")
+
+@migration
+def m020_swot_items(s: Schema) -> None:
+    s.sql("""CREATE TABLE swot_items (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), quadrant VARCHAR(1) NOT NULL,
+        seq INTEGER NOT NULL, text TEXT NOT NULL, impact INTEGER, probability INTEGER, implication TEXT,
+        action_plan TEXT, item_date VARCHAR(10) NOT NULL, created_at VARCHAR(32) NOT NULL,
+        updated_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL,
+        UNIQUE (customer_id, quadrant, seq))""")
+
+
+@migration
+def m021_competition(s: Schema) -> None:
+    s.sql("""CREATE TABLE competitors (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), name VARCHAR(200) NOT NULL,
+        knowledge_level INTEGER NOT NULL DEFAULT 1, note TEXT, created_at VARCHAR(32) NOT NULL,
+        updated_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL, UNIQUE (customer_id, name))""")
+    s.sql("""CREATE TABLE performance_indices (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id),
+        competitor_id INTEGER REFERENCES competitors (id), metric VARCHAR(40) NOT NULL, value {float} NOT NULL,
+        updated_at VARCHAR(32) NOT NULL)""")
+    s.sql("CREATE INDEX ix_performance_indices_customer ON performance_indices (customer_id)")
+    s.sql("""CREATE TABLE competitive_advantages (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), seq INTEGER NOT NULL,
+        dimension VARCHAR(200) NOT NULL, standing VARCHAR(8) NOT NULL, durability VARCHAR(10) NOT NULL,
+        competitor_id INTEGER REFERENCES competitors (id), note TEXT, created_at VARCHAR(32) NOT NULL,
+        created_by VARCHAR(64) NOT NULL, UNIQUE (customer_id, seq))""")
+
+
+@migration
+def m022_customer_profiles(s: Schema) -> None:
+    s.sql("""CREATE TABLE customer_profiles (
+        customer_id INTEGER NOT NULL REFERENCES customers (id), field VARCHAR(60) NOT NULL, value TEXT NOT NULL,
+        updated_at VARCHAR(32) NOT NULL, updated_by VARCHAR(64) NOT NULL, PRIMARY KEY (customer_id, field))""")
 
 
 @migration

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from custarchive.errors import Cancelled, ValidationError
+from custarchive.errors import CustarchiveError, ValidationError
 from custarchive.fields import FieldSpec
 
 SKIP = "—"
@@ -96,7 +96,7 @@ def enter_card(app_ctx, template: str | None, kind: str | None, category: str | 
     _warn_duplicates(app_ctx, values)
     _summary(app_ctx, chosen, values)
     if not _ask(questionary.confirm(t("保存这张资料卡?", "Save this card?"), default=True)):
-        raise Cancelled(t("未保存", "not saved"))
+        raise CustarchiveError(t("未保存", "not saved"))
     return values
 
 
@@ -169,5 +169,5 @@ def edit_card(app_ctx, card: dict) -> tuple[dict, list[str]]:
     if not (sets or unsets):
         return {}, []
     if not _ask(questionary.confirm(app_ctx.t("保存修改?", "Save changes?"), default=True)):
-        raise Cancelled(app_ctx.t("未保存", "not saved"))
+        raise CustarchiveError(app_ctx.t("未保存", "not saved"))
     return sets, unsets

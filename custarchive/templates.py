@@ -9,6 +9,7 @@ archive's ``extra`` JSON.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ class Template:
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
 
-    @property
+    @functools.cached_property
     def fields(self) -> dict[str, FieldSpec]:
         return {spec.name: spec for section in self.sections for spec in section.fields}
 

@@ -20,7 +20,6 @@ FIELD_TYPES = (
     "phone", "email", "id_number", "credit_code", "bool",
 )
 
-_SPACES = re.compile(r"\s+")
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
@@ -35,8 +34,10 @@ _MAX_TEXT = 10_000
 
 def normalize_text(raw: Any) -> str:
     """Full-width to half-width (NFKC), trimmed, inner whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", str(raw))
-    return _SPACES.sub(" ", text).strip()
+    text = str(raw)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split())
 
 
 def parse_date(raw: str, field: str | None = "date") -> str:
@@ -99,18 +100,27 @@ def parse_email(raw: str, field: str | None = "email") -> str:
     return f"{local}@{domain.lower()}"
 
 
-_area_cache: dict[str, bool] = {}
+_area_codes: frozenset[str] | None = None
 
 
 def _area_code_exists(code: str) -> bool:
-    """True when the 6-digit code was a county code in any year (not only the birth year)."""
-    known = _area_cache.get(code)
-    if known is None:
+    """True when the 6-digit code was a county code in any year (not only the birth year).
+
+    The whole python-stdnum county table is flattened into a set once: one walk
+    costs less than a few hundred per-code lookups.
+    """
+    global _area_codes
+    if _area_codes is None:
         from stdnum import numdb
 
-        parts = numdb.get("cn/loc").info(code)
-        known = _area_cache[code] = any("county" in props for _part, props in parts)
-    return known
+        codes = set()
+        for _len, low, high, _props, children in numdb.get("cn/loc").prefixes:
+            for _clen, clow, chigh, cprops, _sub in children:
+                if "county" in cprops:
+                    codes.update(f"{p}{c:04d}" for p in range(int(low), int(high) + 1)
+                                 for c in range(int(clow), int(chigh) + 1))
+        _area_codes = frozenset(codes)
+    return code in _area_codes
 
 
 def parse_id_number(raw: str, field: str | None = "id_number", today: _dt.date | None = None) -> str:
@@ -164,15 +174,25 @@ def parse_credit_code(raw: str, field: str | None = "credit_code") -> str:
 
 
 _phone_prefix_cache: dict[str, bool] = {}
+_mobile_pattern = None
+
+
+def _is_mainland_mobile(compact: str) -> bool:
+    """Match phonenumbers' own CN mobile pattern directly: the library's data without a per-row parse."""
+    global _mobile_pattern
+    if _mobile_pattern is None:
+        from phonenumbers import PhoneMetadata
+
+        _mobile_pattern = re.compile(PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+    return _mobile_pattern.fullmatch(compact) is not None
 
 
 def parse_phone(raw: str, field: str | None = "phone") -> str:
     """Mainland China mobile or landline unless it starts with ``+``; stored in a canonical form.
 
     Mainland mobiles are stored as their 11 digits, landlines as ``0AREA-NUMBER``,
-    foreign numbers in E.164. Validity per 7-digit prefix is cached: the phone
-    plan decides validity by prefix and length, so one phonenumbers parse per
-    prefix gives the same answers as one per number.
+    foreign numbers in E.164. Mobiles are matched against phonenumbers' CN mobile
+    pattern; for other numbers validity per 7-digit prefix and length is cached.
     """
     text = normalize_text(raw)
     compact = re.sub(r"[\s\-().]", "", text)
@@ -184,6 +204,8 @@ def parse_phone(raw: str, field: str | None = "phone") -> str:
         return _parse_foreign(raw, compact, field)
     if not compact.isdigit():
         raise ValidationError(field, raw, "a phone number may hold only digits, spaces, - and a leading +")
+    if len(compact) == 11 and compact[0] == "1" and _is_mainland_mobile(compact):
+        return compact
     key = f"{compact[:7]}:{len(compact)}"
     valid = _phone_prefix_cache.get(key)
     if valid is None:
@@ -223,14 +245,30 @@ def _parse_foreign(raw: str, compact: str, field: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+_choice_index: dict[int, tuple[Any, dict[str, str]]] = {}
+
+
+def _names_of(choices) -> dict[str, str]:
+    """Every accepted spelling → value, built once per choice list."""
+    cached = _choice_index.get(id(choices))
+    if cached is None or cached[0] is not choices:
+        names: dict[str, str] = {}
+        for choice in choices:
+            for name in (choice["value"], choice.get("label_zh", ""), choice.get("label_en", ""),
+                         *choice.get("aliases", ())):
+                if name:
+                    names.setdefault(str(name).lower(), str(choice["value"]))
+        cached = _choice_index[id(choices)] = (choices, names)
+    return cached[1]
+
+
 def parse_choice(raw: str, choices: Iterable[dict], field: str | None = "choice") -> str:
     """Accept a choice by its value or either label, case-insensitively."""
-    text = normalize_text(raw).lower()
-    for choice in choices:
-        names = {str(choice["value"]).lower(), str(choice.get("label_zh", "")).lower(),
-                 str(choice.get("label_en", "")).lower(), *(a.lower() for a in choice.get("aliases", ()))}
-        if text in names:
-            return str(choice["value"])
+    if not isinstance(choices, (tuple, list)):
+        choices = tuple(choices)
+    found = _names_of(choices).get(normalize_text(raw).lower())
+    if found is not None:
+        return found
     allowed = ", ".join(f"{c['value']} ({c.get('label_zh', '')})" for c in choices)
     raise ValidationError(field, raw, f"not one of: {allowed}")
 
@@ -263,19 +301,22 @@ def parse_value(kind: str, raw: Any, field: str | None = None, *, choices=(), mi
         if len(text) > limit:
             raise ValidationError(field, text[:20] + "…", f"longer than {limit} characters")
         return text
-    parsers = {
-        "integer": lambda: parse_integer(raw, field, minimum),
-        "amount": lambda: parse_amount(raw, field, minimum),
-        "date": lambda: parse_date(raw, field),
-        "choice": lambda: parse_choice(raw, choices, field),
-        "phone": lambda: parse_phone(raw, field),
-        "email": lambda: parse_email(raw, field),
-        "id_number": lambda: parse_id_number(raw, field),
-        "credit_code": lambda: parse_credit_code(raw, field),
-        "bool": lambda: parse_bool(raw, field),
-    }
-    try:
-        parser = parsers[kind]
-    except KeyError:
-        raise ValidationError(field, kind, "unknown field type") from None
-    return parser()
+    if kind == "choice":
+        return parse_choice(raw, choices, field)
+    if kind == "phone":
+        return parse_phone(raw, field)
+    if kind == "date":
+        return parse_date(raw, field)
+    if kind == "amount":
+        return parse_amount(raw, field, minimum)
+    if kind == "integer":
+        return parse_integer(raw, field, minimum)
+    if kind == "email":
+        return parse_email(raw, field)
+    if kind == "id_number":
+        return parse_id_number(raw, field)
+    if kind == "credit_code":
+        return parse_credit_code(raw, field)
+    if kind == "bool":
+        return parse_bool(raw, field)
+    raise ValidationError(field, kind, "unknown field type")

@@ -5,8 +5,30 @@ start-up path (``--help``, ``show``) does not import it.
 """
 from custarchive.models.base import Base
 from custarchive.models.changes import ChainHead, Change, User
+from custarchive.models.credit import Assessment, FinanceStatement
 from custarchive.models.customer import Category, Counter, Customer, NameGram
 from custarchive.models.protection import Consent, Erasure, ProtectionMeta, SecurityEvent
+from custarchive.models.worksheets import (CompetitiveAdvantage, Competitor, PerformanceIndex, ProfileValue,
+                                           SwotItem)
 
-__all__ = ["Base", "Category", "ChainHead", "Change", "Consent", "Counter", "Customer", "Erasure", "NameGram",
-           "ProtectionMeta", "SecurityEvent", "User"]
+__all__ = [
+    "Assessment",
+    "Base",
+    "Category",
+    "ChainHead",
+    "Change",
+    "CompetitiveAdvantage",
+    "Competitor",
+    "Consent",
+    "Counter",
+    "Customer",
+    "Erasure",
+    "FinanceStatement",
+    "NameGram",
+    "PerformanceIndex",
+    "ProfileValue",
+    "ProtectionMeta",
+    "SecurityEvent",
+    "SwotItem",
+    "User",
+]

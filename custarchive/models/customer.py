@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from custarchive.models.base import Base
@@ -15,9 +15,9 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     archive_no: Mapped[str] = mapped_column(String(40), unique=True)
     kind: Mapped[str] = mapped_column(String(12))
-    category: Mapped[str] = mapped_column(String(16), index=True)
+    category: Mapped[str] = mapped_column(String(16))
     template: Mapped[str] = mapped_column(String(60))
-    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    status: Mapped[str] = mapped_column(String(12), default="active")
     merged_into: Mapped[Optional[int]] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200), index=True)
     name_pinyin: Mapped[Optional[str]] = mapped_column(String(600), index=True)
@@ -31,7 +31,7 @@ class Customer(Base):
     phone: Mapped[Optional[str]] = mapped_column(String(40), index=True)
     email: Mapped[Optional[str]] = mapped_column(String(254), index=True)
     province: Mapped[Optional[str]] = mapped_column(String(50))
-    city: Mapped[Optional[str]] = mapped_column(String(50), index=True)
+    city: Mapped[Optional[str]] = mapped_column(String(50))
     address: Mapped[Optional[str]] = mapped_column(String(500))
     industry: Mapped[Optional[str]] = mapped_column(String(100), index=True)
     occupation: Mapped[Optional[str]] = mapped_column(String(100))
@@ -43,7 +43,7 @@ class Customer(Base):
     credit_limit: Mapped[Optional[float]] = mapped_column(Float)
     bank_account: Mapped[Optional[str]] = mapped_column(String(200))
     notes: Mapped[Optional[str]] = mapped_column(Text)
-    grade: Mapped[Optional[str]] = mapped_column(String(4), index=True)
+    grade: Mapped[Optional[str]] = mapped_column(String(4))
     extra: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[str] = mapped_column(String(32))
@@ -76,7 +76,7 @@ class NameGram(Base):
     """Unigrams and bigrams of each name: the index behind short Chinese substring search."""
 
     __tablename__ = "name_grams"
-    __table_args__ = (Index("ix_name_grams_customer", "customer_id"), {"sqlite_with_rowid": False})
+    __table_args__ = {"sqlite_with_rowid": False}
 
     gram: Mapped[str] = mapped_column(String(8), primary_key=True)
     customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"), primary_key=True)
