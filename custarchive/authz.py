@@ -50,21 +50,59 @@ def _denied(message: str, actor, action: str) -> PermissionDenied:
     return error
 
 
-def log_refusal(db, error: PermissionDenied, operator: str | None = None) -> None:
-    """Keep a refused action in ``security_events``, in its own transaction (the refused one rolls back).
+def security_log_path(db):
+    """Refusals are kept outside the database, so a refused command leaves the database exactly as it was:
+    ``<db>.security.log`` beside a SQLite file, else ``security-<database>.log`` in the data directory."""
+    from pathlib import Path
 
-    Best effort: a database that cannot be written (read-only file) still refuses, just unlogged.
+    if db.path is not None:
+        return Path(f"{db.path}.security.log")
+    from sqlalchemy.engine import make_url
+
+    from custarchive.config import data_dir
+
+    url = make_url(db.url)
+    return data_dir() / f"security-{url.host or 'local'}-{url.database or 'db'}.log".replace("/", "_")
+
+
+def log_refusal(db, error: PermissionDenied, operator: str | None = None) -> None:
+    """Append a refused action to the security log (JSON lines, owner-only, appended atomically).
+
+    Best effort: a log that cannot be written (read-only directory) does not hide the refusal itself.
     """
+    import json
+    import os
+
     from custarchive.sqlutil import now
 
+    event = {"at": now(), "operator": getattr(error, "operator", None) or operator or "unknown",
+             "action": getattr(error, "action", None) or "policy", "outcome": "denied", "detail": error.message}
     try:
-        with db.engine(True).begin() as conn:
-            conn.execute(text("INSERT INTO security_events (at, operator, action, outcome, detail) "
-                              "VALUES (:t, :o, :a, 'denied', :d)"),
-                         {"t": now(), "o": getattr(error, "operator", None) or operator or "unknown",
-                          "a": getattr(error, "action", None) or "policy", "d": error.message})
-    except Exception:  # noqa: BLE001 - logging must never mask the refusal itself
+        path = security_log_path(db)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+    except OSError:
         pass
+
+
+def security_events(db, limit: int = 100) -> list[dict]:
+    """The newest refusals first."""
+    import json
+
+    path = security_log_path(db)
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events[::-1][:limit]
 
 
 def record_reveal(conn, actor, cards: list[dict], command: str) -> None:

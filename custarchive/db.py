@@ -36,8 +36,8 @@ class Database:
     """One database; with ``actor`` set, every transaction starts by checking the actor may read.
 
     That single check is where reads are enforced (all domain reads run in ``read()`` or ``write()``);
-    writes are checked again, per action, by the domain functions. A refusal is kept in
-    ``security_events`` after its transaction has rolled back.
+    writes are checked again, per action, by the domain functions. A refusal is appended to the
+    security log (``authz.log_refusal``) after its transaction has rolled back.
     """
 
     url: str

@@ -148,9 +148,6 @@ def m040_protection(s: Schema) -> None:
     s.sql("CREATE INDEX ix_customers_bank_account_hmac ON customers (bank_account_hmac)")
     s.sql("ALTER TABLE change_log ADD COLUMN old_digest VARCHAR(64)")
     s.sql("ALTER TABLE change_log ADD COLUMN new_digest VARCHAR(64)")
-    s.sql("""CREATE TABLE security_events (
-        id {pk}, at VARCHAR(32) NOT NULL, operator VARCHAR(64) NOT NULL, action VARCHAR(20) NOT NULL,
-        outcome VARCHAR(12) NOT NULL, detail TEXT)""")
     s.sql("""CREATE TABLE consents (
         id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), purpose TEXT NOT NULL,
         scope VARCHAR(12) NOT NULL, channel VARCHAR(60) NOT NULL, given_on VARCHAR(10) NOT NULL,

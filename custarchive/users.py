@@ -92,9 +92,3 @@ def set_active(conn, actor: Actor, name: str, active: bool) -> dict:
 def list_users(conn) -> list[dict]:
     rows = conn.execute(text("SELECT name, role, active, created_at, created_by FROM users ORDER BY name"))
     return [{"name": r[0], "role": r[1], "active": bool(r[2]), "created_at": r[3], "created_by": r[4]} for r in rows]
-
-
-def security_events(conn, limit: int = 100) -> list[dict]:
-    rows = conn.execute(text("SELECT at, operator, action, outcome, detail FROM security_events "
-                             "ORDER BY id DESC LIMIT :l"), {"l": limit})
-    return [dict(zip(("at", "operator", "action", "outcome", "detail"), row)) for row in rows]

@@ -91,12 +91,13 @@ def _set_active(ctx, name: str, active: bool) -> None:
 @user_app.command("events")
 def user_events(ctx: typer.Context, limit: int = typer.Option(100, "--limit", min=1), json_: bool = JSON_OPTION) -> None:
     """Refused actions, newest first (kept even though the refused command changed nothing)."""
-    from custarchive import authz, render, users
+    from custarchive import authz, render
 
     app_ctx = app_context(ctx)
-    with app_ctx.database().read() as conn:
+    db = app_ctx.database()
+    with db.read() as conn:
         authz.require(conn, app_ctx.actor(), "manage_users")
-        items = users.security_events(conn, limit)
+    items = authz.security_events(db, limit)
     if json_:
         render.emit_json(items)
         return

@@ -7,7 +7,7 @@ from custarchive.models.base import Base
 from custarchive.models.changes import ChainHead, Change, User
 from custarchive.models.credit import Assessment, FinanceStatement
 from custarchive.models.customer import Category, Counter, Customer, NameGram
-from custarchive.models.protection import Consent, Erasure, ProtectionMeta, SecurityEvent
+from custarchive.models.protection import Consent, Erasure, ProtectionMeta
 from custarchive.models.worksheets import (CompetitiveAdvantage, Competitor, PerformanceIndex, ProfileValue,
                                            SwotItem)
 
@@ -28,7 +28,6 @@ __all__ = [
     "PerformanceIndex",
     "ProfileValue",
     "ProtectionMeta",
-    "SecurityEvent",
     "SwotItem",
     "User",
 ]

@@ -1,4 +1,4 @@
-"""What protects the archive: the key fingerprint, refused actions, consents and erasure tombstones."""
+"""What protects the archive: the key fingerprint, consents and erasure tombstones."""
 from __future__ import annotations
 
 from typing import Optional
@@ -16,19 +16,6 @@ class ProtectionMeta(Base):
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-
-
-class SecurityEvent(Base):
-    """A refused action, kept even though the refused command's transaction rolled back."""
-
-    __tablename__ = "security_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[str] = mapped_column(String(32))
-    operator: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(20))
-    outcome: Mapped[str] = mapped_column(String(12))
-    detail: Mapped[Optional[str]] = mapped_column(Text)
 
 
 class Consent(Base):
