@@ -1,8 +1,6 @@
 """Helpers every command module uses: the app context, --set parsing, card rendering."""
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from custarchive.context import AppContext
