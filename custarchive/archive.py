@@ -23,7 +23,6 @@ IDENTITY_KEYS = ("id_number", "credit_code")
 PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated_at", "created_by", "merged_into",
              "id", "extra"}
 DEFAULT_CATEGORY = "C"
-_INDEX_COLUMN_NAMES = frozenset(crypto.INDEX_COLUMNS.values())
 # System columns that apply_changes may write (never plan_update): grade only via credit.py.
 WRITABLE_SYSTEM = {"grade"}
 _INSERT_COLUMNS = ("archive_no", "kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
@@ -104,10 +103,9 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
     for category, group in by_category.items():
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
-    rows, sealed_cards = [], []
+    rows = []
     for card in cards:
         sealed = crypto.seal_card(keys, card)
-        sealed_cards.append(sealed)
         full, initials = pinyin_keys(card["name"])
         extra = json.dumps(sealed["extra"], ensure_ascii=False, sort_keys=True) if sealed["extra"] else None
         data = [sealed.get(name) for name in lookup.DATA_COLUMNS if name != "name"]
@@ -117,11 +115,10 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
     bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
     ids = _ids_for(conn, [card["archive_no"] for card in cards])
     gram_rows, entries = [], []
-    for card, sealed in zip(cards, sealed_cards):
+    for card in cards:
         cid = card["id"] = ids[card["archive_no"]]
         gram_rows += [(gram, cid) for gram in grams(card["name"])]
-        created = {key: value for key, value in sealed.items()
-                   if value not in (None, {}, []) and key != "id" and key not in _INDEX_COLUMN_NAMES}
+        created = {key: value for key, value in card.items() if value not in (None, {}, []) and key != "id"}
         entries.append(ChangeEntry(cid, card["archive_no"], "create", "*", None, created))
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)
@@ -215,9 +212,7 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     columns["updated_at"] = now()
     assignments = ", ".join(f"{key} = :{key}" for key in columns)
     conn.execute(text(f"UPDATE customers SET {assignments} WHERE id = :id"), {**columns, "id": card["id"]})
-    seal = lambda key, value: keys.seal(key, value) if key in secret else value  # noqa: E731
-    entries = [ChangeEntry(card["id"], card["archive_no"], action, key, seal(key, old), seal(key, new))
-               for key, (old, new) in changes.items()]
+    entries = [ChangeEntry(card["id"], card["archive_no"], action, key, old, new) for key, (old, new) in changes.items()]
     return record(conn, entries, actor)
 
 

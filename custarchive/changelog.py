@@ -4,6 +4,8 @@ Entries form a hash chain (each hash covers the entry and the previous hash),
 and the chain head row is updated in the same transaction, so an entry
 edited or deleted behind the tool's back is detected by ``check``.
 
+Values of sensitive fields (anywhere in an entry, also inside a logged card)
+are sealed here, in the one write function, so no caller can log them in clear.
 The hash covers a keyed digest (HMAC) of each old/new value, kept in its own
 column, not the value itself: ``erase`` can then blank a customer's values
 while every hash still verifies, and a kept digest of a low-entropy value
@@ -70,10 +72,13 @@ def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:
     lock = " FOR UPDATE" if conn.dialect.name != "sqlite" else ""
     head = conn.execute(text(f"SELECT last_hash FROM chain_head WHERE id = 1{lock}")).scalar_one()
     keys = keyring(conn)
+    from custarchive.crypto import seal_logged_value
+
     at = now()
     rows = []
     for entry in entries:
-        old, new = encode_value(entry.old), encode_value(entry.new)
+        old = encode_value(seal_logged_value(keys, entry.field, entry.old))
+        new = encode_value(seal_logged_value(keys, entry.field, entry.new))
         digests = (keys.digest(old), keys.digest(new))
         meta = (entry.customer_id, entry.archive_no, at, actor.operator, entry.action, entry.field)
         tail = (actor.reason, actor.source, actor.batch_id)

@@ -24,6 +24,10 @@ COMMAND_MODULES = (
     "credit",
     "swot",
     "profile",
+    "documents",
+    "timeline",
+    "money",
+    "maintenance",
     "security",
 )
 

@@ -11,6 +11,7 @@ actually encrypted or decrypted.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -248,28 +249,28 @@ def open_card(conn, card: dict) -> dict:
 
 
 def open_logged(conn, field: str | None, value: str | None, reveal: bool = False) -> str | None:
-    """A change-log value for display: tokens opened, then masked unless ``reveal``.
-
-    A created card is logged as one JSON object whose sensitive parts are tokens.
-    """
+    """A change-log value for display: tokens opened (also inside a logged card), masked unless ``reveal``."""
     if value is None or TOKEN not in value:
         return value
     keys = keyring(conn)
-    show = (lambda name, plain: plain) if reveal else mask
+
+    def show(name, item):
+        if isinstance(item, dict):
+            return {key: show(key, sub) for key, sub in item.items()}
+        if not is_token(item):
+            return item
+        plain = keys.open(name or "", item)
+        return plain if reveal else mask(name, plain if isinstance(plain, str) else json.dumps(plain))
+
     if is_token(value):
-        plain = keys.open(field or "", value)
-        return show(field, plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False))
-    data = json.loads(value)
-    for name in SENSITIVE_COLUMNS:
-        if is_token(data.get(name)):
-            data[name] = show(name, keys.open(name, data[name]))
-    if isinstance(data.get("extra"), dict):
-        data["extra"] = {name: show(name, keys.open(name, item)) if is_token(item) else item
-                         for name, item in data["extra"].items()}
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+        plain = show(field, value)
+        return plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False)
+    return json.dumps(show(field, json.loads(value)), ensure_ascii=False, sort_keys=True)
 
 
-def _all_template_sensitive() -> frozenset[str]:
+@functools.lru_cache(maxsize=1)
+def all_sensitive_fields() -> frozenset[str]:
+    """Fields sensitive in any template: what the change log seals, whatever the archive's template."""
     from custarchive.templates import template_files
 
     names: set[str] = set()
@@ -278,22 +279,28 @@ def _all_template_sensitive() -> frozenset[str]:
     return frozenset(names)
 
 
+def seal_logged_value(keys: Keyring, field: str | None, value: Any) -> Any:
+    """A change-log value with every sensitive part sealed: the value of a sensitive field, or the
+    sensitive keys of a logged card (a dict, walked recursively). Tokens are left as they are."""
+    if isinstance(value, dict):
+        return {key: seal_logged_value(keys, key, item) for key, item in value.items()}
+    if value is None or is_token(value) or field not in all_sensitive_fields():
+        return value
+    return keys.seal(field, value)
+
+
 def seal_logged(keys: Keyring, field: str | None, value: str | None) -> str | None:
-    """A change-log value written in clear by an older version, in its sealed form."""
+    """A change-log value written in clear by an older version (already encoded), in its sealed form."""
     if value is None or TOKEN in value:
         return value
-    if field == "*":
-        data = json.loads(value)
-        secret = sensitive_fields(data.get("template"))
-        for name in SENSITIVE_COLUMNS:
-            if data.get(name) is not None:
-                data[name] = keys.seal(name, data[name])
-        if isinstance(data.get("extra"), dict):
-            data["extra"] = {k: keys.seal(k, v) if k in secret else v for k, v in data["extra"].items()}
-        return json.dumps(data, ensure_ascii=False, sort_keys=True)
-    if field in SENSITIVE_COLUMNS or field in _all_template_sensitive():
-        return keys.seal(field, value)
-    return value
+    if value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            return json.dumps(seal_logged_value(keys, field, data), ensure_ascii=False, sort_keys=True)
+    return seal_logged_value(keys, field, value)
 
 
 def seal_existing_cards(conn, keys: Keyring) -> None:

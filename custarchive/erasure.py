@@ -11,8 +11,6 @@ and every old/new value in the change log. SQLite is told to overwrite freed pag
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-from pathlib import Path
 
 from sqlalchemy import inspect, text
 
@@ -35,18 +33,17 @@ def per_archive_tables(conn) -> list[str]:
                   if any(column["name"] == "customer_id" for column in inspector.get_columns(table)))
 
 
-def attachment_paths(conn, customer_id: int) -> list[Path]:
-    """Files of this archive's documents, if the documents module (living archive) is installed."""
-    if importlib.util.find_spec("custarchive.documents") is None:
+def attachment_hashes(conn, customer_id: int) -> list[str]:
+    """The stored files (by SHA-256) of this archive's documents."""
+    if "documents" not in per_archive_tables(conn):
         return []
-    from custarchive import documents
-
-    finder = getattr(documents, "attachment_paths", None)
-    return [Path(path) for path in finder(conn, customer_id)] if finder else []
+    return [row[0] for row in conn.execute(text("SELECT DISTINCT sha256 FROM documents WHERE customer_id = :c "
+                                                "AND sha256 IS NOT NULL"), {"c": customer_id})]
 
 
 def erase(conn, actor: Actor, ref: str, reason: str) -> dict:
-    """Remove the personal data of one archive; returns the tombstone and the files to delete after commit."""
+    """Remove the personal data of one archive; returns the tombstone and, in ``files``, the SHA-256 of
+    attachment files to delete once the transaction has committed (:func:`remove_files`)."""
     authz.require(conn, actor, "erase")
     reason = (reason or "").strip()
     if not reason:
@@ -57,7 +54,7 @@ def erase(conn, actor: Actor, ref: str, reason: str) -> dict:
     cid = card["id"]
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA secure_delete = ON")
-    files = attachment_paths(conn, cid)
+    files = attachment_hashes(conn, cid)
     _delete_satellites(conn, cid)
     conn.execute(text("DELETE FROM name_grams WHERE customer_id = :c"), {"c": cid})
     columns = [c for c in inspect(conn).get_columns("customers") if c["name"] not in KEPT_COLUMNS]
@@ -94,14 +91,24 @@ def _delete_satellites(conn, cid: int) -> None:
     raise ValidationError("erase", ", ".join(pending), "rows refer to this archive and could not be removed")
 
 
-def remove_files(paths: list[str]) -> list[str]:
-    """After the erase has committed: delete the attachment files; returns those that could not be."""
-    left = []
-    for path in paths:
+def remove_files(db, hashes: list[str]) -> list[str]:
+    """After the erase has committed: delete attachment files no other document still uses (the store is
+    content-addressed, so two archives may share one file); returns the paths that could not be deleted."""
+    if not hashes:
+        return []
+    from custarchive.documents import store_for
+
+    store, left = store_for(db), []
+    with db.read() as conn:
+        used = {row[0] for row in conn.execute(text("SELECT DISTINCT sha256 FROM documents WHERE sha256 IS NOT NULL"))}
+    for sha in hashes:
+        if sha in used:
+            continue
+        path = store.path_for(sha)
         try:
-            Path(path).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
         except OSError:
-            left.append(path)
+            left.append(str(path))
     return left
 
 

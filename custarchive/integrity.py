@@ -9,7 +9,6 @@ sensitive values are lost too.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import sqlite3
@@ -26,7 +25,7 @@ def _result(name: str, ok: bool, detail: str) -> dict:
     return {"name": name, "ok": ok, "detail": detail}
 
 
-def check(conn, keys: crypto.Keyring | None = None) -> dict:
+def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
     """Run every check; ``ok`` is false if any failed. Never raises for a failed check."""
     results = []
     try:
@@ -47,30 +46,24 @@ def check(conn, keys: crypto.Keyring | None = None) -> dict:
                               "'enc1:%') OR (bank_account IS NOT NULL AND bank_account NOT LIKE 'enc1:%')")).scalar()
     results.append(_result("encryption", clear == 0, f"{clear} sensitive value(s) stored in clear" if clear
                            else "sensitive values are encrypted"))
-    results.append(_attachments(conn))
+    results.append(_attachments(conn, store))
     return {"ok": all(item["ok"] for item in results), "checks": results}
 
 
-def _attachments(conn) -> dict:
-    """Delegated to ``documents.verify_attachments(conn)`` (a list of problems) when that module exists."""
-    if importlib.util.find_spec("custarchive.documents") is None:
-        return _result("attachments", True, "skipped (no documents module)")
-    from custarchive import documents
+def _attachments(conn, store) -> dict:
+    if store is None:
+        return _result("attachments", True, "not checked (no file store given)")
+    from custarchive.documents import verify_attachments
 
-    verify = getattr(documents, "verify_attachments", None)
-    if verify is None:
-        return _result("attachments", True, "skipped (documents module has no verify_attachments)")
-    problems = list(verify(conn) or [])
-    return _result("attachments", not problems, "; ".join(map(str, problems[:5])) or "all attachment files match")
+    problems = verify_attachments(conn, store)
+    detail = "; ".join(f"{p['doc_no']}: {p['problem']}" for p in problems[:5])
+    return _result("attachments", not problems, detail or "every attached file matches its SHA-256")
 
 
-def attachments_dir(db) -> Path | None:
-    if importlib.util.find_spec("custarchive.documents") is None:
-        return None
-    from custarchive import documents
+def attachments_dir(db) -> Path:
+    from custarchive.documents import store_for
 
-    finder = getattr(documents, "attachments_dir", None)
-    return Path(finder(db)) if finder else None
+    return store_for(db).root
 
 
 def _sqlite_only(db) -> Path:
@@ -120,13 +113,14 @@ def backup(db, actor, out: str, with_key: bool = False, force: bool = False) -> 
             "change_log_entries": report["entries"]}
 
 
-def _copy_attachments(source: Path | None, target: Path) -> int:
-    if source is None or not source.is_dir():
+def _copy_attachments(source: Path, target: Path, replace: bool = True) -> int:
+    """Copy a content-addressed file store; restoring adds the backup's files to the live store."""
+    if not source.is_dir():
         return 0
-    if target.exists():
+    if replace and target.exists():
         shutil.rmtree(target)
-    shutil.copytree(source, target)
-    return sum(1 for path in target.rglob("*") if path.is_file())
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    return sum(1 for path in source.rglob("*") if path.is_file())
 
 
 def _first_failure(report: dict) -> str:
@@ -187,7 +181,7 @@ def restore(db, actor, source: str, key_file: str | None = None) -> dict:
         if not current.exists() or crypto.read_key_file(current) != master:
             current.unlink(missing_ok=True)
             crypto.write_key_file(current, master)
-    copied = _copy_attachments(Path(f"{src}.attachments"), attachments_dir(db)) if attachments_dir(db) else 0
+    copied = _copy_attachments(Path(f"{src}.attachments"), attachments_dir(db), replace=False)
     return {"restored": str(src), "database": str(target), "change_log_entries": report["entries"],
             "attachments": copied}
 

@@ -189,6 +189,11 @@ def _name_matches(conn, q: str, ids: dict) -> None:
         if not candidates:
             return
     needle = q.replace(" ", "")
+    if len(needle) <= 2:
+        # a one- or two-character query is itself a gram: the index answer is already exact
+        for found in sorted(candidates):
+            ids.setdefault(found, None)
+        return
     for part in chunks(sorted(candidates)):
         params = {f"i{n}": value for n, value in enumerate(part)}
         rows = conn.execute(text(f"SELECT id, name FROM customers WHERE id IN ({', '.join(':' + k for k in params)})"),
@@ -199,10 +204,22 @@ def _name_matches(conn, q: str, ids: dict) -> None:
 
 
 def history(conn, customer_id: int, reveal: bool = False) -> list[dict]:
-    """The log of one archive; sensitive values come masked unless ``reveal`` (the caller logs the reveal)."""
-    rows = conn.execute(text("SELECT id, at, operator, action, field, old_value, new_value, reason, source, batch_id "
-                             "FROM change_log WHERE customer_id = :c ORDER BY id"), {"c": customer_id})
-    keys = ("id", "at", "operator", "action", "field", "old", "new", "reason", "source", "batch_id")
+    """The archive's log, including that of archives merged into it (each entry names its archive).
+
+    Sensitive values come masked unless ``reveal`` (the caller logs the reveal).
+    """
+    ids, frontier = [customer_id], [customer_id]
+    while frontier:
+        params = {f"m{n}": value for n, value in enumerate(frontier)}
+        frontier = [row[0] for row in conn.execute(text(
+            f"SELECT id FROM customers WHERE merged_into IN ({', '.join(':' + k for k in params)}) "
+            "AND status = 'merged'"), params) if row[0] not in ids]
+        ids += frontier
+    params = {f"c{n}": value for n, value in enumerate(ids)}
+    rows = conn.execute(text("SELECT id, at, operator, action, field, old_value, new_value, reason, source, batch_id, "
+                             f"archive_no FROM change_log WHERE customer_id IN ({', '.join(':' + k for k in params)}) "
+                             "ORDER BY id"), params)
+    keys = ("id", "at", "operator", "action", "field", "old", "new", "reason", "source", "batch_id", "archive_no")
     entries = [dict(zip(keys, row)) for row in rows]
     for entry in entries:
         for side in ("old", "new"):

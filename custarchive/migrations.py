@@ -104,6 +104,7 @@ def m011_assessments(s: Schema) -> None:
         at VARCHAR(32) NOT NULL)""")
     s.sql("CREATE INDEX ix_assessments_customer_id ON assessments (customer_id)")
 
+
 @migration
 def m020_swot_items(s: Schema) -> None:
     s.sql("""CREATE TABLE swot_items (
@@ -137,6 +138,39 @@ def m022_customer_profiles(s: Schema) -> None:
     s.sql("""CREATE TABLE customer_profiles (
         customer_id INTEGER NOT NULL REFERENCES customers (id), field VARCHAR(60) NOT NULL, value TEXT NOT NULL,
         updated_at VARCHAR(32) NOT NULL, updated_by VARCHAR(64) NOT NULL, PRIMARY KEY (customer_id, field))""")
+
+
+@migration
+def m030_documents(s: Schema) -> None:
+    s.sql("""CREATE TABLE documents (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), doc_class INTEGER NOT NULL,
+        seq INTEGER NOT NULL, doc_no VARCHAR(60) NOT NULL UNIQUE, former_no VARCHAR(60),
+        title VARCHAR(300) NOT NULL, doc_date VARCHAR(10), file_name VARCHAR(300), sha256 VARCHAR(64),
+        size INTEGER, notes TEXT, created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL,
+        UNIQUE (customer_id, doc_class, seq))""")
+    s.sql("CREATE INDEX ix_documents_sha256 ON documents (sha256)")
+
+
+@migration
+def m031_timeline(s: Schema) -> None:
+    s.sql("""CREATE TABLE timeline (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), entry_type VARCHAR(20) NOT NULL,
+        at VARCHAR(32) NOT NULL, body TEXT NOT NULL, follow_up VARCHAR(10), follow_up_done_at VARCHAR(32),
+        state VARCHAR(12), resolution TEXT, resolved_by VARCHAR(64), resolved_at VARCHAR(32),
+        created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
+    s.sql("CREATE INDEX ix_timeline_customer_id ON timeline (customer_id, at)")
+    s.sql("CREATE INDEX ix_timeline_follow_up ON timeline (follow_up)")
+    s.sql("CREATE INDEX ix_timeline_state ON timeline (state)")
+
+
+@migration
+def m032_transactions(s: Schema) -> None:
+    s.sql("""CREATE TABLE transactions (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), txn_type VARCHAR(10) NOT NULL,
+        amount {float} NOT NULL, txn_date VARCHAR(10) NOT NULL, due_date VARCHAR(10), reference VARCHAR(100),
+        notes TEXT, created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
+    s.sql("CREATE INDEX ix_transactions_customer_id ON transactions (customer_id, txn_date)")
+    s.sql("CREATE INDEX ix_transactions_txn_date ON transactions (txn_date)")
 
 
 @migration

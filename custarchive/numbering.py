@@ -72,10 +72,28 @@ def allocate(conn, category: str, count: int = 1, today: _dt.date | None = None)
     return [_render(pattern, category, today, seq) for seq in range(last - count + 1, last + 1)]
 
 
+def _seq_spec(conn, prefix: str) -> str:
+    """The format spec of ``{seq}`` in the category pattern that rendered this counter key ('' if none fits)."""
+    import re
+
+    for code, pattern in conn.execute(text("SELECT code, pattern FROM categories")):
+        regex, spec = [], None
+        for literal, name, field_spec, _conv in string.Formatter().parse(pattern):
+            regex.append(re.escape(literal))
+            if name == "seq":
+                spec = field_spec or ""
+                regex.append(re.escape("{seq}"))
+            elif name is not None:
+                regex.append({"category": re.escape(code), "yyyy": r"\d{4}", "yy": r"\d{2}", "mm": r"\d{2}"}[name])
+        if spec is not None and re.fullmatch("".join(regex), prefix):
+            return spec
+    return ""
+
+
 def counter_gaps(conn) -> list[str]:
     """Numbers a counter has handed out that no archive carries (for ``audit``)."""
     gaps: list[str] = []
-    for prefix, last in conn.execute(text("SELECT prefix, last_seq FROM counters ORDER BY prefix")):
+    for prefix, last in conn.execute(text("SELECT prefix, last_seq FROM counters ORDER BY prefix")).all():
         head, _, tail = prefix.partition("{seq}")
         rows = conn.execute(text("SELECT archive_no FROM customers WHERE archive_no LIKE :p"),
                             {"p": head.replace("%", "\\%") + "%" + tail})
@@ -84,5 +102,8 @@ def counter_gaps(conn) -> list[str]:
             middle = number[len(head):len(number) - len(tail) if tail else None]
             if middle.isdigit():
                 taken.add(int(middle))
-        gaps.extend(f"{head}{seq}{tail}" for seq in range(1, last + 1) if seq not in taken)
+        missing = [seq for seq in range(1, last + 1) if seq not in taken]
+        if missing:
+            spec = _seq_spec(conn, prefix)
+            gaps.extend(f"{head}{format(seq, spec)}{tail}" for seq in missing)
     return gaps

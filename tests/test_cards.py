@@ -154,6 +154,7 @@ def test_search_by_substring_pinyin_initials_phone_email_industry(cli):
     names = lambda q: sorted(c["name"] for c in cli.json("search", q))  # noqa: E731
     assert names("张伟") == ["张伟", "张伟华"]
     assert names("伟") == ["张伟", "张伟华"]
+    assert names("张伟华") == ["张伟华"] and names("伟华") == ["张伟华"] and names("张华") == []
     assert names("zhangwei") == ["张伟", "张伟华"]
     assert names("zw") == ["张伟", "张伟华"]
     assert names("zwh") == ["张伟华"]

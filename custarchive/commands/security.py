@@ -190,7 +190,7 @@ def erase(ctx: typer.Context, ref: str = typer.Argument(...),
         typer.confirm(app_ctx.t(f"永久删除 {ref} 的个人信息？", f"Erase the personal data of {ref} for good?"), abort=True)
     with db.write() as conn:
         result = erasure.erase(conn, app_ctx.actor(), ref, reason)
-    left = erasure.remove_files(result["files"])
+    left = erasure.remove_files(db, result["files"])
     erasure.scrub(db)
     for path in left:
         app_ctx.warn(f"warning: could not delete attachment {path}")
@@ -203,10 +203,12 @@ def erase(ctx: typer.Context, ref: str = typer.Argument(...),
 def check(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Verify the change-log hash chain, the database file, encryption and attachments; exit 1 on failure."""
     from custarchive import integrity, render
+    from custarchive.documents import store_for
 
     app_ctx = app_context(ctx)
-    with app_ctx.database().read() as conn:
-        report = integrity.check(conn)
+    db = app_ctx.database()
+    with db.read() as conn:
+        report = integrity.check(conn, store=store_for(db))
     if json_:
         render.emit_json(report)
     else:

@@ -8,8 +8,10 @@ from custarchive.models.changes import ChainHead, Change, User
 from custarchive.models.credit import Assessment, FinanceStatement
 from custarchive.models.customer import Category, Counter, Customer, NameGram
 from custarchive.models.protection import Consent, Erasure, ProtectionMeta
+from custarchive.models.living import Document, TimelineEntry, Transaction
 from custarchive.models.worksheets import (CompetitiveAdvantage, Competitor, PerformanceIndex, ProfileValue,
                                            SwotItem)
+
 
 __all__ = [
     "Assessment",
@@ -23,11 +25,14 @@ __all__ = [
     "Counter",
     "Customer",
     "Erasure",
+    "Document",
     "FinanceStatement",
     "NameGram",
     "PerformanceIndex",
     "ProfileValue",
     "ProtectionMeta",
     "SwotItem",
+    "TimelineEntry",
+    "Transaction",
     "User",
 ]
