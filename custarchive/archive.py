@@ -103,9 +103,10 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
     for category, group in by_category.items():
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
-    rows = []
+    rows, sealed_cards = [], []
     for card in cards:
         sealed = crypto.seal_card(keys, card)
+        sealed_cards.append(sealed)
         full, initials = pinyin_keys(card["name"])
         extra = json.dumps(sealed["extra"], ensure_ascii=False, sort_keys=True) if sealed["extra"] else None
         data = [sealed.get(name) for name in lookup.DATA_COLUMNS if name != "name"]
@@ -115,10 +116,13 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
     bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
     ids = _ids_for(conn, [card["archive_no"] for card in cards])
     gram_rows, entries = [], []
-    for card in cards:
+    for card, sealed in zip(cards, sealed_cards):
         cid = card["id"] = ids[card["archive_no"]]
         gram_rows += [(gram, cid) for gram in grams(card["name"])]
         created = {key: value for key, value in card.items() if value not in (None, {}, []) and key != "id"}
+        created.update({key: sealed[key] for key in crypto.SENSITIVE_COLUMNS if key in created})
+        if created.get("extra"):
+            created["extra"] = {key: sealed["extra"][key] for key in created["extra"]}
         entries.append(ChangeEntry(cid, card["archive_no"], "create", "*", None, created))
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)
@@ -181,7 +185,11 @@ def plan_update(conn, card: dict, sets: dict[str, Any], unsets: list[str] = ()) 
 
 
 def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: Actor, action: str = "update") -> int:
-    """Write planned changes to one archive and log each; the only way a card's values change."""
+    """Write planned changes to one archive and log each; the only way a card's values change.
+
+    A sensitive field's new value is logged as the very token stored in the row (unchanged sealed
+    template fields keep their bytes), so the log replays to the stored row without the key.
+    """
     if not changes:
         return 0
     authz.require(conn, actor, "grade" if action == "grade" else "update")
@@ -201,9 +209,12 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
                 extra.pop(key, None)
             else:
                 extra[key] = new
+    sealed_extra = {}
     if extra != card["extra"]:
-        extra = crypto.seal_extra(keys, card["template"], extra)
-        columns["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+        raw = conn.execute(text("SELECT extra FROM customers WHERE id = :id"), {"id": card["id"]}).scalar()
+        kept = {name: value for name, value in (json.loads(raw) if raw else {}).items() if name not in changes}
+        sealed_extra = crypto.seal_extra(keys, card["template"], {**extra, **kept})
+        columns["extra"] = json.dumps(sealed_extra, ensure_ascii=False, sort_keys=True) if sealed_extra else None
     if "name" in columns:
         columns["name_pinyin"], columns["name_initials"] = pinyin_keys(columns["name"])
         for gram in grams(card["name"]):
@@ -212,7 +223,10 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     columns["updated_at"] = now()
     assignments = ", ".join(f"{key} = :{key}" for key in columns)
     conn.execute(text(f"UPDATE customers SET {assignments} WHERE id = :id"), {**columns, "id": card["id"]})
-    entries = [ChangeEntry(card["id"], card["archive_no"], action, key, old, new) for key, (old, new) in changes.items()]
+    stored = {**sealed_extra, **columns}
+    entries = [ChangeEntry(card["id"], card["archive_no"], action, key, old,
+                           stored[key] if key in secret and new is not None else new)
+               for key, (old, new) in changes.items()]
     return record(conn, entries, actor)
 
 

@@ -105,10 +105,11 @@ def security_events(db, limit: int = 100) -> list[dict]:
     return events[::-1][:limit]
 
 
-def record_reveal(conn, actor, cards: list[dict], command: str) -> None:
+def record_reveal(conn, actor, cards: list[dict], command: str, fields: list[str] | None = None) -> None:
     """Require the reveal permission and log, per archive, which sensitive fields were shown in clear.
 
-    Every path that shows sensitive values unmasked (show/export --reveal, subject-export) calls this.
+    Every path that shows sensitive values unmasked (show/history/export --reveal, subject-export) calls
+    this; ``fields`` names what was shown when it is not simply the card's current sensitive values.
     """
     from custarchive.changelog import ChangeEntry, record
     from custarchive.crypto import sensitive_fields
@@ -117,7 +118,7 @@ def record_reveal(conn, actor, cards: list[dict], command: str) -> None:
     entries = []
     for card in cards:
         held = {**card, **(card.get("extra") or {})}
-        shown = sorted(name for name in sensitive_fields(card.get("template")) if held.get(name) is not None)
+        shown = fields or sorted(name for name in sensitive_fields(card.get("template")) if held.get(name) is not None)
         if shown:
             entries.append(ChangeEntry(card["id"], card["archive_no"], "reveal", ",".join(shown), None, command))
     record(conn, entries, actor)

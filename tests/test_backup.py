@@ -119,3 +119,19 @@ def test_backup_while_other_processes_write(cli, db_target, tmp_path):
         count = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
         conn.close()
         assert (count - 1) % 200 == 0
+
+
+def test_backup_carries_attachments(cli, db_target, tmp_path):
+    from tests.conftest import Cli
+
+    number = cli.add(person())
+    paper = tmp_path / "合同.txt"
+    paper.write_text("合同正文", encoding="utf-8")
+    cli.ok("doc", "add", number, "--class", "2", "--title", "合同", "--file", str(paper))
+    out = tmp_path / "b" / "copy.db"
+    assert cli.json("backup", str(out))["attachments"] == 1
+    assert (tmp_path / "b" / "copy.db.attachments").is_dir()
+    fresh = Cli(str(tmp_path / "r" / "restored.db"))
+    (tmp_path / "r").mkdir()
+    fresh.ok("restore", str(out), "--key", db_target + ".key")
+    assert fresh.json("check")["ok"] is True

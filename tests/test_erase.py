@@ -119,3 +119,22 @@ def test_subject_export_json_and_xlsx(cli, tmp_path):
     reveals = [e for e in cli.json("history", number)["changes"] if e["action"] == "reveal"]
     assert [e["new"] for e in reveals] == ["subject-export", "subject-export"]
     assert cli("subject-export", number, "-o", str(tmp_path / "x.txt")).exit_code == 1
+
+
+def test_erase_deletes_attachment_files_no_other_archive_uses(cli, db_target, tmp_path):
+    scan = tmp_path / "身份证复印件.txt"
+    scan.write_text("110105199001011234 张伟 身份证复印件", encoding="utf-8")
+    shared = tmp_path / "合同范本.txt"
+    shared.write_text("标准合同范本", encoding="utf-8")
+    number = cli.add(person())
+    other = cli.add(person(name="李四", phone="13800000011"))
+    cli.ok("doc", "add", number, "--class", "1", "--title", "身份证", "--file", str(scan))
+    cli.ok("doc", "add", number, "--class", "2", "--title", "合同", "--file", str(shared))
+    cli.ok("doc", "add", other, "--class", "2", "--title", "合同", "--file", str(shared))
+    store = Path(db_target).parent / (Path(db_target).stem + ".files")
+    before = {p.name for p in store.rglob("*") if p.is_file()}
+    assert len(before) == 2
+    cli.ok("erase", number, "--reason", "客户要求删除")
+    after = [p for p in store.rglob("*") if p.is_file()]
+    assert len(after) == 1 and after[0].read_text(encoding="utf-8") == "标准合同范本"
+    assert cli.json("check")["ok"] is True

@@ -84,3 +84,17 @@ def test_corrupt_file_fails_without_traceback(cli, db_target):
         handle.write(bytes(data))
     result = cli("check")
     assert result.exit_code == 1 and "Traceback" not in result.stderr
+
+
+def test_altered_attachment_fails_check(cli, db_target, tmp_path):
+    from pathlib import Path
+
+    number = _setup(cli)
+    paper = tmp_path / "合同.txt"
+    paper.write_text("合同正文", encoding="utf-8")
+    cli.ok("doc", "add", number, "--class", "2", "--title", "合同", "--file", str(paper))
+    assert cli.json("check")["ok"] is True
+    stored = next(p for p in (Path(db_target).parent / "archive.files").rglob("*") if p.is_file())
+    stored.chmod(0o600)
+    stored.write_text("被改过的合同", encoding="utf-8")
+    _failing(cli, "attachments")

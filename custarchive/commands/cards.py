@@ -260,14 +260,21 @@ def edit(ctx: typer.Context, ref: str = typer.Argument(...),
     _render_changes(app_ctx, card, changes, False)
 
 
-def history(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION) -> None:
+def history(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION,
+            reveal: bool = typer.Option(False, "--reveal", help="Show sensitive values unmasked (logged).")) -> None:
     """The change log of one archive: when, who, field, old → new, why."""
     from custarchive import lookup, render
 
     app_ctx = app_context(ctx)
-    with app_ctx.database().read() as conn:
+    db = app_ctx.database()
+    with (db.write() if reveal else db.read()) as conn:
         card = lookup.resolve(conn, ref)
-        entries = lookup.history(conn, card["id"])
+        entries = lookup.history(conn, card["id"], reveal)
+        if reveal:
+            from custarchive.authz import record_reveal
+            from custarchive.crypto import sensitive_fields
+
+            record_reveal(conn, app_ctx.actor(), [card], "history", sorted(sensitive_fields(card["template"])))
     if json_:
         render.emit_json({"archive_no": card["archive_no"], "changes": entries})
         return
