@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from custarchive import authz, lookup, numbering
+from custarchive import authz, consent, crypto, lookup, numbering
 from custarchive.changelog import Actor, ChangeEntry, record
 from custarchive.errors import Duplicate, ValidationError
 from custarchive.fields import CANONICAL
@@ -27,7 +27,7 @@ DEFAULT_CATEGORY = "C"
 WRITABLE_SYSTEM = {"grade"}
 _INSERT_COLUMNS = ("archive_no", "kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
                    *[name for name in lookup.DATA_COLUMNS if name != "name"], "extra", "created_at", "updated_at",
-                   "created_by")
+                   "created_by", *crypto.INDEX_COLUMNS.values())
 
 
 def choose_template(template: str | None, kind: str | None, values: dict[str, Any]) -> Template:
@@ -67,14 +67,21 @@ def prepare(raw: dict[str, Any], template: Template, category: str | None = None
 
 
 def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> None:
-    """Two archives never share a resident ID or credit code (refused, not warned)."""
+    """Two archives never share a resident ID or credit code (refused, not warned).
+
+    Resident IDs are stored encrypted, so they are compared by their keyed hash.
+    """
     for key in IDENTITY_KEYS:
         wanted = [card[key] for card in cards if card.get(key)]
         if len(wanted) != len(set(wanted)):
             raise Duplicate(f"{key}: the same value appears twice in this batch")
+        column = crypto.INDEX_COLUMNS.get(key, key)
+        if column != key and wanted:
+            keys = crypto.keyring(conn)
+            wanted = [keys.index(key, value) for value in wanted]
         for part in chunks(wanted):
             params = {f"v{n}": value for n, value in enumerate(part)}
-            row = conn.execute(text(f"SELECT archive_no, {key} FROM customers WHERE {key} IN "
+            row = conn.execute(text(f"SELECT archive_no FROM customers WHERE {column} IN "
                                     f"({', '.join(':' + k for k in params)}) AND id != :x LIMIT 1"),
                                {**params, "x": exclude_id or -1}).first()
             if row:
@@ -87,6 +94,8 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
         return []
     authz.require(conn, actor, "import" if actor.source == "import" else "add")
     check_identity(conn, cards)
+    consent.enforce_new(cards)
+    keys = crypto.keyring(conn)
     stamp = now()
     by_category: dict[str, list[dict]] = {}
     for card in cards:
@@ -94,20 +103,26 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
     for category, group in by_category.items():
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
-    rows = []
+    rows, sealed_cards = [], []
     for card in cards:
+        sealed = crypto.seal_card(keys, card)
+        sealed_cards.append(sealed)
         full, initials = pinyin_keys(card["name"])
-        extra = json.dumps(card["extra"], ensure_ascii=False, sort_keys=True) if card.get("extra") else None
-        data = [card.get(name) for name in lookup.DATA_COLUMNS if name != "name"]
+        extra = json.dumps(sealed["extra"], ensure_ascii=False, sort_keys=True) if sealed["extra"] else None
+        data = [sealed.get(name) for name in lookup.DATA_COLUMNS if name != "name"]
         rows.append((card["archive_no"], card["kind"], card["category"], card["template"], "active", card["name"],
-                     full, initials, *data, extra, stamp, stamp, actor.operator))
+                     full, initials, *data, extra, stamp, stamp, actor.operator,
+                     *(sealed[column] for column in crypto.INDEX_COLUMNS.values())))
     bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
     ids = _ids_for(conn, [card["archive_no"] for card in cards])
     gram_rows, entries = [], []
-    for card in cards:
+    for card, sealed in zip(cards, sealed_cards):
         cid = card["id"] = ids[card["archive_no"]]
         gram_rows += [(gram, cid) for gram in grams(card["name"])]
         created = {key: value for key, value in card.items() if value not in (None, {}, []) and key != "id"}
+        created.update({key: sealed[key] for key in crypto.SENSITIVE_COLUMNS if key in created})
+        if created.get("extra"):
+            created["extra"] = {key: sealed["extra"][key] for key in created["extra"]}
         entries.append(ChangeEntry(cid, card["archive_no"], "create", "*", None, created))
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)
@@ -170,11 +185,23 @@ def plan_update(conn, card: dict, sets: dict[str, Any], unsets: list[str] = ()) 
 
 
 def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: Actor, action: str = "update") -> int:
-    """Write planned changes to one archive and log each; the only way a card's values change."""
+    """Write planned changes to one archive and log each; the only way a card's values change.
+
+    A sensitive field's new value is logged as the very token stored in the row (unchanged sealed
+    template fields keep their bytes), so the log replays to the stored row without the key.
+    """
     if not changes:
         return 0
     authz.require(conn, actor, "grade" if action == "grade" else "update")
+    ensure_writable(card)
+    secret = crypto.sensitive_fields(card["template"])
+    consent.enforce_existing(conn, card, [key for key, (_old, new) in changes.items() if key in secret and new is not None])
+    keys = crypto.keyring(conn)
     columns = {key: new for key, (_old, new) in changes.items() if key in CANONICAL or key in WRITABLE_SYSTEM}
+    for key in crypto.SENSITIVE_COLUMNS:
+        if key in columns:
+            columns[crypto.INDEX_COLUMNS[key]] = keys.index(key, columns[key])
+            columns[key] = keys.seal(key, columns[key])
     extra = dict(card["extra"])
     for key, (_old, new) in changes.items():
         if key not in CANONICAL and key not in WRITABLE_SYSTEM:
@@ -182,8 +209,12 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
                 extra.pop(key, None)
             else:
                 extra[key] = new
+    sealed_extra = {}
     if extra != card["extra"]:
-        columns["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+        raw = conn.execute(text("SELECT extra FROM customers WHERE id = :id"), {"id": card["id"]}).scalar()
+        kept = {name: value for name, value in (json.loads(raw) if raw else {}).items() if name not in changes}
+        sealed_extra = crypto.seal_extra(keys, card["template"], {**extra, **kept})
+        columns["extra"] = json.dumps(sealed_extra, ensure_ascii=False, sort_keys=True) if sealed_extra else None
     if "name" in columns:
         columns["name_pinyin"], columns["name_initials"] = pinyin_keys(columns["name"])
         for gram in grams(card["name"]):
@@ -192,8 +223,17 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     columns["updated_at"] = now()
     assignments = ", ".join(f"{key} = :{key}" for key in columns)
     conn.execute(text(f"UPDATE customers SET {assignments} WHERE id = :id"), {**columns, "id": card["id"]})
-    entries = [ChangeEntry(card["id"], card["archive_no"], action, key, old, new) for key, (old, new) in changes.items()]
+    stored = {**sealed_extra, **columns}
+    entries = [ChangeEntry(card["id"], card["archive_no"], action, key, old,
+                           stored[key] if key in secret and new is not None else new)
+               for key, (old, new) in changes.items()]
     return record(conn, entries, actor)
+
+
+def ensure_writable(card: dict) -> None:
+    """An erased archive is a tombstone: it keeps its number and history, and takes no new values."""
+    if card["status"] == "erased":
+        raise ValidationError("status", "erased", f"archive {card['archive_no']} was erased and cannot be changed")
 
 
 def update_card(conn, ref: str, sets: dict[str, Any], unsets: list[str], actor: Actor) -> tuple[dict, dict]:

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from custarchive.config import package_data
 from custarchive.errors import PermissionDenied
 
-ACTIONS = ("read", "add", "update", "import", "export", "reveal", "grade", "merge", "erase", "manage_users")
+ACTIONS = ("read", "add", "update", "import", "export", "reveal", "grade", "merge", "erase", "manage_users",
+           "backup", "restore")
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +38,87 @@ def require(conn, actor, action: str) -> str:
         raise ValueError(f"unknown action {action!r}")
     role = role_of(conn, actor.operator)
     if role is None:
-        raise PermissionDenied(f"operator {actor.operator!r} is not a registered user (ask an admin: user add)")
+        raise _denied(f"operator {actor.operator!r} is not a registered user (ask an admin: user add)", actor, action)
     if action not in permission_table().get(role, frozenset()):
-        raise PermissionDenied(f"operator {actor.operator!r} ({role}) may not {action.replace('_', ' ')}")
+        raise _denied(f"operator {actor.operator!r} ({role}) may not {action.replace('_', ' ')}", actor, action)
     return role
+
+
+def _denied(message: str, actor, action: str) -> PermissionDenied:
+    error = PermissionDenied(message)
+    error.operator, error.action = actor.operator, action
+    return error
+
+
+def security_log_path(db):
+    """Refusals are kept outside the database, so a refused command leaves the database exactly as it was:
+    ``<db>.security.log`` beside a SQLite file, else ``security-<database>.log`` in the data directory."""
+    from pathlib import Path
+
+    if db.path is not None:
+        return Path(f"{db.path}.security.log")
+    from sqlalchemy.engine import make_url
+
+    from custarchive.config import data_dir
+
+    url = make_url(db.url)
+    return data_dir() / f"security-{url.host or 'local'}-{url.database or 'db'}.log".replace("/", "_")
+
+
+def log_refusal(db, error: PermissionDenied, operator: str | None = None) -> None:
+    """Append a refused action to the security log (JSON lines, owner-only, appended atomically).
+
+    Best effort: a log that cannot be written (read-only directory) does not hide the refusal itself.
+    """
+    import json
+    import os
+
+    from custarchive.sqlutil import now
+
+    event = {"at": now(), "operator": getattr(error, "operator", None) or operator or "unknown",
+             "action": getattr(error, "action", None) or "policy", "outcome": "denied", "detail": error.message}
+    try:
+        path = security_log_path(db)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def security_events(db, limit: int = 100) -> list[dict]:
+    """The newest refusals first."""
+    import json
+
+    path = security_log_path(db)
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events[::-1][:limit]
+
+
+def record_reveal(conn, actor, cards: list[dict], command: str, fields: list[str] | None = None) -> None:
+    """Require the reveal permission and log, per archive, which sensitive fields were shown in clear.
+
+    Every path that shows sensitive values unmasked (show/history/export --reveal, subject-export) calls
+    this; ``fields`` names what was shown when it is not simply the card's current sensitive values.
+    """
+    from custarchive.changelog import ChangeEntry, record
+    from custarchive.crypto import sensitive_fields
+
+    require(conn, actor, "reveal")
+    entries = []
+    for card in cards:
+        held = {**card, **(card.get("extra") or {})}
+        shown = fields or sorted(name for name in sensitive_fields(card.get("template")) if held.get(name) is not None)
+        if shown:
+            entries.append(ChangeEntry(card["id"], card["archive_no"], "reveal", ",".join(shown), None, command))
+    record(conn, entries, actor)

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "money",
     "maintenance",
     "dbadmin",
+    "security",
 )
 
 

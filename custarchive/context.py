@@ -52,6 +52,7 @@ class AppContext:
 
         if self._db is None or (write and self._db.path is not None and not self._db.path.exists()):
             self._db = open_database(self.target, create=write)
+            self._db.actor = self.actor()
         return self._db
 
     def actor(self, source: str = "cli", reason: str | None = None, batch_id: str | None = None):

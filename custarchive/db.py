@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from custarchive.errors import DatabaseError, DatabaseMissing
+from custarchive.errors import DatabaseError, DatabaseMissing, PermissionDenied
 
 BUSY_TIMEOUT_MS = 60_000
 WRITER_LOCK_KEY = 0x6375737461726368  # "custarch": the one advisory lock all custarchive writers share
@@ -44,9 +44,17 @@ def resolve_url(target: str) -> tuple[str, Path | None]:
 
 @dataclass
 class Database:
+    """One database; with ``actor`` set, every transaction starts by checking the actor may read.
+
+    That single check is where reads are enforced (all domain reads run in ``read()`` or ``write()``);
+    writes are checked again, per action, by the domain functions. A refusal is appended to the
+    security log (``authz.log_refusal``) after its transaction has rolled back.
+    """
+
     url: str
     path: Path | None
     _engines: dict = field(default_factory=dict)
+    actor: object = None
 
     @property
     def dialect(self) -> str:
@@ -73,15 +81,33 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator:
         """One write transaction; commits on success, rolls back on any error."""
-        with _translate_errors(self):
+        with self._refusals_logged(), _translate_errors(self):
             with self.engine(True).begin() as conn:
+                self._require_read(conn)
                 yield conn
 
     @contextlib.contextmanager
     def read(self) -> Iterator:
-        with _translate_errors(self):
+        with self._refusals_logged(), _translate_errors(self):
             with self.engine(False).connect() as conn:
+                self._require_read(conn)
                 yield conn
+
+    def _require_read(self, conn) -> None:
+        if self.actor is not None:
+            from custarchive import authz
+
+            authz.require(conn, self.actor, "read")
+
+    @contextlib.contextmanager
+    def _refusals_logged(self):
+        try:
+            yield
+        except PermissionDenied as exc:
+            from custarchive import authz
+
+            authz.log_refusal(self, exc, getattr(self.actor, "operator", None))
+            raise
 
     def dispose(self) -> None:
         for engine in self._engines.values():
@@ -112,6 +138,7 @@ def _make_engine(url: str, write: bool):
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
+        os.umask(os.umask(0o077) | 0o077)  # -wal/-shm (and anything else we create) owner-only
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

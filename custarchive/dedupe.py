@@ -64,7 +64,7 @@ def _scorer(threshold: float):
 
 
 def _load(conn, noise: list[str]) -> list[dict]:
-    rows = conn.execute(text("SELECT id, archive_no, name, phone, email, id_number, credit_code FROM customers "
+    rows = conn.execute(text("SELECT id, archive_no, name, phone, email, id_number_hmac, credit_code FROM customers "
                              "WHERE status = 'active' ORDER BY archive_no")).all()
     items = []
     for cid, number, name, phone, email, id_number, credit_code in rows:

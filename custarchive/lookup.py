@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from custarchive.crypto import INDEX_COLUMNS, keyring, open_card, open_logged
 from custarchive.errors import Ambiguous, NotFound, ValidationError
 from custarchive.fields import CANONICAL
 from custarchive.searchindex import normalize_query, query_grams
@@ -25,11 +26,12 @@ LIST_FILTERS = ("category", "kind", "industry", "city", "grade", "status")
 SORTABLE = set(CARD_COLUMNS) - {"extra"}
 
 
-def row_to_card(row) -> dict[str, Any]:
+def row_to_card(row, conn=None) -> dict[str, Any]:
+    """A card in clear; with ``conn``, encrypted values are opened (the key is loaded only if needed)."""
     card = dict(zip(CARD_COLUMNS, row))
     extra = card.pop("extra")
     card["extra"] = json.loads(extra) if extra else {}
-    return card
+    return open_card(conn, card) if conn is not None else card
 
 
 def fetch_by_ids(conn, ids: list[int]) -> list[dict]:
@@ -37,14 +39,14 @@ def fetch_by_ids(conn, ids: list[int]) -> list[dict]:
     for part in chunks(list(ids)):
         params = {f"i{n}": value for n, value in enumerate(part)}
         marks = ", ".join(f":i{n}" for n in range(len(part)))
-        cards += [row_to_card(row) for row in conn.execute(text(f"{_SELECT} WHERE id IN ({marks})"), params)]
+        cards += [row_to_card(row, conn) for row in conn.execute(text(f"{_SELECT} WHERE id IN ({marks})"), params)]
     order = {value: n for n, value in enumerate(ids)}
     return sorted(cards, key=lambda card: order[card["id"]])
 
 
 def get_by_number(conn, archive_no: str) -> dict | None:
     row = conn.execute(text(f"{_SELECT} WHERE archive_no = :a"), {"a": archive_no}).first()
-    return row_to_card(row) if row else None
+    return row_to_card(row, conn) if row else None
 
 
 def _follow_merge(conn, card: dict) -> dict:
@@ -74,14 +76,18 @@ def resolve(conn, ref: str) -> dict:
             params[column] = parse(ref)
         except ValidationError:
             continue
-        conditions.append(f"{column} = :{column}")
+        if column in INDEX_COLUMNS:
+            params[column] = keyring(conn).index(column, params[column])
+            conditions.append(f"{INDEX_COLUMNS[column]} = :{column}")
+        else:
+            conditions.append(f"{column} = :{column}")
     rows = conn.execute(text(f"{_SELECT} WHERE ({' OR '.join(conditions)}) AND status != 'merged' "
                              "ORDER BY archive_no LIMIT 21"), params).all()
     if not rows:
         raise NotFound(f"no archive matches {ref!r}")
     if len(rows) > 1:
         raise Ambiguous(ref, [f"{row[1]} {row[CARD_COLUMNS.index('name')]}" for row in rows])
-    return row_to_card(rows[0])
+    return row_to_card(rows[0], conn)
 
 
 def _identity_parsers():
@@ -109,7 +115,7 @@ def list_cards(conn, filters: dict[str, str | None], sort: str = "archive_no", l
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     order = f" ORDER BY {sort} {'DESC' if descending else 'ASC'}, archive_no"
     query = _SELECT + where + order + (f" LIMIT {int(limit)}" if limit else "")
-    return [row_to_card(row) for row in conn.execute(text(query), params)]
+    return [row_to_card(row, conn) for row in conn.execute(text(query), params)]
 
 
 def iter_cards(conn, filters: dict[str, str | None], sort: str = "archive_no"):
@@ -139,6 +145,7 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
                 prefix_params("p", compact))
     if compact.lstrip("+").isdigit() and len(compact) >= 3:
         collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'phone', 'p')}", prefix_params("p", compact))
+    _sealed_matches(conn, compact, collect)
     if "@" in q or (q.isascii() and "." in q):
         collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'email', 'p')}", prefix_params("p", q))
     industries = [row[0] for row in conn.execute(text("SELECT DISTINCT industry FROM customers "
@@ -152,6 +159,22 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
         cards = [card for card in cards if card["status"] == "active"]
     cards.sort(key=lambda card: card["archive_no"])
     return cards[:limit] if limit else cards
+
+
+def _sealed_matches(conn, compact: str, collect) -> None:
+    """Resident IDs and bank accounts are encrypted: only an exact match, through their keyed hash."""
+    from custarchive import values
+
+    if not compact.isascii() or not compact.isalnum() or len(compact) < 8:
+        return
+    try:
+        collect("SELECT id FROM customers WHERE id_number_hmac = :h",
+                {"h": keyring(conn).index("id_number", values.parse_id_number(compact))})
+    except ValidationError:
+        pass
+    if compact.isdigit():
+        collect("SELECT id FROM customers WHERE bank_account_hmac = :h",
+                {"h": keyring(conn).index("bank_account", compact)})
 
 
 def _name_matches(conn, q: str, ids: dict) -> None:
@@ -180,8 +203,11 @@ def _name_matches(conn, q: str, ids: dict) -> None:
                 ids.setdefault(found, None)
 
 
-def history(conn, customer_id: int) -> list[dict]:
-    """The archive's log, including that of archives merged into it (each entry names its archive)."""
+def history(conn, customer_id: int, reveal: bool = False) -> list[dict]:
+    """The archive's log, including that of archives merged into it (each entry names its archive).
+
+    Sensitive values come masked unless ``reveal`` (the caller logs the reveal).
+    """
     ids, frontier = [customer_id], [customer_id]
     while frontier:
         params = {f"m{n}": value for n, value in enumerate(frontier)}
@@ -194,7 +220,11 @@ def history(conn, customer_id: int) -> list[dict]:
                              f"archive_no FROM change_log WHERE customer_id IN ({', '.join(':' + k for k in params)}) "
                              "ORDER BY id"), params)
     keys = ("id", "at", "operator", "action", "field", "old", "new", "reason", "source", "batch_id", "archive_no")
-    return [dict(zip(keys, row)) for row in rows]
+    entries = [dict(zip(keys, row)) for row in rows]
+    for entry in entries:
+        for side in ("old", "new"):
+            entry[side] = open_logged(conn, entry["field"], entry[side], reveal)
+    return entries
 
 
 def possible_duplicates(conn, card: dict, exclude_id: int | None = None) -> list[str]:

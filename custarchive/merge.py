@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from custarchive import archive, authz, lookup
 from custarchive.changelog import Actor, ChangeEntry, record
+from custarchive.crypto import INDEX_COLUMNS
 from custarchive.errors import ConfigError, CustarchiveError, ValidationError
 from custarchive.fields import CANONICAL
 from custarchive.sqlutil import now
@@ -166,7 +167,8 @@ def merge(conn, keep_ref: str, drop_ref: str, actor: Actor, expect: list | None 
 
     cleared = {key: drop[key] for key in IDENTITY if key in plan["fills"]}
     if cleared:
-        conn.execute(text(f"UPDATE customers SET {', '.join(f'{k} = NULL' for k in cleared)} WHERE id = :d"),
+        columns = [*cleared, *(INDEX_COLUMNS[k] for k in cleared if k in INDEX_COLUMNS)]
+        conn.execute(text(f"UPDATE customers SET {', '.join(f'{k} = NULL' for k in columns)} WHERE id = :d"),
                      {"d": drop["id"]})
         entries += [ChangeEntry(drop["id"], drop_no, "merge", key, value, None) for key, value in cleared.items()]
 

@@ -54,7 +54,7 @@ def m001_initial(s: Schema) -> None:
         category VARCHAR(16) NOT NULL, template VARCHAR(60) NOT NULL,
         status VARCHAR(12) NOT NULL DEFAULT 'active', merged_into INTEGER,
         name VARCHAR(200) NOT NULL, name_pinyin VARCHAR(600), name_initials VARCHAR(200),
-        gender VARCHAR(8), birth_date VARCHAR(10), id_number VARCHAR(200) UNIQUE,
+        gender VARCHAR(8), birth_date VARCHAR(10), id_number VARCHAR(200),
         credit_code VARCHAR(18) UNIQUE, legal_representative VARCHAR(200), registered_capital {float},
         phone VARCHAR(40), email VARCHAR(254), province VARCHAR(50), city VARCHAR(50),
         address VARCHAR(500), industry VARCHAR(100), occupation VARCHAR(100), employer VARCHAR(200),
@@ -173,6 +173,36 @@ def m032_transactions(s: Schema) -> None:
         notes TEXT, created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
     s.sql("CREATE INDEX ix_transactions_customer_id ON transactions (customer_id, txn_date)")
     s.sql("CREATE INDEX ix_transactions_txn_date ON transactions (txn_date)")
+
+
+@migration
+def m040_protection(s: Schema) -> None:
+    s.sql("CREATE TABLE protection_meta (name VARCHAR(60) PRIMARY KEY, value TEXT NOT NULL)")
+    s.sql("ALTER TABLE customers ADD COLUMN id_number_hmac VARCHAR(64)")
+    s.sql("ALTER TABLE customers ADD COLUMN bank_account_hmac VARCHAR(64)")
+    s.sql("CREATE UNIQUE INDEX ux_customers_id_number_hmac ON customers (id_number_hmac)")
+    s.sql("CREATE INDEX ix_customers_bank_account_hmac ON customers (bank_account_hmac)")
+    s.sql("ALTER TABLE change_log ADD COLUMN old_digest VARCHAR(64)")
+    s.sql("ALTER TABLE change_log ADD COLUMN new_digest VARCHAR(64)")
+    s.sql("""CREATE TABLE consents (
+        id {pk}, customer_id INTEGER NOT NULL REFERENCES customers (id), purpose TEXT NOT NULL,
+        scope VARCHAR(12) NOT NULL, channel VARCHAR(60) NOT NULL, given_on VARCHAR(10) NOT NULL,
+        withdrawn_on VARCHAR(10), recorded_at VARCHAR(32) NOT NULL, recorded_by VARCHAR(64) NOT NULL)""")
+    s.sql("CREATE INDEX ix_consents_customer_id ON consents (customer_id)")
+    s.sql("""CREATE TABLE erasures (
+        customer_id INTEGER PRIMARY KEY REFERENCES customers (id), archive_no VARCHAR(40) NOT NULL,
+        erased_at VARCHAR(32) NOT NULL, operator VARCHAR(64) NOT NULL, reason TEXT NOT NULL)""")
+
+
+@migration
+def m041_seal_existing_values(s: Schema) -> None:
+    """Create the key, then encrypt what an older version stored in clear and give its log digests."""
+    from custarchive import crypto
+    from custarchive.changelog import rechain_legacy
+
+    keys = crypto.keyring(s.conn, create=True)
+    crypto.seal_existing_cards(s.conn, keys)
+    rechain_legacy(s.conn, keys, lambda field, value: crypto.seal_logged(keys, field, value))
 
 
 @migration

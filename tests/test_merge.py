@@ -132,7 +132,7 @@ def test_merge_loses_nothing_of_either_archive(cli, db_target, pair, tmp_path):
     assert after["notes"].startswith("喜欢靠窗")
     assert after["email"] == "zw@example.com" and after["wechat"] == "zw_wx" and after["city"] == "上海"
     assert after["id_number"] == pair["rid"] and after["birth_date"] == "1980-02-02"
-    history = cli.json("history", keep)["changes"]
+    history = json.loads(cli.ok("history", keep, "--json", "--reveal").stdout)["changes"]
     snapshot_entry = next(e for e in history if e["action"] == "merge" and e["field"] == "*")
     kept_card = json.loads(snapshot_entry["new"])["card"]
     for field, value in drop_before.items():

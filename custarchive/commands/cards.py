@@ -40,7 +40,7 @@ def add(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Add a customer card; prints the new archive number (interactive on a terminal)."""
-    from custarchive import archive, lookup
+    from custarchive import archive, consent, lookup
 
     app_ctx = app_context(ctx)
     values = parse_assignments(sets)
@@ -55,13 +55,15 @@ def add(
     elif not values:
         raise UsageError("nothing to add: give --set FIELD=VALUE, --from FILE, or run on a terminal")
     db = app_ctx.database(write=True)
-    numbers, warnings = [], []
+    numbers, warnings, added = [], [], []
     with db.write() as conn:
         for raw in cards:
             number = archive.add_card(conn, raw, app_ctx.actor(), template=template, category=category, kind=kind)
             numbers.append(number)
             card = lookup.get_by_number(conn, number)
             warnings += [f"{number}: possible duplicate of {hit}" for hit in lookup.possible_duplicates(conn, card, card["id"])]
+            added.append(card)
+        warnings += consent.missing(conn, added)
     for warning in warnings:
         app_ctx.warn(f"warning: {warning}")
     if json_:
@@ -104,8 +106,13 @@ def show(
     from custarchive.templates import load_template
 
     app_ctx = app_context(ctx)
-    with app_ctx.database().read() as conn:
+    db = app_ctx.database()
+    with (db.write() if reveal else db.read()) as conn:
         card = lookup.resolve(conn, ref)
+        if reveal:
+            from custarchive.authz import record_reveal
+
+            record_reveal(conn, app_ctx.actor(), [card], "show")
     template = load_template(card["template"])
     data = public_card(card, template, reveal)
     if json_:
@@ -199,7 +206,7 @@ def update(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Change fields of an archive; every change goes to the change log."""
-    from custarchive import archive
+    from custarchive import archive, consent, crypto, lookup
 
     app_ctx = app_context(ctx)
     values = parse_assignments(sets)
@@ -207,12 +214,19 @@ def update(
         raise UsageError("nothing to change: give --set FIELD=VALUE or --unset FIELD")
     with app_ctx.database(write=True).write() as conn:
         card, changes = archive.update_card(conn, ref, values, list(unsets or []), app_ctx.actor(reason=reason))
-    _render_changes(app_ctx, card["archive_no"], changes, json_)
+        secret = crypto.sensitive_fields(card["template"])
+        warnings = consent.missing(conn, [lookup.get_by_number(conn, card["archive_no"])]) if secret & set(changes) else []
+    for warning in warnings:
+        app_ctx.warn(f"warning: {warning}")
+    _render_changes(app_ctx, card, changes, json_)
 
 
-def _render_changes(app_ctx, number: str, changes: dict, json_: bool) -> None:
+def _render_changes(app_ctx, card: dict, changes: dict, json_: bool) -> None:
     from custarchive import render
+    from custarchive.crypto import mask, sensitive_fields
 
+    number, secret = card["archive_no"], sensitive_fields(card["template"])
+    changes = {k: (mask(k, o), mask(k, n)) if k in secret else (o, n) for k, (o, n) in changes.items()}
     if json_:
         render.emit_json({"archive_no": number, "changes": [{"field": k, "old": o, "new": n}
                                                            for k, (o, n) in changes.items()]})
@@ -243,17 +257,24 @@ def edit(ctx: typer.Context, ref: str = typer.Argument(...),
             raise CustarchiveError(f"{card['archive_no']} was changed by someone else while you edited; nothing saved")
         changes = archive.plan_update(conn, fresh, sets, unsets)
         archive.apply_changes(conn, fresh, changes, app_ctx.actor(reason=reason))
-    _render_changes(app_ctx, card["archive_no"], changes, False)
+    _render_changes(app_ctx, card, changes, False)
 
 
-def history(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION) -> None:
+def history(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION,
+            reveal: bool = typer.Option(False, "--reveal", help="Show sensitive values unmasked (logged).")) -> None:
     """The change log of one archive: when, who, field, old → new, why."""
     from custarchive import lookup, render
 
     app_ctx = app_context(ctx)
-    with app_ctx.database().read() as conn:
+    db = app_ctx.database()
+    with (db.write() if reveal else db.read()) as conn:
         card = lookup.resolve(conn, ref)
-        entries = lookup.history(conn, card["id"])
+        entries = lookup.history(conn, card["id"], reveal)
+        if reveal:
+            from custarchive.authz import record_reveal
+            from custarchive.crypto import sensitive_fields
+
+            record_reveal(conn, app_ctx.actor(), [card], "history", sorted(sensitive_fields(card["template"])))
     if json_:
         render.emit_json({"archive_no": card["archive_no"], "changes": entries})
         return

@@ -1,11 +1,10 @@
 """Helpers every command module uses: the app context, --set parsing, card rendering."""
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from custarchive.context import AppContext
+from custarchive.crypto import MASKS as SENSITIVE_MASKS, mask  # noqa: F401 - masking lives in the domain
 from custarchive.errors import UsageError
 
 JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
@@ -30,28 +29,14 @@ def parse_assignments(items: list[str] | None, option: str = "--set") -> dict[st
     return result
 
 
-SENSITIVE_MASKS = {"id_number": (6, 4), "bank_account": (0, 4)}
-
-
-def mask(field: str, value: Any) -> Any:
-    """``110101********1234``: keep a recognisable head and tail, hide the rest."""
-    if value is None or value == "":
-        return value
-    text = str(value)
-    head, tail = SENSITIVE_MASKS.get(field, (1, 1))
-    if len(text) <= head + tail:
-        return "*" * len(text)
-    return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail:]
-
-
 def public_card(card: dict, template=None, reveal: bool = False) -> dict:
     """The card as scripts see it: canonical fields plus template fields flat, masked unless revealed."""
-    from custarchive.fields import CANONICAL
+    from custarchive.crypto import sensitive_fields
 
     out = {key: value for key, value in card.items() if key not in ("id", "extra")}
     out.update(card.get("extra") or {})
     if not reveal:
-        sensitive = {name for name, spec in CANONICAL.items() if spec.sensitive}
+        sensitive = set(sensitive_fields(card.get("template")))
         if template is not None:
             sensitive |= {name for name, spec in template.fields.items() if spec.sensitive}
         for name in sensitive:

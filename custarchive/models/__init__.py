@@ -7,6 +7,7 @@ from custarchive.models.base import Base
 from custarchive.models.changes import ChainHead, Change, User
 from custarchive.models.credit import Assessment, FinanceStatement
 from custarchive.models.customer import Category, Counter, Customer, NameGram
+from custarchive.models.protection import Consent, Erasure, ProtectionMeta
 from custarchive.models.living import Document, TimelineEntry, Transaction
 from custarchive.models.worksheets import (CompetitiveAdvantage, Competitor, PerformanceIndex, ProfileValue,
                                            SwotItem)
@@ -20,13 +21,17 @@ __all__ = [
     "Change",
     "CompetitiveAdvantage",
     "Competitor",
+    "Consent",
     "Counter",
     "Customer",
+    "Erasure",
     "Document",
     "FinanceStatement",
     "NameGram",
     "PerformanceIndex",
     "ProfileValue",
+    "ProtectionMeta",
+    "SwotItem",
     "TimelineEntry",
     "Transaction",
     "User",

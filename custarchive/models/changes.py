@@ -24,6 +24,8 @@ class Change(Base):
     reason: Mapped[Optional[str]] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20))
     batch_id: Mapped[Optional[str]] = mapped_column(String(40))
+    old_digest: Mapped[Optional[str]] = mapped_column(String(64))
+    new_digest: Mapped[Optional[str]] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

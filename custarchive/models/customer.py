@@ -24,7 +24,7 @@ class Customer(Base):
     name_initials: Mapped[Optional[str]] = mapped_column(String(200), index=True)
     gender: Mapped[Optional[str]] = mapped_column(String(8))
     birth_date: Mapped[Optional[str]] = mapped_column(String(10))
-    id_number: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
+    id_number: Mapped[Optional[str]] = mapped_column(String(200))
     credit_code: Mapped[Optional[str]] = mapped_column(String(18), unique=True)
     legal_representative: Mapped[Optional[str]] = mapped_column(String(200))
     registered_capital: Mapped[Optional[float]] = mapped_column(Float)
@@ -48,6 +48,8 @@ class Customer(Base):
     created_at: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[str] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(String(64))
+    id_number_hmac: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    bank_account_hmac: Mapped[Optional[str]] = mapped_column(String(64), index=True)
 
 
 class Category(Base):
