@@ -33,6 +33,7 @@ class CopyReport:
     chain_entries: int = 0
     files: int = 0
     seconds: float = 0.0
+    key_file: str | None = None
 
     @property
     def rows(self) -> int:
@@ -81,6 +82,8 @@ def copy_archive(source: str, target: str, actor: Actor, *, batch: int = 5000, f
                 report.files = _copy_files(store_from, store_to)
     except BaseException:
         dst.dispose()
+        if report.key_file:
+            Path(report.key_file).unlink(missing_ok=True)
         if created_file:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{dst_path}{suffix}").unlink(missing_ok=True)
@@ -105,6 +108,7 @@ def _copy_tables(src_conn, dst_conn, report: CopyReport, batch: int, progress: P
     chain_count, problem = verify_chain(src_conn)
     if problem:
         raise VerificationFailed(f"the source change log is broken ({problem}); nothing copied — run check first")
+    report.key_file = _share_key(src_conn, dst_conn)
     migrations.upgrade(dst_conn)
     src_meta, dst_meta = MetaData(), MetaData()
     src_meta.reflect(src_conn)
@@ -129,6 +133,26 @@ def _copy_tables(src_conn, dst_conn, report: CopyReport, batch: int, progress: P
         raise VerificationFailed(f"the copied change log does not verify ({problem or f'{copied} of {chain_count} entries'}); "
                                  "nothing copied")
     report.chain_entries = copied
+
+
+def _share_key(src_conn, dst_conn) -> str | None:
+    """The copy's sealed values and log digests are the source's: give the target the source's key.
+
+    Returns the key file written for the target (so a failed copy can remove it), or None when the
+    key comes from $CUSTARCHIVE_KEY or the target already has this very key.
+    """
+    from custarchive import crypto
+
+    master = crypto.key_source(src_conn)
+    if crypto.master_from_env() is not None:
+        return None
+    path = crypto.key_path(dst_conn.engine.url)
+    if path.exists():
+        if crypto.read_key_file(path) != master:
+            raise ValidationError("--to", str(path), "a different key file already exists for the target")
+        return None
+    crypto.write_key_file(path, master)
+    return str(path)
 
 
 def _check_same_schema(src_meta, dst_meta) -> None:
