@@ -7,6 +7,7 @@ import typer
 
 from custarchive.context import AppContext
 from custarchive.errors import UsageError
+from custarchive.masking import SENSITIVE_MASKS, mask  # noqa: F401 - re-exported for command modules
 
 JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
 
@@ -30,31 +31,14 @@ def parse_assignments(items: list[str] | None, option: str = "--set") -> dict[st
     return result
 
 
-SENSITIVE_MASKS = {"id_number": (6, 4), "bank_account": (0, 4)}
-
-
-def mask(field: str, value: Any) -> Any:
-    """``110101********1234``: keep a recognisable head and tail, hide the rest."""
-    if value is None or value == "":
-        return value
-    text = str(value)
-    head, tail = SENSITIVE_MASKS.get(field, (1, 1))
-    if len(text) <= head + tail:
-        return "*" * len(text)
-    return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail:]
-
-
 def public_card(card: dict, template=None, reveal: bool = False) -> dict:
     """The card as scripts see it: canonical fields plus template fields flat, masked unless revealed."""
-    from custarchive.fields import CANONICAL
+    from custarchive.masking import sensitive_fields
 
     out = {key: value for key, value in card.items() if key not in ("id", "extra")}
     out.update(card.get("extra") or {})
     if not reveal:
-        sensitive = {name for name, spec in CANONICAL.items() if spec.sensitive}
-        if template is not None:
-            sensitive |= {name for name, spec in template.fields.items() if spec.sensitive}
-        for name in sensitive:
+        for name in sensitive_fields(template):
             if out.get(name) is not None:
                 out[name] = mask(name, out[name])
     return out
