@@ -205,18 +205,18 @@ class Importer:
 
     def _plan(self, table, hmap) -> list[tuple[int, str]]:
         where = f"sheet {table.name!r}: " if table.name is not None else ""
-        for index, header in hmap.unknown:
-            self._notice(f"{where}column {index + 1} has no header; ignored" if not header.strip()
-                         else f"{where}unknown column {header!r} ignored")
-        skipped = [name for name in hmap.fields.values() if name in IGNORED_SYSTEM_COLUMNS]
-        if skipped:
-            self._notice(f"{where}columns set by custarchive are not imported: {', '.join(skipped)}")
         plan = [(index, name) for index, name in sorted(hmap.fields.items()) if name not in IGNORED_SYSTEM_COLUMNS]
         if not plan:
             raise ValidationError(None, None, f"{where}no column matches a customer field "
                                   f"(headers: {', '.join(table.headers[:10])}); use --map FILE")
         if not any(name in ("name", "archive_no") for _i, name in plan):
             raise ValidationError(None, None, f"{where}no name column (姓名/名称/name) and no archive_no column")
+        for index, header in hmap.unknown:
+            self._notice(f"{where}column {index + 1} has no header; ignored" if not header.strip()
+                         else f"{where}unknown column {header!r} ignored")
+        skipped = [name for name in hmap.fields.values() if name in IGNORED_SYSTEM_COLUMNS]
+        if skipped:
+            self._notice(f"{where}columns set by custarchive are not imported: {', '.join(skipped)}")
         return plan
 
     def _notice(self, message: str) -> None:
