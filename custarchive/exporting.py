@@ -86,12 +86,13 @@ class Plan:
         else:
             chosen = available
         self.fields = chosen
-        columns = [name for name in chosen if name not in extras]
-        self.columns = columns + ["template"] + (["extra"] if any(name in extras for name in chosen) else [])
-        position = {name: index for index, name in enumerate(self.columns)}
-        self.template_index = position["template"]
-        self.extra_index = position.get("extra")
-        self.pick = [position.get(name) for name in chosen]
+        # Output order straight from SQL (NULL where a template field goes), then template and extra.
+        self.columns = [("NULL" if name in extras else name) for name in chosen] + ["template"]
+        if any(name in extras for name in chosen):
+            self.columns.append("extra")
+        self.width = len(chosen)
+        self.template_index = self.width
+        self.extra_index = self.width + 1
         self.extra_positions = [(pos, name) for pos, name in enumerate(chosen) if name in extras]
         self.converters = []
         for pos, name in enumerate(chosen):
@@ -119,8 +120,7 @@ class Plan:
             self.labels = {**{name: spec.label_zh for name, spec in extras.items()}, **LABELS_ZH, **SYSTEM_LABELS_ZH}
 
     def convert(self, row) -> list:
-        pick = self.pick
-        values = [row[i] if i is not None else None for i in pick]
+        values = list(row[:self.width])
         if self.extra_positions:
             raw = row[self.extra_index]
             if raw:

@@ -125,7 +125,20 @@ def list_cards(conn, filters: dict[str, str | None], sort: str = "archive_no", l
 
 
 def iter_rows(conn, query: str, params: dict, batch: int = 1000):
-    """Rows of a query fetched in batches from a server-side cursor: memory stays flat for any size."""
+    """Rows of a query fetched in batches from a server-side cursor: memory stays flat for any size.
+
+    On SQLite the driver's own cursor is used (it understands ``:name``
+    parameters): plain tuples, without a SQLAlchemy Row per record.
+    """
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(query, params)
+            while part := cursor.fetchmany(batch):
+                yield from part
+        finally:
+            cursor.close()
+        return
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(text(query), params)
     try:
         for part in result.partitions(batch):
