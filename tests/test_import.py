@@ -344,3 +344,10 @@ def test_keep_numbers_claims_and_advances_the_counter(cli, tmp_path):
     assert "pattern" in data["rejected_rows"][0]["reason"]
     assert cli.json("show", "A-2020-00007")["name"] == "旧一"
     assert cli.add(person(name="新", phone="13912340024"), "--category", "A").startswith("A-")
+
+
+def test_bad_file_creates_no_database(cli, tmp_path, db_target):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    result = cli("import", str(tmp_path / "empty.csv"))
+    assert result.exit_code == 1 and "empty" in result.stderr
+    assert not os.path.exists(db_target)

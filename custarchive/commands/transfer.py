@@ -49,8 +49,8 @@ def import_(
     options = importing.Options(on_duplicate=on_duplicate, template=template, kind=kind, category=category,
                                 map_file=map_file, keep_numbers=keep_numbers)
     actor = app_ctx.actor(source="import", batch_id=importing.new_batch_id())
-    db = app_ctx.database(write=True)  # a dry run needs the schema too; its rows are rolled back
     with open_rows(file, format=format_, encoding=encoding, sheet=sheet) as source:
+        db = app_ctx.database(write=True)  # after the file opened: a bad file creates no database
         progress = _Progress(app_ctx, source)
         errors = ErrorsWriter(errors_out, source) if errors_out else None
 
