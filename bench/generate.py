@@ -80,6 +80,16 @@ EMPLOYERS = ["华为技术有限公司", "中国移动通信集团", "市第一�
 CATEGORIES = [("A", 1), ("B", 4), ("C", 5)]
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
+# Identity keys come from the row index through bijections, so they are unique in
+# any run of up to _ID_MODULUS rows however the random fields fall: a random
+# sequence number collides (birthday paradox) well before a million rows.
+_ID_MODULUS = 10_000_019      # prime: K -> K * _ID_STEP + offset (mod it) is a permutation
+_ID_STEP = 7_654_321
+_SEQUENCES = 500              # per birth day and gender: 3-digit sequence = s * 2 + parity
+_BIRTH_EPOCH = dt.date(1950, 1, 1)   # + 20,000 days of index space reaches 2004-10
+_ORG_MODULUS = 10 ** 8
+_ORG_STEP = 48_271            # coprime to 10**8
+
 
 def load_counties() -> list[tuple[str, str, str, str, int, int]]:
     """(code, province, city, county, first year, last year) from stdnum's cn/loc.dat.
@@ -132,6 +142,13 @@ class Generator:
         self.domains, self.domain_weights = zip(*MAIL_DOMAINS)
         self.forms, self.form_weights = zip(*COMPANY_FORMS)
         self.categories, self.category_weights = zip(*CATEGORIES)
+        self.by_year: dict[int, list] = {}
+        for county in self.counties:
+            for year in range(county[4], county[5] + 1):
+                self.by_year.setdefault(year, []).append(county)
+        self.index = 0
+        self.id_offset = self.rng.randrange(_ID_MODULUS)
+        self.org_offset = self.rng.randrange(_ORG_MODULUS)
 
     def pick(self, items, weights):
         """Weighted choice with cumulative weights cached: ``choices`` rebuilds them per call."""
@@ -173,33 +190,36 @@ class Generator:
             text += f"{rng.choice(ESTATES)}{rng.choice(COMPOUNDS)}{rng.randint(1, 30)}栋{rng.randint(1, 32)}{rng.randint(1, 4):02d}室"
         return text
 
-    def resident_id(self, code: str, birth: dt.date, male: bool) -> str:
+    def birth_and_sequence(self) -> tuple[dt.date, int]:
+        """A birth date and sequence unique to this row: distinct rows never share both."""
+        slot = (self.index * _ID_STEP + self.id_offset) % _ID_MODULUS
+        return _BIRTH_EPOCH + dt.timedelta(days=slot // _SEQUENCES), slot % _SEQUENCES
+
+    def resident_id(self, code: str, birth: dt.date, sequence: int, male: bool) -> str:
         from stdnum.cn import ric
 
         # The sequence's last digit is odd for men, even for women.
-        sequence = self.rng.randrange(100) * 10 + self.rng.randrange(5) * 2 + (1 if male else 0)
-        body = f"{code}{birth:%Y%m%d}{sequence:03d}"
+        body = f"{code}{birth:%Y%m%d}{sequence * 2 + (1 if male else 0):03d}"
         return body + ric.calc_check_digit(body + "0")
 
     def credit_code(self, code: str) -> str:
         """Type 91 (enterprise, registered with the market regulator), county, organisation code."""
         from stdnum.cn import uscc
 
-        org = f"{self.rng.randrange(10 ** 8):08d}"
+        org = f"{(self.index * _ORG_STEP + self.org_offset) % _ORG_MODULUS:08d}"
         check = (11 - sum(int(c) * w for c, w in zip(org, _ORG_WEIGHTS)) % 11) % 11
         body = "91" + code + org + ("X" if check == 10 else str(check))
         return body + uscc.calc_check_digit(body)
-
-    def birth(self, start: int, end: int) -> dt.date:
-        year = self.rng.randint(max(start, 1950), min(end, 2005))
-        return dt.date(year, 1, 1) + dt.timedelta(days=self.rng.randrange(365))
 
     def money(self, median: float, spread: float = 1.0) -> str:
         return f"{self.rng.lognormvariate(0, spread) * median:.2f}"
 
     def row(self, kind: str) -> dict[str, str]:
         rng = self.rng
-        code, province, city, county, start, end = rng.choice(self.counties)
+        self.index += 1
+        birth, sequence = self.birth_and_sequence()
+        # The county must have existed in the birth year, or stdnum.cn.ric refuses the ID.
+        code, province, city, county, _start, _end = rng.choice(self.by_year[birth.year])
         base = {"kind": kind, "category": self.pick(self.categories, self.category_weights),
                 "phone": self.mobile(), "province": province, "city": city,
                 "address": county + self.address(), "industry": rng.choice(INDUSTRIES),
@@ -207,10 +227,9 @@ class Generator:
         if kind == "individual":
             male = rng.random() < 0.5
             name = self.person_name(male)
-            birth = self.birth(start, end)
             surname = name[:2] if name[:2] in self.pinyin else name[:1]
             base.update(name=name, gender="男" if male else "女", birth_date=birth.isoformat(),
-                        id_number=self.resident_id(code, birth, male), email=self.email(self.pinyin[surname]),
+                        id_number=self.resident_id(code, birth, sequence, male), email=self.email(self.pinyin[surname]),
                         occupation=rng.choice(OCCUPATIONS), employer=rng.choice(EMPLOYERS),
                         title=rng.choice(TITLES), education=rng.choice(EDUCATION),
                         annual_spend=self.money(8000, 0.9))

@@ -16,8 +16,8 @@ from custarchive.changelog import Actor, ChangeEntry, record
 from custarchive.errors import Duplicate, ValidationError
 from custarchive.fields import CANONICAL
 from custarchive.searchindex import grams, pinyin_keys
-from custarchive.sqlutil import bulk_insert, chunks, now
-from custarchive.templates import Template, derive, load_template, missing_required, parse_field, resolve_field
+from custarchive.sqlutil import bulk_insert, now, select_in
+from custarchive.templates import Template, derive, load_template, parse_field, resolve_field
 
 IDENTITY_KEYS = ("id_number", "credit_code")
 PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated_at", "created_by", "merged_into",
@@ -43,27 +43,64 @@ def choose_template(template: str | None, kind: str | None, values: dict[str, An
     return load_template(kind)
 
 
-def prepare(raw: dict[str, Any], template: Template, category: str | None = None) -> dict[str, Any]:
-    """Validate a whole new card; returns column values plus ``extra`` for template-only fields."""
-    values: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name in ("kind", "category", "template"):
-            continue
-        if name in PROTECTED:
-            raise ValidationError(name, value, "is set by custarchive and cannot be given")
-        spec = resolve_field(template, name)
-        values[name] = parse_field(spec, value)
-    derive(values)
-    missing = missing_required(template, values)
-    if missing:
-        raise ValidationError(missing[0], None, "is required" + (f" (also missing: {', '.join(missing[1:])})"
-                                                                 if len(missing) > 1 else ""))
-    card = {name: values.get(name) for name in lookup.DATA_COLUMNS}
-    card["extra"] = {name: value for name, value in values.items() if name not in CANONICAL and value is not None}
-    card["kind"] = template.kind
-    card["template"] = template.name
-    card["category"] = (category or raw.get("category") or DEFAULT_CATEGORY).upper()
-    return card
+class CardPlan:
+    """:func:`prepare` for rows that share their field names: each name is resolved once.
+
+    Import builds one per template and header; ``add`` builds one per card. The
+    checks are the same either way: a protected or unknown field is refused as
+    soon as a row gives it a value.
+    """
+
+    _SKIPPED = ("kind", "category", "template")
+
+    def __init__(self, template: Template, names, parse=parse_field):
+        self.template = template
+        self.parse = parse
+        self.specs: dict[str, Any] = {}
+        self.refused: dict[str, str] = {}
+        for name in names:
+            if name in self._SKIPPED:
+                continue
+            if name in PROTECTED:
+                self.refused[name] = "is set by custarchive and cannot be given"
+                continue
+            try:
+                self.specs[name] = resolve_field(template, name)
+            except ValidationError as exc:
+                self.refused[name] = exc.reason
+        self.required = [name for name, spec in template.fields.items() if spec.required]
+
+    def prepare(self, raw: dict[str, Any], category: str | None = None) -> dict[str, Any]:
+        specs, parse = self.specs, self.parse
+        values: dict[str, Any] = {}
+        for name, value in raw.items():
+            spec = specs.get(name)
+            if spec is None:
+                if name in self._SKIPPED:
+                    continue
+                raise ValidationError(name, value, self.refused.get(name) or
+                                      f"unknown field for template {self.template.name!r}")
+            values[name] = parse(spec, value)
+        derive(values)
+        missing = [name for name in self.required if values.get(name) in (None, "", [])]
+        if missing:
+            raise ValidationError(missing[0], None, "is required" + (f" (also missing: {', '.join(missing[1:])})"
+                                                                     if len(missing) > 1 else ""))
+        card = {name: values.get(name) for name in lookup.DATA_COLUMNS}
+        card["extra"] = {name: value for name, value in values.items() if name not in CANONICAL and value is not None}
+        card["kind"] = self.template.kind
+        card["template"] = self.template.name
+        card["category"] = (category or raw.get("category") or DEFAULT_CATEGORY).upper()
+        return card
+
+
+def prepare(raw: dict[str, Any], template: Template, category: str | None = None, parse=parse_field) -> dict[str, Any]:
+    """Validate a whole new card; returns column values plus ``extra`` for template-only fields.
+
+    ``parse`` is :func:`templates.parse_field` or a memoising wrapper of it
+    (import caches repeated values such as cities); the rules are the same.
+    """
+    return CardPlan(template, raw, parse).prepare(raw, category)
 
 
 def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> None:
@@ -79,13 +116,10 @@ def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> No
         if column != key and wanted:
             keys = crypto.keyring(conn)
             wanted = [keys.index(key, value) for value in wanted]
-        for part in chunks(wanted):
-            params = {f"v{n}": value for n, value in enumerate(part)}
-            row = conn.execute(text(f"SELECT archive_no FROM customers WHERE {column} IN "
-                                    f"({', '.join(':' + k for k in params)}) AND id != :x LIMIT 1"),
-                               {**params, "x": exclude_id or -1}).first()
-            if row:
-                raise Duplicate(f"{key}: already held by archive {row[0]}")
+        for number, found in select_in(conn, f"SELECT archive_no, id FROM customers WHERE {column} IN ({{marks}})",
+                                       wanted):
+            if found != exclude_id:
+                raise Duplicate(f"{key}: already held by archive {number}")
 
 
 def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
@@ -101,6 +135,9 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
     for card in cards:
         by_category.setdefault(card["category"], []).append(card)
     for category, group in by_category.items():
+        group = [card for card in group if not card.get("archive_no")]  # numbers kept on import were claimed
+        if not group:
+            continue
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
     rows, sealed_cards = [], []
@@ -124,18 +161,14 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
         if created.get("extra"):
             created["extra"] = {key: sealed["extra"][key] for key in created["extra"]}
         entries.append(ChangeEntry(cid, card["archive_no"], "create", "*", None, created))
+    gram_rows.sort()  # in key order the WITHOUT ROWID b-tree is appended to, not split at random
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)
     return [card["archive_no"] for card in cards]
 
 
 def _ids_for(conn, numbers: list[str]) -> dict[str, int]:
-    found = {}
-    for part in chunks(numbers):
-        params = {f"a{n}": value for n, value in enumerate(part)}
-        sql = f"SELECT archive_no, id FROM customers WHERE archive_no IN ({', '.join(':' + k for k in params)})"
-        found.update(dict(conn.execute(text(sql), params).all()))
-    return found
+    return dict(select_in(conn, "SELECT archive_no, id FROM customers WHERE archive_no IN ({marks})", numbers))
 
 
 def add_card(conn, raw: dict[str, Any], actor: Actor, *, template: str | None = None, category: str | None = None,

@@ -20,6 +20,7 @@ from custarchive.errors import CustarchiveError
 # Each module exposes ``register(app)``; the order is the order in --help.
 COMMAND_MODULES = (
     "cards",
+    "transfer",
     "reference",
     "credit",
     "swot",

@@ -20,23 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from custarchive.errors import ConfigError
+from custarchive.masking import mask, sensitive_fields  # noqa: F401 - the one masking, used by callers here
 
 TOKEN = "enc1:"
 SENSITIVE_COLUMNS = ("id_number", "bank_account")
 INDEX_COLUMNS = {"id_number": "id_number_hmac", "bank_account": "bank_account_hmac"}
 KEY_ENV = "CUSTARCHIVE_KEY"
-MASKS = {"id_number": (6, 4), "bank_account": (0, 4)}
-
-
-def mask(field: str, value: Any) -> Any:
-    """``110101********1234``: keep a recognisable head and tail, hide the rest."""
-    if value is None or value == "":
-        return value
-    text = str(value)
-    head, tail = MASKS.get(field, (1, 1))
-    if len(text) <= head + tail:
-        return "*" * len(text)
-    return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail:]
 
 
 class Keyring:
@@ -198,24 +187,6 @@ def keyring(conn, create: bool = False) -> Keyring:
     check_fingerprint(conn, keys, where, create)
     _verified[cache_key] = keys
     return keys
-
-
-_template_sensitive: dict[str, frozenset[str]] = {}
-
-
-def sensitive_fields(template_name: str | None) -> frozenset[str]:
-    """Canonical sensitive columns plus the template's fields marked ``sensitive``."""
-    if template_name not in _template_sensitive:
-        from custarchive.fields import CANONICAL
-        from custarchive.templates import load_template
-
-        names = {name for name, spec in CANONICAL.items() if spec.sensitive}
-        try:
-            names |= {name for name, spec in load_template(template_name).fields.items() if spec.sensitive}
-        except ConfigError:
-            pass
-        _template_sensitive[template_name] = frozenset(names)
-    return _template_sensitive[template_name]
 
 
 def seal_extra(keys: Keyring, template_name: str, extra: dict | None) -> dict:

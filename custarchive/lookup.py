@@ -97,8 +97,8 @@ def _identity_parsers():
             ("credit_code", values.parse_credit_code), ("email", values.parse_email))
 
 
-def list_cards(conn, filters: dict[str, str | None], sort: str = "archive_no", limit: int | None = None,
-               descending: bool = False) -> list[dict]:
+def list_where(filters: dict[str, str | None]) -> tuple[str, dict]:
+    """`` WHERE …`` for the ``list``/``export`` filters: active archives unless a status is given."""
     conditions, params = [], {}
     for key in LIST_FILTERS:
         value = filters.get(key)
@@ -110,17 +110,54 @@ def list_cards(conn, filters: dict[str, str | None], sort: str = "archive_no", l
         params[key] = value.upper() if key in ("category", "grade") else value
     if filters.get("status") is None:
         conditions.append("status = 'active'")
+    return (f" WHERE {' AND '.join(conditions)}" if conditions else ""), params
+
+
+def list_query(filters: dict[str, str | None], sort: str = "archive_no", limit: int | None = None,
+               descending: bool = False, columns: str | None = None) -> tuple[str, dict]:
+    """The SELECT behind ``list`` and ``export``: filters, default active only, stable order."""
     if sort not in SORTABLE:
         raise ValidationError("--sort", sort, f"cannot sort by this (use one of: {', '.join(sorted(SORTABLE))})")
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    where, params = list_where(filters)
     order = f" ORDER BY {sort} {'DESC' if descending else 'ASC'}, archive_no"
-    query = _SELECT + where + order + (f" LIMIT {int(limit)}" if limit else "")
+    select = f"SELECT {columns} FROM customers" if columns else _SELECT
+    return select + where + order + (f" LIMIT {int(limit)}" if limit else ""), params
+
+
+def list_cards(conn, filters: dict[str, str | None], sort: str = "archive_no", limit: int | None = None,
+               descending: bool = False) -> list[dict]:
+    query, params = list_query(filters, sort, limit, descending)
     return [row_to_card(row, conn) for row in conn.execute(text(query), params)]
+
+
+def iter_rows(conn, query: str, params: dict, batch: int = 1000):
+    """Rows of a query fetched in batches from a server-side cursor: memory stays flat for any size.
+
+    On SQLite the driver's own cursor is used (it understands ``:name``
+    parameters): plain tuples, without a SQLAlchemy Row per record.
+    """
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(query, params)
+            while part := cursor.fetchmany(batch):
+                yield from part
+        finally:
+            cursor.close()
+        return
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(text(query), params)
+    try:
+        for part in result.partitions(batch):
+            yield from part
+    finally:
+        result.close()
 
 
 def iter_cards(conn, filters: dict[str, str | None], sort: str = "archive_no"):
     """Stream cards for export without holding them all in memory."""
-    yield from list_cards(conn, filters, sort)
+    query, params = list_query(filters, sort)
+    for row in iter_rows(conn, query, params):
+        yield row_to_card(row)
 
 
 def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> list[dict]:

@@ -107,3 +107,42 @@ def counter_gaps(conn) -> list[str]:
             spec = _seq_spec(conn, prefix)
             gaps.extend(f"{head}{format(seq, spec)}{tail}" for seq in missing)
     return gaps
+
+
+def _number_regex(pattern: str, category: str) -> "re.Pattern":
+    import re
+
+    parts = []
+    for literal, name, _spec, _conv in string.Formatter().parse(pattern):
+        parts.append(re.escape(literal))
+        if name == "seq":
+            parts.append(r"(?P<seq>\d+)")
+        elif name == "category":
+            parts.append(re.escape(category))
+        elif name == "yyyy":
+            parts.append(r"\d{4}")
+        elif name in ("yy", "mm"):
+            parts.append(r"\d{2}")
+    return re.compile("".join(parts))
+
+
+def claim(conn, category: str, number: str) -> None:
+    """Keep an existing archive number (moving archives between databases).
+
+    The number must fit the category's pattern; its counter is raised to at
+    least its sequence, so numbers handed out later never collide with it.
+    """
+    pattern = category_pattern(conn, category)
+    match = _number_regex(pattern, category).fullmatch(number)
+    if match is None:
+        from custarchive.errors import ValidationError
+
+        raise ValidationError("archive_no", number, f"does not fit category {category}'s number pattern {pattern}")
+    seq = int(match.group("seq"))
+    key = number[:match.start("seq")] + "{seq}" + number[match.end("seq"):]
+    conn.execute(
+        text("INSERT INTO counters (prefix, last_seq) VALUES (:p, :n) "
+             "ON CONFLICT (prefix) DO UPDATE SET last_seq = CASE WHEN counters.last_seq < :n "
+             "THEN :n ELSE counters.last_seq END"),
+        {"p": key, "n": seq},
+    )

@@ -6,13 +6,39 @@ bigrams in ``name_grams``: any query of one character is a direct lookup, a
 longer one intersects its bigrams and is then checked as a substring, giving
 exactly the rows ``LIKE '%q%'`` gives without a table scan.
 Pinyin is looked up one character at a time through a cache: pypinyin costs
-~90 µs per name call, the cache makes it a dict lookup.
+~90 µs per name call, the cache makes it a dict lookup. Only pypinyin's
+single-character table is read (its JSON file, directly): importing the
+package also loads its phrase dictionary, about 55 MB that single characters
+never use.
 """
 from __future__ import annotations
 
 import unicodedata
 
 _pinyin_cache: dict[str, str] = {}
+_char_table: dict[str, str] | None = None
+_TONE_MARKS = {"\u0300", "\u0301", "\u0304", "\u030c"}
+
+
+def _readings() -> dict[str, str]:
+    """pypinyin's character table (code point → "zhāng,cháng"), without importing pypinyin."""
+    global _char_table
+    if _char_table is None:
+        import importlib.util
+        import json
+        from pathlib import Path
+
+        spec = importlib.util.find_spec("pypinyin")
+        path = Path(spec.submodule_search_locations[0]) / "pinyin_dict.json"
+        _char_table = json.loads(path.read_text(encoding="utf-8"))
+    return _char_table
+
+
+def _toneless(reading: str) -> str:
+    """``lüè`` → ``lve``: pypinyin's NORMAL style, with ü written v."""
+    decomposed = unicodedata.normalize("NFD", reading)
+    plain = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS))
+    return plain.replace("ü", "v")
 
 
 def normalize_query(text: str) -> str:
@@ -39,10 +65,8 @@ def _char_pinyin(char: str) -> str:
         if char.isascii():
             cached = char.lower() if char.isalnum() else ""
         else:
-            from pypinyin import Style, lazy_pinyin
-
-            result = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
-            cached = result[0].replace("ü", "v") if result else ""
+            reading = _readings().get(str(ord(char)))
+            cached = _toneless(reading.split(",", 1)[0]) if reading else ""
         _pinyin_cache[char] = cached
     return cached
 

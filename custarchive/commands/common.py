@@ -4,8 +4,8 @@ from __future__ import annotations
 import typer
 
 from custarchive.context import AppContext
-from custarchive.crypto import MASKS as SENSITIVE_MASKS, mask  # noqa: F401 - masking lives in the domain
 from custarchive.errors import UsageError
+from custarchive.masking import SENSITIVE_MASKS, mask  # noqa: F401 - re-exported for command modules
 
 JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
 
@@ -31,15 +31,12 @@ def parse_assignments(items: list[str] | None, option: str = "--set") -> dict[st
 
 def public_card(card: dict, template=None, reveal: bool = False) -> dict:
     """The card as scripts see it: canonical fields plus template fields flat, masked unless revealed."""
-    from custarchive.crypto import sensitive_fields
+    from custarchive.masking import sensitive_fields
 
     out = {key: value for key, value in card.items() if key not in ("id", "extra")}
     out.update(card.get("extra") or {})
     if not reveal:
-        sensitive = set(sensitive_fields(card.get("template")))
-        if template is not None:
-            sensitive |= {name for name, spec in template.fields.items() if spec.sensitive}
-        for name in sensitive:
+        for name in sensitive_fields(template if template is not None else card.get("template")):
             if out.get(name) is not None:
                 out[name] = mask(name, out[name])
     return out

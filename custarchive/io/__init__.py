@@ -50,7 +50,7 @@ Modules: ``encoding`` (detection, decode errors with line and byte),
 (export, errors file).
 """
 from custarchive.io.headers import (
-    ALIASES, AUXILIARY_FIELDS, FIELDS, LABELS_ZH, HeaderMap, build_header_map, normalise_header,
+    ALIASES, AUXILIARY_FIELDS, FIELDS, LABELS_ZH, SYSTEM_LABELS_ZH, HeaderMap, build_header_map, normalise_header,
 )
 from custarchive.io.readers import (
     MAX_CELL_CHARS, MAX_COLUMNS, MAX_RECORD_CHARS, Row, Source, Table, open_rows,
@@ -58,7 +58,7 @@ from custarchive.io.readers import (
 from custarchive.io.writers import ErrorsWriter, write_rows
 
 __all__ = [
-    "ALIASES", "AUXILIARY_FIELDS", "FIELDS", "LABELS_ZH", "HeaderMap", "build_header_map", "normalise_header",
+    "ALIASES", "AUXILIARY_FIELDS", "FIELDS", "LABELS_ZH", "SYSTEM_LABELS_ZH", "HeaderMap", "build_header_map", "normalise_header",
     "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_RECORD_CHARS", "Row", "Source", "Table", "open_rows",
     "ErrorsWriter", "write_rows",
 ]

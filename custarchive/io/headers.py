@@ -35,6 +35,14 @@ LABELS_ZH: dict[str, str] = {
     "notes": "备注",
 }
 
+# Columns an export writes that custarchive sets itself.  Import recognises
+# them so an export can be imported again as it is: ``template`` picks a new
+# row's card template, the others are skipped with one notice.
+SYSTEM_LABELS_ZH: dict[str, str] = {
+    "template": "模板", "status": "状态", "grade": "信用等级", "created_at": "建档时间",
+    "updated_at": "更新时间", "created_by": "建档人",
+}
+
 # Aliases from the CLI contract (besides the label above), plus unambiguous
 # English ones.  Bare "ID", "Type" or "Company" are left out on purpose: in
 # other systems' exports they often mean a row id, anything, or the name.
@@ -84,7 +92,8 @@ def _builtin_lookup() -> dict[str, str]:
     table: dict[str, str] = {}
     for name in FIELDS + AUXILIARY_FIELDS:
         table[normalise_header(name)] = name
-    for name, label in LABELS_ZH.items():
+    for name, label in list(LABELS_ZH.items()) + list(SYSTEM_LABELS_ZH.items()):
+        table[normalise_header(name)] = name
         table[normalise_header(label)] = name
     for name, aliases in ALIASES.items():
         for alias in aliases:
@@ -159,7 +168,7 @@ def build_header_map(
     for name, label in extra_labels.items():
         lookup.setdefault(normalise_header(name), name)
         lookup.setdefault(normalise_header(label), name)
-    known = set(FIELDS) | set(AUXILIARY_FIELDS) | set(extra_labels)
+    known = set(FIELDS) | set(AUXILIARY_FIELDS) | set(SYSTEM_LABELS_ZH) | set(extra_labels)
     overrides = load_map_file(map_file, known) if map_file is not None else {}
 
     result = HeaderMap()

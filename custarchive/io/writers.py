@@ -83,6 +83,8 @@ def csv_encoding(encoding: str | None, to_file: bool) -> str:
 
 
 def _as_row(fields: Sequence[str], row: Sequence[Value] | Mapping[str, Value]) -> Sequence[Value]:
+    if row.__class__ is list or row.__class__ is tuple:  # the usual case; the ABC check costs µs per row
+        return row
     if isinstance(row, Mapping):
         return [row.get(field) for field in fields]
     return row
@@ -148,16 +150,23 @@ def _pick(fields: Sequence[str], headers: Sequence[str], row: Mapping[str, Value
     return {header: row.get(field) for field, header in zip(fields, headers)}
 
 
+# A row needs per-cell care only if a text cell could run as a formula or a cell
+# is a bool (written true/false, and True == 1 only sends a row down the careful path).
+_CARE = re.compile("\x1f[=+\\-@\t\r]")
+
+
 def _write_csv(stream: BinaryIO, encoding: str, delimiter: str, headers, rows) -> int:
     text = io.TextIOWrapper(stream, encoding=encoding, newline="", write_through=False)
     try:
         writer = csv.writer(text, delimiter=delimiter)
         writer.writerow([csv_value(h) for h in headers])
         count = 0
+        care = _CARE.search
         for row in rows:
-            # Plain text and None (written as "") skip the conversion call: most cells are those.
-            writer.writerow([v if v is None or v.__class__ is str and not v.startswith(_TRIGGERS)
-                             else csv_value(v) for v in row])
+            # None is written as "" and numbers as str() by the csv module itself, as csv_value would.
+            if care("\x1f" + "\x1f".join([v for v in row if v.__class__ is str])) or True in row or False in row:
+                row = [csv_value(v) for v in row]
+            writer.writerow(row)
             count += 1
         text.flush()
         return count

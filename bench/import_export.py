@@ -1,0 +1,135 @@
+"""Import and export speed and memory against plain tools, as ratios measured in one run.
+
+    python bench/import_export.py --rows 100000 --seed 1
+    python bench/import_export.py --rows 1000000 --only import     # memory stays flat
+
+Every contender runs as a child process on the same generated file (or the
+same database), timed by wall clock; peak memory is the child's own
+``ru_maxrss`` (from ``os.wait4``). The machine may be shared, so only the
+ratios within one run mean anything.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FLOOR = """
+import csv, sqlite3, sys
+conn = sqlite3.connect(sys.argv[2])
+with open(sys.argv[1], encoding="utf-8-sig", newline="") as handle:
+    reader = csv.reader(handle)
+    header = next(reader)
+    conn.execute(f"CREATE TABLE t ({', '.join(header)})")
+    conn.execute("CREATE UNIQUE INDEX t_id ON t (id_number)")
+    conn.executemany(f"INSERT INTO t VALUES ({', '.join('?' * len(header))})",
+                     ([cell or None for cell in row] for row in reader))
+conn.commit()
+"""
+
+BARE_XLSX = """
+import sqlite3, sys, xlsxwriter
+conn = sqlite3.connect(sys.argv[1])
+book = xlsxwriter.Workbook(sys.argv[2], {"constant_memory": True})
+sheet = book.add_worksheet("customers")
+cursor = conn.execute("SELECT * FROM customers ORDER BY archive_no")
+sheet.write_row(0, 0, [d[0] for d in cursor.description])
+for number, row in enumerate(cursor, 1):
+    sheet.write_row(number, 0, row)
+book.close()
+"""
+
+
+def run(argv: list[str], stdout=None, env=None) -> tuple[float, float]:
+    """(seconds, peak MB) of one child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=stdout or subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    error = child.stderr.read().decode("utf-8", "replace")
+    child.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(argv[:4])}… failed ({code}): {error[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    if not Path(found).exists():
+        raise SystemExit(f"{name} is not installed")
+    return found
+
+
+def line(label: str, seconds: float, peak: float, base: float | None = None, rows: int = 0) -> None:
+    ratio = f"{seconds / base:6.2f}x" if base else "   1.00x"
+    rate = f"{rows / seconds:9,.0f} rows/s" if rows else ""
+    print(f"  {label:44s} {seconds:8.2f} s  {ratio}  peak {peak:6.0f} MB  {rate}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", choices=("import", "export"), default=None)
+    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep the files")
+    args = parser.parse_args(argv)
+
+    from bench.generate import generate_rows
+    from custarchive.io import write_rows
+    from custarchive.io.headers import FIELDS
+
+    work = Path(args.keep or tempfile.mkdtemp(prefix="custarchive-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CUSTARCHIVE_USER": "bench",
+           "CUSTARCHIVE_CONFIG_DIR": str(work / "config"), "CUSTARCHIVE_DATA_DIR": str(work / "data")}
+    source = work / "customers.csv"
+    db = work / "archive.db"
+    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), work / "floor.db", work / "su.db"):
+        path.unlink(missing_ok=True)
+    print(f"{args.rows:,} generated rows (seed {args.seed}) in {work}", flush=True)
+    write_rows("csv", source, FIELDS, generate_rows(args.rows, args.seed), encoding="utf-8")
+    custarchive = [sys.executable, "-m", "custarchive", "--db", str(db)]
+
+    if args.only != "export":
+        print("import", flush=True)
+        floor, floor_peak = run([sys.executable, "-c", FLOOR, str(source), str(work / "floor.db")], env=env)
+        line("sqlite3 executemany, one UNIQUE index (floor)", floor, floor_peak, rows=args.rows)
+        seconds, peak = run([tool("sqlite-utils"), "insert", str(work / "su.db"), "customers", str(source), "--csv"],
+                            env=env)
+        line("sqlite-utils insert --csv", seconds, peak, floor, args.rows)
+        seconds, peak = run(custarchive + ["import", str(source), "--json"], env=env)
+        line("custarchive import (validated, numbered, logged)", seconds, peak, floor, args.rows)
+    if args.only != "import":
+        if not db.exists():
+            run(custarchive + ["import", str(source)], env=env)
+        print("export", flush=True)
+        with open(work / "shell.csv", "wb") as out:
+            shell, shell_peak = run([tool("sqlite3"), "-csv", "-header", str(db),
+                                     "SELECT * FROM customers ORDER BY archive_no"], stdout=out, env=env)
+        line("sqlite3 shell .mode csv", shell, shell_peak, rows=args.rows)
+        with open(work / "su.csv", "wb") as out:
+            seconds, peak = run([tool("sqlite-utils"), "rows", str(db), "customers", "--csv"], stdout=out, env=env)
+        line("sqlite-utils rows --csv", seconds, peak, shell, args.rows)
+        seconds, peak = run(custarchive + ["export", "-o", str(work / "export.csv")], env=env)
+        line("custarchive export --format csv", seconds, peak, shell, args.rows)
+        bare, bare_peak = run([sys.executable, "-c", BARE_XLSX, str(db), str(work / "bare.xlsx")], env=env)
+        line("bare xlsxwriter constant_memory loop", bare, bare_peak, rows=args.rows)
+        seconds, peak = run(custarchive + ["export", "-o", str(work / "export.xlsx")], env=env)
+        line("custarchive export --format xlsx", seconds, peak, bare, args.rows)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""Batch import and export of customer archives."""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from custarchive.commands.common import JSON_OPTION, app_context
+from custarchive.errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_)
+    app.command("export")(export)
+
+
+class _RolledBack(Exception):
+    """Raised inside the transaction to undo a dry run or a strict import with rejected rows."""
+
+
+def import_(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., metavar="FILE|-", help="CSV, XLSX, JSON, JSON Lines or vCard file; - for stdin."),
+    format_: str = typer.Option("auto", "--format", "-f", help="auto, csv, xlsx, json, jsonl or vcf."),
+    encoding: str = typer.Option("auto", "--encoding", help="Text encoding (auto detects UTF-8/BOM/GBK/GB18030…)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="Only this worksheet of an XLSX file."),
+    map_file: Optional[str] = typer.Option(None, "--map", metavar="FILE", help='TOML: "原表头" = "field" ("" ignores).'),
+    category: Optional[str] = typer.Option(None, "--category", "-c", help="Category for rows without one."),
+    template: Optional[str] = typer.Option(None, "--template", "-t", help="Card template for new archives."),
+    kind: Optional[str] = typer.Option(None, "--kind", "-k", help="individual or enterprise, for rows without a kind."),
+    on_duplicate: str = typer.Option("error", "--on-duplicate", help="error (reject the row), skip, or update."),
+    keep_numbers: bool = typer.Option(False, "--keep-numbers", help="Create rows whose archive_no is not in the "
+                                      "database under that number (moving archives between databases)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Do everything, then roll back: nothing is written."),
+    strict: bool = typer.Option(False, "--strict", help="Import nothing if any row is rejected."),
+    errors_out: Optional[str] = typer.Option(None, "--errors", metavar="OUT", help="Write rejected rows (with an error column) here."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Import customers from a file in one transaction; rejected rows are reported with their line."""
+    from custarchive import importing
+    from custarchive.io import ErrorsWriter, open_rows
+
+    app_ctx = app_context(ctx)
+    if on_duplicate not in importing.DUPLICATE_MODES:
+        raise UsageError("--on-duplicate must be error, skip or update")
+    if errors_out and errors_out != "-" and file != "-" and _same_file(file, errors_out):
+        raise UsageError("--errors must not be the input file")
+    options = importing.Options(on_duplicate=on_duplicate, template=template, kind=kind, category=category,
+                                map_file=map_file, keep_numbers=keep_numbers)
+    actor = app_ctx.actor(source="import", batch_id=importing.new_batch_id())
+    with open_rows(file, format=format_, encoding=encoding, sheet=sheet) as source:
+        db = app_ctx.database(write=True)  # after the file opened: a bad file creates no database
+        progress = _Progress(app_ctx, source)
+        errors = ErrorsWriter(errors_out, source) if errors_out else None
+
+        def rejected(row, rejection):
+            if errors is not None:
+                errors.write(row, rejection.reason if not rejection.field else f"{rejection.field}: {rejection.reason}")
+            progress.say(f"rejected: {rejection.message()}")
+
+        events = importing.Events(rejected=rejected, notice=lambda message: progress.say(f"note: {message}"),
+                                  progress=progress.update)
+        committed = False
+        try:
+            with progress, db.write() as conn:
+                summary = importing.Importer(conn, actor, options, events).run(source)
+                if dry_run or (strict and summary.rejected):
+                    raise _RolledBack()
+            committed = True
+        except _RolledBack:
+            pass
+        except _integrity_error() as exc:  # a constraint the checks did not foresee: still all or nothing
+            from custarchive.errors import CustarchiveError
+
+            raise CustarchiveError(f"import failed, nothing was imported: {exc.orig}") from None
+        finally:
+            if errors is not None:
+                errors.close()
+    _report(app_ctx, summary, committed, dry_run, strict, json_, errors_out)
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+def _integrity_error():
+    from sqlalchemy.exc import IntegrityError
+
+    return IntegrityError
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+class _Progress:
+    """A Rich progress bar on stderr, only when stderr is a terminal; messages go above it."""
+
+    def __init__(self, app_ctx, source):
+        self.app_ctx = app_ctx
+        self.source = source
+        self.bar = None
+        if sys.stderr.isatty() and not app_ctx.quiet:
+            import os
+
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            total = None
+            if source.format != "xlsx":
+                try:
+                    total = os.fstat(source.stream.fileno()).st_size or None
+                except (OSError, AttributeError, ValueError):
+                    total = None
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                                console=Console(stderr=True, no_color=not app_ctx.color), transient=True)
+            self.total = total
+            self.task = self.bar.add_task("importing", total=total)
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, rows: int) -> None:
+        if self.bar is None:
+            return
+        done = None
+        if self.total:
+            try:
+                done = self.source.stream.tell()
+            except (OSError, ValueError):
+                done = None
+        self.bar.update(self.task, completed=done, description=f"{rows:,} rows")
+
+    def say(self, message: str) -> None:
+        if self.app_ctx.quiet and not message.startswith("rejected"):
+            return
+        if self.bar is not None:
+            self.bar.console.print(message, markup=False, highlight=False)
+        else:
+            sys.stderr.write(message + "\n")
+
+
+def _report(app_ctx, summary, committed: bool, dry_run: bool, strict: bool, json_: bool, errors_out) -> None:
+    from custarchive import render
+
+    if dry_run:
+        outcome = "dry run: nothing was written"
+    elif committed:
+        outcome = "committed"
+    else:
+        outcome = f"strict: {summary.rejected} row(s) rejected, nothing was imported"
+    if json_:
+        data = summary.as_dict()
+        data.update({"dry_run": dry_run, "committed": committed, "outcome": outcome})
+        render.emit_json(data)
+        return
+    t = app_ctx.t
+    rows = [(t("读取", "Read"), summary.read), (t("新建", "Inserted"), summary.inserted),
+            (t("更新", "Updated"), summary.updated), (t("无变化", "Unchanged"), summary.unchanged),
+            (t("跳过", "Skipped"), summary.skipped), (t("拒绝", "Rejected"), summary.rejected),
+            (t("疑似重复", "Possible duplicates"), summary.possible_duplicate_count),
+            (t("用时", "Elapsed"), f"{summary.elapsed:.2f} s"), (t("批次", "Batch id"), summary.batch_id),
+            (t("结果", "Outcome"), outcome)]
+    if errors_out and summary.rejected:
+        rows.append((t("拒绝行文件", "Rejected rows file"), errors_out))
+    render.table(app_ctx, t("导入结果", "Import summary"), [t("项目", "Item"), t("数量", "Value")], rows)
+    if summary.possible_duplicates:
+        shown = summary.possible_duplicates[:20]
+        render.table(app_ctx, t("疑似重复(已导入)", "Possible duplicates (imported)"),
+                     [t("行", "Line"), t("档案编号", "Archive no."), t("字段", "Field"), t("值", "Value"),
+                      t("相同的档案", "Shared with")],
+                     [(d["line"], d["archive_no"], d["field"], d["value"], ", ".join(d["others"])) for d in shown],
+                     caption=t(f"共 {summary.possible_duplicate_count} 条", f"{summary.possible_duplicate_count} in all"))
+
+
+def export(
+    ctx: typer.Context,
+    category: Optional[str] = typer.Option(None, "--category"),
+    kind: Optional[str] = typer.Option(None, "--kind"),
+    industry: Optional[str] = typer.Option(None, "--industry"),
+    city: Optional[str] = typer.Option(None, "--city"),
+    grade: Optional[str] = typer.Option(None, "--grade"),
+    status: Optional[str] = typer.Option(None, "--status", help="active (default), closed, merged, erased or all."),
+    format_: Optional[str] = typer.Option(None, "--format", "-f", help="csv (default), xlsx, json, jsonl or vcf."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", metavar="FILE", help="Output file (else stdout)."),
+    fields: Optional[str] = typer.Option(None, "--fields", metavar="a,b", help="Only these fields, in this order."),
+    headers: str = typer.Option("en", "--headers", help="en (field names) or zh (Chinese labels)."),
+    reveal: bool = typer.Option(False, "--reveal", help="Write sensitive values unmasked."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding: utf-8 (with BOM in a file) or gbk."),
+    with_history: bool = typer.Option(False, "--with-history", help="XLSX: add the change log as a sheet."),
+) -> None:
+    """Export archives (filtered like list) to CSV, XLSX, JSON, JSON Lines or vCard."""
+    from custarchive import exporting
+
+    app_ctx = app_context(ctx)
+    fmt = format_ or exporting.format_from_name(output)
+    if headers not in ("en", "zh"):
+        raise UsageError("--headers must be en or zh")
+    filters = {"category": category, "kind": kind, "industry": industry, "city": city, "grade": grade,
+               "status": status}
+    field_list = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
+    with app_ctx.database().read() as conn:
+        count = exporting.export(conn, app_ctx.actor(source="export"), output or "-", fmt=fmt, filters=filters,
+                                 fields=field_list, headers=headers, reveal=reveal, encoding=encoding,
+                                 with_history=with_history)
+    if output and output != "-":
+        app_ctx.warn(app_ctx.t(f"已导出 {count} 条到 {output}", f"exported {count} archive(s) to {output}"))

@@ -1,0 +1,403 @@
+"""Batch import: rows from any supported file become archives, all or nothing.
+
+One import is one write transaction. Rows are read lazily and handled in
+chunks: each chunk is validated through ``archive.prepare`` (the rules of
+``add``), checked for identity conflicts, inserted with ``archive.insert_cards``
+and logged, so memory stays flat however long the file is. Identity keys seen
+earlier in the same file are found in the database itself (earlier chunks are
+already inserted, uncommitted, in this transaction), so no per-file key set
+grows with the file. The caller decides whether the transaction commits
+(``--dry-run`` and ``--strict`` roll it back).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import text
+
+from custarchive import archive, authz, lookup, numbering
+from custarchive.changelog import Actor
+from custarchive.errors import CustarchiveError, UsageError, ValidationError
+from custarchive.fields import CANONICAL, KIND_CHOICES
+from custarchive.sqlutil import select_in
+from custarchive.templates import load_template, parse_field, template_files
+
+CHUNK_ROWS = 5000
+KEEP_REJECTED = 10_000       # rejected rows kept for --json; all of them go to stderr and --errors
+KEEP_DUPLICATES = 1_000      # possible duplicates listed in the summary
+DUPLICATE_MODES = ("error", "skip", "update")
+IGNORED_SYSTEM_COLUMNS = ("status", "grade", "created_at", "updated_at", "created_by")
+IDENTITY_KEYS = ("id_number", "credit_code")
+
+
+@dataclass
+class Options:
+    on_duplicate: str = "error"
+    template: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    map_file: str | None = None
+    keep_numbers: bool = False
+    chunk_rows: int = CHUNK_ROWS
+
+
+@dataclass
+class Rejection:
+    line: int
+    where: str
+    field: str | None
+    value: Any
+    reason: str
+
+    def as_dict(self) -> dict:
+        value = self.value
+        if isinstance(value, str) and len(value) > 200:
+            value = value[:200] + "…"
+        return {"line": self.line, "where": self.where, "field": self.field, "value": value, "reason": self.reason}
+
+    def message(self) -> str:
+        shown = self.as_dict()["value"]
+        where = f"{self.field}: " if self.field else ""
+        return f"{self.where}: {where}{self.reason}" + (f" ({shown!r})" if shown not in (None, "") else "")
+
+
+@dataclass
+class Summary:
+    batch_id: str
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    rejected_rows: list[Rejection] = field(default_factory=list)
+    possible_duplicates: list[dict] = field(default_factory=list)
+    possible_duplicate_count: int = 0
+    notices: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    elapsed: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "batch_id": self.batch_id, "read": self.read, "inserted": self.inserted, "updated": self.updated,
+            "unchanged": self.unchanged, "skipped": self.skipped, "rejected": self.rejected,
+            "possible_duplicate_count": self.possible_duplicate_count,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "rejected_rows": [r.as_dict() for r in self.rejected_rows],
+            "rejected_rows_truncated": self.rejected > len(self.rejected_rows),
+            "possible_duplicates": self.possible_duplicates,
+            "notices": self.notices,
+        }
+
+
+@dataclass
+class Events:
+    """How the importer talks to its caller while it runs (it never prints)."""
+
+    rejected: Callable[[Any, Rejection], None] = lambda row, rejection: None
+    notice: Callable[[str], None] = lambda message: None
+    progress: Callable[[int], None] = lambda rows: None
+
+
+def new_batch_id() -> str:
+    return f"imp-{_dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+class ParseCache:
+    """Memoised ``parse_field`` for repeated values (cities, industries, genders…).
+
+    A field's cache is dropped once it holds ``LIMIT`` distinct values: such a
+    column (names, phones) rarely repeats and caching it would only cost memory.
+    Identity numbers and emails are never cached.
+    """
+
+    LIMIT = 2048
+    _UNCACHED = ("id_number", "credit_code", "email", "multi-choice")
+
+    def __init__(self) -> None:
+        self.caches: dict[int, dict | None] = {}
+
+    def __call__(self, spec, raw):
+        key = id(spec)
+        cache = self.caches.get(key, False)
+        if cache is False:
+            cache = self.caches[key] = None if spec.type in self._UNCACHED else {}
+        if cache is None or raw.__class__ is not str:
+            return parse_field(spec, raw)
+        try:
+            return cache[raw]
+        except KeyError:
+            pass
+        value = parse_field(spec, raw)
+        if len(cache) < self.LIMIT:
+            cache[raw] = value
+        else:
+            self.caches[key] = None
+        return value
+
+
+def extra_labels(template_name: str | None) -> dict[str, str]:
+    """Template-only fields (name → Chinese label) that a header may name.
+
+    With ``--template`` only that template's; otherwise every template's, so a
+    ``template`` column can pick any of them per row.
+    """
+    names = [template_name] if template_name else list(template_files())
+    labels: dict[str, str] = {}
+    for name in names:
+        for spec in load_template(name).fields.values():
+            if spec.name not in CANONICAL:
+                labels.setdefault(spec.name, spec.label_zh)
+    return labels
+
+
+class Importer:
+    """One import on one connection: call :meth:`run` with an opened ``io.Source``."""
+
+    def __init__(self, conn, actor: Actor, options: Options, events: Events | None = None):
+        if options.on_duplicate not in DUPLICATE_MODES:
+            raise UsageError(f"--on-duplicate must be one of {', '.join(DUPLICATE_MODES)}")
+        self.conn = conn
+        self.actor = actor
+        self.options = options
+        self.events = events or Events()
+        self.summary = Summary(actor.batch_id or new_batch_id())
+        self.parse = ParseCache()
+        self.plans: dict[tuple, archive.CardPlan] = {}
+        self.categories = {row[0] for row in conn.execute(text("SELECT code FROM categories"))}
+        self.default_kind = self._kind(options.kind, "--kind") if options.kind else None
+        if options.template:
+            archive.choose_template(options.template, self.default_kind, {})
+        if options.category:
+            self._category(options.category)
+        self.first_new_id = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM customers")).scalar()
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def run(self, source) -> Summary:
+        authz.require(self.conn, self.actor, "import")
+        labels = extra_labels(self.options.template)
+        for table in source.tables():
+            from custarchive.io import build_header_map
+
+            hmap = build_header_map(table.headers, labels, self.options.map_file)
+            hmap.check()
+            plan = self._plan(table, hmap)
+            batch: list = []
+            for row in table.rows:
+                self.summary.read += 1
+                batch.append(row)
+                if len(batch) >= self.options.chunk_rows:
+                    self._chunk(batch, plan)
+                    batch = []
+                    self.events.progress(self.summary.read)
+            if batch:
+                self._chunk(batch, plan)
+                self.events.progress(self.summary.read)
+        for warning in source.warnings:
+            self._notice(warning)
+        self.summary.elapsed = time.perf_counter() - self.summary.started
+        return self.summary
+
+    def _plan(self, table, hmap) -> list[tuple[int, str]]:
+        where = f"sheet {table.name!r}: " if table.name is not None else ""
+        plan = [(index, name) for index, name in sorted(hmap.fields.items()) if name not in IGNORED_SYSTEM_COLUMNS]
+        if not plan:
+            raise ValidationError(None, None, f"{where}no column matches a customer field "
+                                  f"(headers: {', '.join(table.headers[:10])}); use --map FILE")
+        if not any(name in ("name", "archive_no") for _i, name in plan):
+            raise ValidationError(None, None, f"{where}no name column (姓名/名称/name) and no archive_no column")
+        for index, header in hmap.unknown:
+            self._notice(f"{where}column {index + 1} has no header; ignored" if not header.strip()
+                         else f"{where}unknown column {header!r} ignored")
+        skipped = [name for name in hmap.fields.values() if name in IGNORED_SYSTEM_COLUMNS]
+        if skipped:
+            self._notice(f"{where}columns set by custarchive are not imported: {', '.join(skipped)}")
+        return plan
+
+    def _notice(self, message: str) -> None:
+        self.summary.notices.append(message)
+        self.events.notice(message)
+
+    def _reject(self, row, field: str | None, value: Any, reason: str) -> None:
+        rejection = Rejection(row.line, row.where, field, value, reason)
+        self.summary.rejected += 1
+        if len(self.summary.rejected_rows) < KEEP_REJECTED:
+            self.summary.rejected_rows.append(rejection)
+        self.events.rejected(row, rejection)
+
+    def _reject_error(self, row, exc: CustarchiveError) -> None:
+        if isinstance(exc, ValidationError):
+            self._reject(row, exc.field, exc.value, exc.reason)
+        else:
+            self._reject(row, None, None, exc.message)
+
+    # --- one chunk --------------------------------------------------------------------------
+
+    def _chunk(self, rows: list, plan: list[tuple[int, str]]) -> None:
+        new: list[tuple[Any, dict, dict]] = []
+        updates: list[tuple[Any, str, dict]] = []
+        for row in rows:
+            if row.error:
+                self._reject(row, None, None, row.error)
+                continue
+            cells = row.cells
+            record = {}
+            for index, name in plan:
+                cell = cells[index]
+                if cell and not cell.isspace():
+                    record[name] = cell
+            try:
+                item = self._prepare(record)
+            except CustarchiveError as exc:
+                self._reject_error(row, exc)
+                continue
+            if isinstance(item, str):
+                updates.append((row, item, record))
+            else:
+                new.append((row, item, record))
+        for row, number, record in updates:
+            self._update(row, lookup.get_by_number(self.conn, number), record)
+        accepted, later = self._check_identity(new)
+        cards = []
+        for row, card, record in accepted:
+            if card.get("archive_no"):
+                try:
+                    numbering.claim(self.conn, card["category"], card["archive_no"])
+                except CustarchiveError as exc:
+                    self._reject_error(row, exc)
+                    continue
+            cards.append((row, card))
+        archive.insert_cards(self.conn, [card for _row, card in cards], self.actor)
+        self.summary.inserted += len(cards)
+        for row, target, record in later:
+            fresh = lookup.get_by_number(self.conn, target.get("archive_no") or "")
+            if fresh is None:
+                self._reject(row, None, None, "duplicate of a row that was itself rejected")
+            else:
+                self._update(row, fresh, record)
+        self._possible_duplicates(cards)
+
+    def _prepare(self, record: dict) -> dict | str:
+        """A prepared new card, or the archive number this row updates."""
+        number = record.pop("archive_no", None)
+        extra_phones = record.pop("phones_extra", None)
+        extra_emails = record.pop("emails_extra", None)
+        if extra_phones or extra_emails:
+            parts = [record.get("notes")] + [f"其他电话: {extra_phones}" if extra_phones else None,
+                                             f"其他邮箱: {extra_emails}" if extra_emails else None]
+            record["notes"] = "; ".join(part for part in parts if part)
+        if number:
+            from custarchive.searchindex import normalize_query
+
+            number = normalize_query(number).upper()
+            if lookup.get_by_number(self.conn, number) is not None:
+                return number
+            if not self.options.keep_numbers:
+                raise ValidationError("archive_no", number, "no such archive (to create archives under their "
+                                      "own numbers, e.g. from another database's export, use --keep-numbers)")
+        template_name = record.pop("template", None) or self.options.template
+        kind = self._kind(record.pop("kind"), "kind") if "kind" in record else self.default_kind
+        category = self._category(record.pop("category", None) or self.options.category or archive.DEFAULT_CATEGORY)
+        template = archive.choose_template(template_name, kind, record)
+        key = (template.name, tuple(record))
+        plan = self.plans.get(key)
+        if plan is None:
+            if len(self.plans) > 256:
+                self.plans.clear()
+            plan = self.plans[key] = archive.CardPlan(template, record, self.parse)
+        card = plan.prepare(record, category)
+        if number:
+            card["archive_no"] = number
+        return card
+
+    def _kind(self, raw: str, where: str) -> str:
+        from custarchive.values import parse_choice
+
+        return parse_choice(raw, KIND_CHOICES, where)
+
+    def _category(self, raw: str) -> str:
+        code = raw.strip().upper()
+        if code not in self.categories:
+            raise ValidationError("category", raw, f"unknown category (known: {', '.join(sorted(self.categories))})")
+        return code
+
+    def _update(self, row, card: dict, record: dict) -> None:
+        sets = {key: value for key, value in record.items() if key not in ("archive_no", "template")}
+        try:
+            changes = archive.plan_update(self.conn, card, sets)  # validates everything before any write
+            archive.apply_changes(self.conn, card, changes, self.actor)
+        except CustarchiveError as exc:
+            self._reject_error(row, exc)
+            return
+        if changes:
+            self.summary.updated += 1
+        else:
+            self.summary.unchanged += 1
+
+    def _check_identity(self, new: list) -> tuple[list, list]:
+        """Split new rows into (to insert, to update afterwards); reject or skip duplicates."""
+        held: dict[tuple[str, str], dict] = {}
+        for key in IDENTITY_KEYS + (("archive_no",) if self.options.keep_numbers else ()):
+            wanted = sorted({card[key] for _row, card, _rec in new if card.get(key)})
+            sql = f"SELECT id, archive_no, {key} FROM customers WHERE {key} IN ({{marks}})"
+            for cid, number, value in select_in(self.conn, sql, wanted):
+                held[(key, value)] = {"id": cid, "archive_no": number}
+        accepted, later = [], []
+        seen: dict[tuple[str, str], tuple[Any, dict]] = {}
+        for row, card, record in new:
+            target, reason, key = None, None, None
+            for key in IDENTITY_KEYS + ("archive_no",):
+                value = card.get(key)
+                if not value:
+                    continue
+                if (key, value) in held:
+                    target = held[(key, value)]
+                    earlier = target["id"] > self.first_new_id
+                    reason = (f"already in archive {target['archive_no']}"
+                              + (" (made from an earlier row of this file)" if earlier else ""))
+                    break
+                if (key, value) in seen:
+                    first_row, target = seen[(key, value)]
+                    reason = f"same as {first_row.where} of this file"
+                    break
+            if target is None:
+                for name in IDENTITY_KEYS + ("archive_no",):
+                    if card.get(name):
+                        seen[(name, card[name])] = (row, card)
+                accepted.append((row, card, record))
+            elif self.options.on_duplicate == "error":
+                self._reject(row, key, card[key], f"duplicate: {reason} (use --on-duplicate skip or update)")
+            elif self.options.on_duplicate == "skip":
+                self.summary.skipped += 1
+            else:
+                later.append((row, target, record))
+        return accepted, later
+
+    def _possible_duplicates(self, cards: list) -> None:
+        """New archives sharing a phone or email with another archive: listed, never refused."""
+        for column in ("phone", "email"):
+            values = sorted({card[column] for _row, card in cards if card.get(column)})
+            shared: dict[str, list[str]] = {}
+            repeated = [row[0] for row in select_in(
+                self.conn, f"SELECT {column} FROM customers WHERE {column} IN ({{marks}}) AND status = 'active' "
+                           f"GROUP BY {column} HAVING COUNT(*) > 1", values)]
+            for number, value in select_in(self.conn, f"SELECT archive_no, {column} FROM customers "
+                                                      f"WHERE {column} IN ({{marks}}) ORDER BY archive_no", repeated):
+                shared.setdefault(value, []).append(number)
+            if not shared:
+                continue
+            for row, card in cards:
+                holders = shared.get(card.get(column))
+                if not holders:
+                    continue
+                self.summary.possible_duplicate_count += 1
+                if len(self.summary.possible_duplicates) < KEEP_DUPLICATES:
+                    others = [number for number in holders if number != card["archive_no"]][:5]
+                    self.summary.possible_duplicates.append(
+                        {"line": row.line, "archive_no": card["archive_no"], "field": column,
+                         "value": card[column], "others": others})

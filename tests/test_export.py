@@ -1,0 +1,131 @@
+"""Export through the CLI: formats, filters, fields, headers, masking, neutralisation, sheets."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sqlite3
+
+from tests.builders import company, person, resident_id
+
+
+def seed(cli):
+    rid = resident_id("19850315", male=False)
+    a = cli.add(person(name="李娜", phone="13912340001", id_number=rid, city="广州", industry="零售",
+                       bank_account="6222021234567890123", annual_spend="12000", notes="=HYPERLINK(\"x\")",
+                       annual_income="300000"), "--category", "A")
+    b = cli.add(company(name="深圳华强电子有限公司", city="深圳", industry="制造", registered_capital="500万",
+                        contact_name="王经理", contact_title="采购经理", founded_date="2010-05-01"))
+    c = cli.add(person(name="张伟", phone="13912340002", city="广州", industry="教育"))
+    return a, b, c, rid
+
+
+def csv_rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_to_stdout_filters_fields_and_masking(cli):
+    a, b, c, rid = seed(cli)
+    out = cli.ok("export", "--city", "广州").stdout
+    assert not out.startswith("\ufeff")
+    rows = csv_rows(out)
+    assert [r["archive_no"] for r in rows] == sorted([a, c])
+    first = next(r for r in rows if r["archive_no"] == a)
+    assert first["id_number"] == rid[:6] + "********" + rid[-4:]
+    assert first["bank_account"].endswith("0123") and "*" in first["bank_account"]
+    assert first["annual_income"] == "3****0"  # template-sensitive extra field
+    assert first["annual_spend"] == "12000" and first["notes"].startswith("'=")
+    revealed = csv_rows(cli.ok("export", "--city", "广州", "--reveal").stdout)
+    assert next(r for r in revealed if r["archive_no"] == a)["id_number"] == rid
+    only = cli.ok("export", "--kind", "enterprise", "--fields", "name,credit_code,registered_capital").stdout
+    assert only.splitlines()[0] == "name,credit_code,registered_capital"
+    assert csv_rows(only)[0]["registered_capital"] == "5000000"
+    assert cli.ok("export", "--category", "a", "--fields", "archive_no").stdout.split() == ["archive_no", a]
+    bad = cli("export", "--fields", "name,nope")
+    assert bad.exit_code == 2 and "nope" in bad.stderr
+
+
+def test_csv_file_bom_gbk_and_zh_headers(cli, tmp_path):
+    seed(cli)
+    cli.ok("export", "-o", str(tmp_path / "a.csv"), "--headers", "zh")
+    data = (tmp_path / "a.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    header = data.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[:4] == ["档案编号", "客户类型", "客户类别", "模板"] and "身份证号" in header and "联系人" in header
+    cli.ok("export", "-o", str(tmp_path / "g.csv"), "--encoding", "gbk")
+    assert "深圳华强电子有限公司" in (tmp_path / "g.csv").read_bytes().decode("gbk")
+    cli.add(person(name="林𠀀", phone="13912340009"))  # beyond GBK: written as GB18030, its superset
+    cli.ok("export", "-o", str(tmp_path / "g2.csv"), "--encoding", "gbk")
+    assert "林𠀀" in (tmp_path / "g2.csv").read_bytes().decode("gb18030")
+    result = cli("export", "-o", str(tmp_path / "g3.csv"), "--encoding", "ascii")
+    assert result.exit_code == 1 and "utf-8" in result.stderr and not (tmp_path / "g3.csv").exists()
+
+
+def test_json_and_jsonl(cli):
+    a, b, c, _ = seed(cli)
+    data = json.loads(cli.ok("export", "--format", "json").stdout)
+    assert [d["archive_no"] for d in data] == sorted([a, b, c])
+    company_row = next(d for d in data if d["archive_no"] == b)
+    assert company_row["registered_capital"] == 5000000 and company_row["contact_name"] == "王经理"
+    lines = cli.ok("export", "--format", "jsonl", "--fields", "archive_no,name").stdout.splitlines()
+    assert [json.loads(line) for line in lines][0] == {"archive_no": a, "name": "李娜"}
+
+
+def test_xlsx_sheets_header_and_typed_cells(cli, tmp_path, db_target):
+    from openpyxl import load_workbook
+
+    a, b, c, _ = seed(cli)
+    cli.ok("update", a, "--set", "city=佛山", "--reason", "搬家")
+    conn = sqlite3.connect(db_target)
+    conn.execute("CREATE TABLE documents (id INTEGER PRIMARY KEY, customer_id INTEGER, title TEXT)")
+    conn.execute("INSERT INTO documents (customer_id, title) SELECT id, '营业执照' FROM customers WHERE kind='enterprise'")
+    conn.commit()
+    conn.close()
+    path = tmp_path / "out.xlsx"
+    cli.ok("export", "-o", str(path), "--with-history", "--headers", "zh")
+    book = load_workbook(path)
+    assert book.sheetnames == ["客户", "变更记录", "documents"]
+    sheet = book["客户"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    headers = [cell.value for cell in sheet[1]]
+    assert sheet["A1"].font.b and headers[0] == "档案编号"
+    rows = {row[0]: dict(zip(headers, row)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[b]["注册资本"] == 5000000 and isinstance(rows[b]["注册资本"], (int, float))
+    assert isinstance(rows[b]["成立日期"], dt.datetime) and rows[b]["成立日期"].date() == dt.date(2010, 5, 1)
+    assert "*" in rows[a]["身份证号"] and rows[a]["备注"].startswith("=HYPERLINK")
+    assert sheet.cell(row=[r[0] for r in sheet.iter_rows(values_only=True)].index(a) + 1,
+                      column=headers.index("备注") + 1).quotePrefix
+    history = list(book["变更记录"].iter_rows(values_only=True))
+    assert history[0][:2] == ("archive_no", "at")
+    assert any(row[0] == a and row[4] == "city" and row[6] == "佛山" for row in history[1:])
+    assert not any(rid_like in str(row) for row in history for rid_like in ("19850315",))  # masked in the log too
+    docs = list(book["documents"].iter_rows(values_only=True))
+    assert docs[1][0] == b and "营业执照" in docs[1]
+    assert cli("export", "--format", "xlsx").exit_code == 2
+    assert cli("export", "--with-history").exit_code == 2
+
+
+def test_vcard_export_readable_by_vobject(cli, tmp_path):
+    import vobject
+
+    a, b, c, _ = seed(cli)
+    cli.ok("export", "--format", "vcf", "-o", str(tmp_path / "c.vcf"))
+    cards = list(vobject.readComponents((tmp_path / "c.vcf").read_text(encoding="utf-8")))
+    by_uid = {card.uid.value: card for card in cards}
+    assert set(by_uid) == {a, b, c}
+    assert by_uid[a].fn.value == "李娜" and by_uid[a].tel.value == "13912340001" and by_uid[a].version.value == "3.0"
+    assert by_uid[b].fn.value == "王经理" and by_uid[b].org.value == ["深圳华强电子有限公司"]
+    assert by_uid[b].title.value == "采购经理"
+
+
+def test_export_refusals(cli, tmp_path, db_target):
+    result = cli("export")
+    assert result.exit_code == 1 and "no database" in result.stderr
+    seed(cli)
+    conn = sqlite3.connect(db_target)
+    conn.execute("INSERT INTO users (name, role, active, created_at, created_by) VALUES ('tester', 'clerk', 1, 'x', 'x')")
+    conn.commit()
+    conn.close()
+    result = cli("export")
+    assert result.exit_code == 1 and "may not export" in result.stderr
