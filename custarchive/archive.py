@@ -103,22 +103,33 @@ def prepare(raw: dict[str, Any], template: Template, category: str | None = None
     return CardPlan(template, raw, parse).prepare(raw, category)
 
 
-def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> None:
-    """Two archives never share a resident ID or credit code (refused, not warned).
+def holders(conn, key: str, values) -> dict[Any, tuple[int, str]]:
+    """Identity value → (id, archive_no) of the archive holding it: the one identity lookup.
 
-    Resident IDs are stored encrypted, so they are compared by their keyed hash.
+    ``archive_no`` and credit codes are compared as stored; resident IDs are stored
+    encrypted, so they are compared by their keyed hash.
     """
+    wanted = sorted({value for value in values if value})
+    column = crypto.INDEX_COLUMNS.get(key, key)
+    by_stored = {value: value for value in wanted}
+    if column != key and wanted:
+        keys = crypto.keyring(conn)
+        by_stored = {keys.index(key, value): value for value in wanted}
+    found = {}
+    for cid, number, stored in select_in(conn, f"SELECT id, archive_no, {column} FROM customers "
+                                               f"WHERE {column} IN ({{marks}})", list(by_stored)):
+        found[by_stored[stored]] = (cid, number)
+    return found
+
+
+def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> None:
+    """Two archives never share a resident ID or credit code (refused, not warned)."""
     for key in IDENTITY_KEYS:
         wanted = [card[key] for card in cards if card.get(key)]
         if len(wanted) != len(set(wanted)):
             raise Duplicate(f"{key}: the same value appears twice in this batch")
-        column = crypto.INDEX_COLUMNS.get(key, key)
-        if column != key and wanted:
-            keys = crypto.keyring(conn)
-            wanted = [keys.index(key, value) for value in wanted]
-        for number, found in select_in(conn, f"SELECT archive_no, id FROM customers WHERE {column} IN ({{marks}})",
-                                       wanted):
-            if found != exclude_id:
+        for cid, number in holders(conn, key, wanted).values():
+            if cid != exclude_id:
                 raise Duplicate(f"{key}: already held by archive {number}")
 
 

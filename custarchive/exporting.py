@@ -113,6 +113,9 @@ class Plan:
                 self.masks[template.name] = [(pos, name) for pos, name in enumerate(chosen) if name in hidden]
         self.default_mask = [] if reveal else [(pos, name) for pos, name in enumerate(chosen)
                                                if name in sensitive_fields()]
+        secret = set(sensitive_fields()).union(*(sensitive_fields(t) for t in templates))
+        self.sealed = [(pos, name) for pos, name in enumerate(chosen) if name in secret]
+        self.keys = None  # set by export() when a sealed field is chosen
         self.labels = None
         if lang_zh:
             from custarchive.io import LABELS_ZH, SYSTEM_LABELS_ZH
@@ -127,6 +130,9 @@ class Plan:
                 data = json.loads(raw)
                 for pos, name in self.extra_positions:
                     values[pos] = data.get(name)
+        if self.keys is not None:
+            for pos, name in self.sealed:
+                values[pos] = self.keys.open(name, values[pos])
         for pos, convert in self.converters:
             value = values[pos]
             if value is not None:
@@ -169,6 +175,10 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
         raise UsageError("--encoding applies to CSV only (JSON and vCard are always UTF-8)")
     where, params = lookup.list_where(filters)
     plan = Plan(_templates(conn, where, params), fields, fmt, reveal, headers == "zh")
+    if plan.sealed:
+        from custarchive import crypto
+
+        plan.keys = crypto.keyring(conn)
     query = f"SELECT {', '.join(plan.columns)} FROM customers{where} ORDER BY archive_no"
     state = {"archive_no": None}
     number_at = plan.fields.index("archive_no") if "archive_no" in plan.fields else None
@@ -230,11 +240,10 @@ def _related_sheets(conn, where: str, params: dict, with_history: bool, reveal: 
     selection = f"SELECT id FROM customers{where}"
     sheets = []
     if with_history:
-        hidden = set().union(*(sensitive_fields(t) for t in plan.templates)) if plan.templates else sensitive_fields()
         query = (f"SELECT c.archive_no, {', '.join('l.' + c for c in _HISTORY_COLUMNS)} FROM change_log l "
                  f"JOIN customers c ON c.id = l.customer_id WHERE l.customer_id IN ({selection}) ORDER BY l.id")
         sheets.append((_SHEET_NAMES["change_log"], ("archive_no",) + _HISTORY_COLUMNS,
-                       _history_rows(conn, query, params, set() if reveal else hidden)))
+                       _history_rows(conn, query, params, reveal)))
     inspector = inspect(conn)
     for table in sorted(inspector.get_table_names()):
         if table in _NOT_RELATED:
@@ -253,25 +262,13 @@ def _related_sheets(conn, where: str, params: dict, with_history: bool, reveal: 
     return sheets
 
 
-def _history_rows(conn, query: str, params: dict, hidden: set[str]) -> Iterator[list]:
+def _history_rows(conn, query: str, params: dict, reveal: bool) -> Iterator[list]:
+    """Change-log rows with sealed values opened, and masked unless revealed (also inside logged cards)."""
+    from custarchive.crypto import open_logged
+
     for row in lookup.iter_rows(conn, query, params):
         values = list(row)
         field = values[4]
-        if field in hidden:
-            values[5], values[6] = mask(field, values[5]), mask(field, values[6])
-        elif field == "*" and hidden:
-            values[6] = _mask_json(values[6], hidden)
+        values[5] = open_logged(conn, field, values[5], reveal)
+        values[6] = open_logged(conn, field, values[6], reveal)
         yield values
-
-
-def _mask_json(value: str | None, hidden: set[str]) -> str | None:
-    if not value or not value.startswith("{"):
-        return value
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return value
-    for container in (data, data.get("extra") if isinstance(data.get("extra"), dict) else {}):
-        for key in hidden & set(container):
-            container[key] = mask(key, container[key])
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)

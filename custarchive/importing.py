@@ -31,7 +31,7 @@ KEEP_REJECTED = 10_000       # rejected rows kept for --json; all of them go to 
 KEEP_DUPLICATES = 1_000      # possible duplicates listed in the summary
 DUPLICATE_MODES = ("error", "skip", "update")
 IGNORED_SYSTEM_COLUMNS = ("status", "grade", "created_at", "updated_at", "created_by")
-IDENTITY_KEYS = ("id_number", "credit_code")
+IDENTITY_KEYS = archive.IDENTITY_KEYS
 
 
 @dataclass
@@ -343,9 +343,8 @@ class Importer:
         """Split new rows into (to insert, to update afterwards); reject or skip duplicates."""
         held: dict[tuple[str, str], dict] = {}
         for key in IDENTITY_KEYS + (("archive_no",) if self.options.keep_numbers else ()):
-            wanted = sorted({card[key] for _row, card, _rec in new if card.get(key)})
-            sql = f"SELECT id, archive_no, {key} FROM customers WHERE {key} IN ({{marks}})"
-            for cid, number, value in select_in(self.conn, sql, wanted):
+            found = archive.holders(self.conn, key, [card.get(key) for _row, card, _rec in new])
+            for value, (cid, number) in found.items():
                 held[(key, value)] = {"id": cid, "archive_no": number}
         accepted, later = [], []
         seen: dict[tuple[str, str], tuple[Any, dict]] = {}

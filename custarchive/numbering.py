@@ -109,7 +109,7 @@ def counter_gaps(conn) -> list[str]:
     return gaps
 
 
-def _number_regex(pattern: str, category: str) -> "re.Pattern":
+def _number_regex(pattern: str, category: str):
     import re
 
     parts = []

@@ -77,11 +77,7 @@ def test_xlsx_sheets_header_and_typed_cells(cli, tmp_path, db_target):
 
     a, b, c, _ = seed(cli)
     cli.ok("update", a, "--set", "city=佛山", "--reason", "搬家")
-    conn = sqlite3.connect(db_target)
-    conn.execute("CREATE TABLE documents (id INTEGER PRIMARY KEY, customer_id INTEGER, title TEXT)")
-    conn.execute("INSERT INTO documents (customer_id, title) SELECT id, '营业执照' FROM customers WHERE kind='enterprise'")
-    conn.commit()
-    conn.close()
+    cli.ok("doc", "add", b, "--class", "1", "--title", "营业执照", "--date", "2024-01-05")
     path = tmp_path / "out.xlsx"
     cli.ok("export", "-o", str(path), "--with-history", "--headers", "zh")
     book = load_workbook(path)
