@@ -156,10 +156,22 @@ class PgServer:
         self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def fresh_archive(self) -> str:
-        """The URL of the session's archive database, reset to a just-created archive."""
+        """The URL of the session's archive database, reset to a just-created archive.
+
+        The archive's key was made once, in the config dir of the test that built it; each
+        test has its own config dir, so the key file is put where this test's commands look.
+        """
         if self.archive is None or not self._reset():
             self._build_archive()
-        return self.url(self.archive)
+        url = self.url(self.archive)
+        from sqlalchemy.engine import make_url
+
+        from custarchive import crypto
+
+        path = crypto.key_path(make_url(url))
+        if not path.exists():
+            crypto.write_key_file(path, self.key)
+        return url
 
     def _build_archive(self) -> None:
         from sqlalchemy import MetaData, create_engine, text
@@ -172,6 +184,11 @@ class PgServer:
             self.drop(self.archive)
         self.archive = self.create_empty()
         open_database(self.url(self.archive), create=True).dispose()
+        from sqlalchemy.engine import make_url
+
+        from custarchive import crypto
+
+        self.key = crypto.read_key_file(crypto.key_path(make_url(self.url(self.archive))))
         self.engine = create_engine(self.url(self.archive), poolclass=NullPool)
         self.metadata = MetaData()
         with self.engine.connect() as conn:
