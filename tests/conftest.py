@@ -257,6 +257,15 @@ def db_target(request, tmp_path) -> str:
     return request.getfixturevalue("pg_server").fresh_archive()
 
 
+@pytest.fixture
+def no_archive(request, db_target) -> tuple[str, str]:
+    """A place that holds no archive yet, on the test's backend, and what a read command says about it:
+    a SQLite file not yet created, or an empty PostgreSQL database."""
+    if backend_of(db_target) == "sqlite":
+        return db_target, "no database"
+    return request.getfixturevalue("pg_empty")(), "no archive"
+
+
 class Cli:
     """Runs custarchive in-process against one database, like a person at a shell."""
 
@@ -300,6 +309,39 @@ def engine_for(target: str):
     from custarchive.db import resolve_url
 
     return create_engine(resolve_url(target)[0])
+
+
+def file_store(target: str) -> Path:
+    """Where attachments of a test database are kept: beside a SQLite file, in the data dir for a server."""
+    if backend_of(target) == "sqlite":
+        path = Path(target)
+        return path.parent / f"{path.stem}.files"
+    return Path(os.environ["CUSTARCHIVE_DATA_DIR"]) / "files"
+
+
+def db_rows(target: str, sql: str, **params) -> list[tuple]:
+    """Rows of one query (portable SQL, ``:name`` parameters) on a test database of either backend."""
+    from sqlalchemy import text
+
+    engine = engine_for(target)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def db_exec(target: str, sql: str, params: dict | list[dict] | None = None) -> None:
+    """One statement (a list of parameter dicts runs it for each) committed behind the program's back:
+    to plant test data or tamper with a database on either backend."""
+    from sqlalchemy import text
+
+    engine = engine_for(target)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql), params or {})
+    finally:
+        engine.dispose()
 
 
 def snapshot(db_target: str) -> list:
