@@ -20,6 +20,7 @@ from custarchive.errors import NotFound, PermissionDenied, ValidationError
 from custarchive.sqlutil import now
 
 SCOPES = ("basic", "sensitive")
+CHANNEL_MAX = 60
 _FIELDS = ("id", "purpose", "scope", "channel", "given_on", "withdrawn_on", "recorded_at", "recorded_by")
 
 
@@ -86,6 +87,8 @@ def add(conn, actor: Actor, ref: str, purpose: str, scope: str, channel: str, gi
         raise ValidationError("--purpose", purpose, "say what the data is collected for")
     if not channel:
         raise ValidationError("--channel", channel, "say how consent was given (paper form, app, phone …)")
+    if len(channel) > CHANNEL_MAX:
+        raise ValidationError("--channel", channel[:20] + "…", f"longer than {CHANNEL_MAX} characters")
     if scope not in SCOPES:
         raise ValidationError("--scope", scope, "must be basic or sensitive")
     import datetime

@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+OPERATOR_MAX = 64  # the width of every "who" column (change_log.operator, created_by, …)
+
 
 def default_lang() -> str:
     for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
@@ -58,6 +60,11 @@ class AppContext:
     def actor(self, source: str = "cli", reason: str | None = None, batch_id: str | None = None):
         from custarchive.changelog import Actor
 
+        if len(self.operator) > OPERATOR_MAX:
+            from custarchive.errors import ValidationError
+
+            raise ValidationError("--as", self.operator[:20] + "…", f"an operator name ($CUSTARCHIVE_USER or --as) "
+                                  f"is at most {OPERATOR_MAX} characters")
         return Actor(self.operator, source=source, batch_id=batch_id, reason=reason)
 
     def t(self, zh: str, en: str) -> str:

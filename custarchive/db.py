@@ -117,12 +117,17 @@ class Database:
 
 @contextlib.contextmanager
 def _translate_errors(db: Database):
-    from sqlalchemy.exc import OperationalError, DatabaseError as SADatabaseError
+    from sqlalchemy.exc import DataError, OperationalError, DatabaseError as SADatabaseError
 
     try:
         yield
     except OperationalError as exc:
         raise DatabaseError(f"database {db.display}: {str(exc.orig).strip()}") from None
+    except DataError as exc:
+        # A server enforces column widths and number ranges that SQLite ignores; every input is checked
+        # before writing, so this is a last line that still rolls back and says why, without a traceback.
+        detail = str(exc.orig).strip().splitlines()[0]
+        raise DatabaseError(f"database {db.display} refused a value: {detail}") from None
     except SADatabaseError as exc:
         if "not a database" in str(exc.orig) or "malformed" in str(exc.orig):
             raise DatabaseError(f"{db.display} is not a readable custarchive database: {exc.orig}") from None

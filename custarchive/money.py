@@ -22,6 +22,7 @@ from custarchive.values import normalize_text, parse_amount, parse_date
 TYPES = ("order", "payment")
 _TYPE_ALIASES = {"order": "order", "invoice": "order", "订单": "order", "发票": "order", "payment": "payment",
                  "pay": "payment", "收款": "payment", "付款": "payment", "还款": "payment"}
+REFERENCE_MAX = 100  # transactions.reference
 _COLUMNS = ("id", "customer_id", "txn_type", "amount", "txn_date", "due_date", "reference", "notes", "created_at",
             "created_by")
 
@@ -189,6 +190,8 @@ def add_transaction(conn, ref: str, txn_type: str, amount: str, actor: Actor, *,
         else:
             due_day = (_date(day) + _dt.timedelta(days=_terms_days(card, settings))).isoformat()
     reference = normalize_text(reference) if reference else None
+    if reference and len(reference) > REFERENCE_MAX:
+        raise ValidationError("--ref", reference[:20] + "…", f"longer than {REFERENCE_MAX} characters")
     warnings = []
     limit = card["credit_limit"]
     if kind == "order" and limit is not None:

@@ -16,11 +16,15 @@ from sqlalchemy import text
 from custarchive.errors import ConfigError, NotFound
 
 DEFAULT_PATTERN = "{category}-{yyyy}-{seq:05}"
+PATTERN_MAX = 100  # categories.pattern
+NUMBER_MAX = 40  # customers.archive_no
 _FIELDS = {"category", "yyyy", "yy", "mm", "seq"}
 
 
-def check_pattern(pattern: str) -> None:
-    """Refuse a pattern that could not give unique, orderable numbers."""
+def check_pattern(pattern: str, category: str = "X" * 16) -> None:
+    """Refuse a pattern that could not give unique, orderable numbers, or numbers too long to store."""
+    if len(pattern) > PATTERN_MAX:
+        raise ConfigError(f"number pattern {pattern!r} is longer than {PATTERN_MAX} characters")
     try:
         parts = list(string.Formatter().parse(pattern))
     except ValueError as exc:
@@ -34,6 +38,13 @@ def check_pattern(pattern: str) -> None:
         raise ConfigError(f"number pattern {pattern!r} must contain {{seq}} exactly once")
     if "/" in pattern:
         raise ConfigError(f"number pattern {pattern!r} may not contain '/' (used by document numbers)")
+    try:
+        longest = _render(pattern, category, _dt.date(2099, 12, 1), 9_999_999)
+    except ValueError as exc:
+        raise ConfigError(f"number pattern {pattern!r}: {exc}") from None
+    if len(longest) > NUMBER_MAX:
+        raise ConfigError(f"number pattern {pattern!r} gives numbers longer than {NUMBER_MAX} characters "
+                          f"(e.g. {longest})")
 
 
 def _render(pattern: str, category: str, today: _dt.date, seq: int | None) -> str:
@@ -90,13 +101,18 @@ def _seq_spec(conn, prefix: str) -> str:
     return ""
 
 
+def _like_literal(text_: str) -> str:
+    """``text_`` matched literally by ``LIKE … ESCAPE '\\'`` (SQLite has no default escape, PostgreSQL's is ``\\``)."""
+    return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def counter_gaps(conn) -> list[str]:
     """Numbers a counter has handed out that no archive carries (for ``audit``)."""
     gaps: list[str] = []
     for prefix, last in conn.execute(text("SELECT prefix, last_seq FROM counters ORDER BY prefix")).all():
         head, _, tail = prefix.partition("{seq}")
-        rows = conn.execute(text("SELECT archive_no FROM customers WHERE archive_no LIKE :p"),
-                            {"p": head.replace("%", "\\%") + "%" + tail})
+        rows = conn.execute(text("SELECT archive_no FROM customers WHERE archive_no LIKE :p ESCAPE '\\'"),
+                            {"p": _like_literal(head) + "%" + _like_literal(tail)})
         taken = set()
         for (number,) in rows:
             middle = number[len(head):len(number) - len(tail) if tail else None]

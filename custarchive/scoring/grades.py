@@ -28,6 +28,8 @@ from typing import Mapping
 from custarchive.errors import ConfigError
 from custarchive.scoring.indicators import CATALOGUE, to_decimal
 
+GRADE_MAX = 4  # customers.grade
+
 LIMIT_SOURCES: dict[str, tuple[str, str]] = {
     "credit_limit": ("现有信用额度", "current credit limit"),
     **{i.id: (i.label_zh, i.label_en[:1].lower() + i.label_en[1:])
@@ -125,6 +127,9 @@ def load_scale(path: str | Path | None = None) -> GradeScale:
         grade = row["grade"]
         if not isinstance(grade, str) or not grade.strip():
             raise ConfigError(f"{where}: 'grade' must be a non-empty string")
+        if len(grade.strip()) > GRADE_MAX:
+            raise ConfigError(f"{where}: 'grade' is at most {GRADE_MAX} characters (it is stored on the card), "
+                              f"got {grade.strip()!r}")
         band = GradeBand(grade.strip(), _num(row["min"], f"{where}: 'min'"),
                          str(row.get("label_zh", "")), str(row.get("label_en", "")))
         if not 0 <= band.min_score <= 100:
