@@ -126,7 +126,7 @@ def write_key_file(path: Path, master: bytes) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
-        os.write(fd, base64.urlsafe_b64encode(master) + b"\n")
+        os.write(fd, encode_key(master).encode() + b"\n")
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -140,6 +140,11 @@ def write_key_file(path: Path, master: bytes) -> None:
 
 def new_master_key() -> bytes:
     return os.urandom(32)
+
+
+def encode_key(master: bytes) -> str:
+    """The text form of a key, as $CUSTARCHIVE_KEY and key files hold it."""
+    return base64.urlsafe_b64encode(master).decode()
 
 
 _verified: dict[tuple[str, bytes], Keyring] = {}
