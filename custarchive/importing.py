@@ -24,7 +24,7 @@ from custarchive.changelog import Actor
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
 from custarchive.fields import CANONICAL, KIND_CHOICES
 from custarchive.sqlutil import select_in
-from custarchive.templates import load_template, parse_field, template_files
+from custarchive.templates import field_parser, load_template, template_files
 
 CHUNK_ROWS = 5000
 KEEP_REJECTED = 10_000       # rejected rows kept for --json; all of them go to stderr and --errors
@@ -112,32 +112,49 @@ class ParseCache:
 
     A field's cache is dropped once it holds ``LIMIT`` distinct values: such a
     column (names, phones) rarely repeats and caching it would only cost memory.
-    Identity numbers and emails are never cached.
+    Identity numbers and emails are never cached. :meth:`bind` gives one field's
+    parser (what ``archive.CardPlan`` calls per value); calling the cache itself
+    with ``(spec, raw)`` is the same parse.
     """
 
     LIMIT = 2048
     _UNCACHED = ("id_number", "credit_code", "email", "multi-choice")
 
     def __init__(self) -> None:
-        self.caches: dict[int, dict | None] = {}
+        self.bound: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
+
+    def bind(self, spec) -> Callable[[Any], Any]:
+        found = self.bound.get(id(spec))
+        if found is not None and found[0] is spec:
+            return found[1]
+        parse = field_parser(spec)
+        if spec.type not in self._UNCACHED:
+            parse = self._memoised(parse)
+        self.bound[id(spec)] = (spec, parse)
+        return parse
+
+    def _memoised(self, parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        cache: dict | None = {}
+        limit = self.LIMIT
+
+        def cached(raw):
+            nonlocal cache
+            if cache is None or raw.__class__ is not str:
+                return parse(raw)
+            try:
+                return cache[raw]
+            except KeyError:
+                pass
+            value = parse(raw)
+            if len(cache) < limit:
+                cache[raw] = value
+            else:
+                cache = None
+            return value
+        return cached
 
     def __call__(self, spec, raw):
-        key = id(spec)
-        cache = self.caches.get(key, False)
-        if cache is False:
-            cache = self.caches[key] = None if spec.type in self._UNCACHED else {}
-        if cache is None or raw.__class__ is not str:
-            return parse_field(spec, raw)
-        try:
-            return cache[raw]
-        except KeyError:
-            pass
-        value = parse_field(spec, raw)
-        if len(cache) < self.LIMIT:
-            cache[raw] = value
-        else:
-            self.caches[key] = None
-        return value
+        return self.bind(spec)(raw)
 
 
 def extra_labels(template_name: str | None) -> dict[str, str]:
@@ -168,6 +185,7 @@ class Importer:
         self.summary = Summary(actor.batch_id or new_batch_id())
         self.parse = ParseCache()
         self.plans: dict[tuple, archive.CardPlan] = {}
+        self._kinds: dict[tuple[str, str], str] = {}
         self.categories = {row[0] for row in conn.execute(text("SELECT code FROM categories"))}
         self.default_kind = self._kind(options.kind, "--kind") if options.kind else None
         if options.template:
@@ -316,9 +334,14 @@ class Importer:
         return card
 
     def _kind(self, raw: str, where: str) -> str:
-        from custarchive.values import parse_choice
+        found = self._kinds.get((raw, where))
+        if found is None:
+            from custarchive.values import parse_choice
 
-        return parse_choice(raw, KIND_CHOICES, where)
+            found = parse_choice(raw, KIND_CHOICES, where)
+            if len(self._kinds) < 64:
+                self._kinds[(raw, where)] = found
+        return found
 
     def _category(self, raw: str) -> str:
         code = raw.strip().upper()
