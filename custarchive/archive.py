@@ -159,13 +159,12 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
             continue
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
-    rows, sealed_cards = [], []
+    rows, created_cards = [], []
     data_columns = [name for name in lookup.DATA_COLUMNS if name != "name"]
     index_columns = tuple(crypto.INDEX_COLUMNS.values())
     operator = actor.operator
     for card in cards:
         sealed = crypto.seal_card(keys, card)
-        sealed_cards.append(sealed)
         name = card["name"]
         full, initials = pinyin_keys(name)
         extra = json.dumps(sealed["extra"], ensure_ascii=False, sort_keys=True) if sealed["extra"] else None
@@ -173,13 +172,6 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
         rows.append((card["archive_no"], card["kind"], card["category"], card["template"], "active", name,
                      full, initials, *[get(column) for column in data_columns], extra, stamp, stamp, operator,
                      *[sealed[column] for column in index_columns]))
-    last_id = conn.exec_driver_sql("SELECT MAX(id) FROM customers").scalar() or 0
-    bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
-    ids = _ids_for(conn, [card["archive_no"] for card in cards], last_id)
-    gram_rows, entries = [], []
-    for card, sealed in zip(cards, sealed_cards):
-        cid = card["id"] = ids[card["archive_no"]]
-        gram_rows += [(gram, cid) for gram in grams(card["name"])]
         created = {key: value for key, value in card.items()
                    if value is not None and (value or not isinstance(value, (dict, list))) and key != "id"}
         for key in crypto.SENSITIVE_COLUMNS:
@@ -187,7 +179,17 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
                 created[key] = sealed[key]
         if created.get("extra"):
             created["extra"] = {key: sealed["extra"][key] for key in created["extra"]}
+        created_cards.append(created)
+    last_id = conn.exec_driver_sql("SELECT MAX(id) FROM customers").scalar() or 0
+    bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
+    del rows
+    ids = _ids_for(conn, [card["archive_no"] for card in cards], last_id)
+    gram_rows, entries = [], []
+    for card, created in zip(cards, created_cards):
+        cid = card["id"] = ids[card["archive_no"]]
+        gram_rows += [(gram, cid) for gram in grams(card["name"])]
         entries.append(ChangeEntry(cid, card["archive_no"], "create", "*", None, created))
+    del created_cards
     gram_rows.sort()  # in key order the WITHOUT ROWID b-tree is appended to, not split at random
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)

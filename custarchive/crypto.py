@@ -220,6 +220,8 @@ def keyring(conn, create: bool = False) -> Keyring:
 
 
 def seal_extra(keys: Keyring, template_name: str, extra: dict | None) -> dict:
+    if not extra:
+        return {}
     secret = sensitive_fields(template_name)
     return {name: keys.seal(name, value) if name in secret and not is_token(value) else value
             for name, value in (extra or {}).items()}

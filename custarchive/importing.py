@@ -405,9 +405,13 @@ class Importer:
         for column in ("phone", "email"):
             values = sorted({card[column] for _row, card in cards if card.get(column)})
             shared: dict[str, list[str]] = {}
+            # held twice at all (read from the column's index alone), then twice by active archives
+            candidates = [row[0] for row in select_in(
+                self.conn, f"SELECT {column} FROM customers WHERE {column} IN ({{marks}}) "
+                           f"GROUP BY {column} HAVING COUNT(*) > 1", values)]
             repeated = [row[0] for row in select_in(
                 self.conn, f"SELECT {column} FROM customers WHERE {column} IN ({{marks}}) AND status = 'active' "
-                           f"GROUP BY {column} HAVING COUNT(*) > 1", values)]
+                           f"GROUP BY {column} HAVING COUNT(*) > 1", candidates)]
             for number, value in select_in(self.conn, f"SELECT archive_no, {column} FROM customers "
                                                       f"WHERE {column} IN ({{marks}}) ORDER BY archive_no", repeated):
                 shared.setdefault(value, []).append(number)
