@@ -38,7 +38,7 @@ class Keyring:
     index digests are remembered for a while (a batch asks for each one several times).
     """
 
-    _INDEX_MEMO = 50_000
+    _INDEX_MEMO = 12_000
 
     def __init__(self, master: bytes):
         derive = lambda label: hmac.new(master, b"custarchive/" + label, hashlib.sha256).digest()  # noqa: E731

@@ -12,6 +12,7 @@ grows with the file. The caller decides whether the transaction commits
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -157,6 +158,14 @@ class ParseCache:
         return self.bind(spec)(raw)
 
 
+def _picker(indexes: list[int]) -> Callable[[list], tuple]:
+    """The cells at ``indexes``, as a tuple (itemgetter gives a bare value for a single index)."""
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda cells: (cells[index],)
+    return operator.itemgetter(*indexes)
+
+
 def extra_labels(template_name: str | None) -> dict[str, str]:
     """Template-only fields (name → Chinese label) that a header may name.
 
@@ -259,16 +268,13 @@ class Importer:
     def _chunk(self, rows: list, plan: list[tuple[int, str]]) -> None:
         new: list[tuple[Any, dict, dict]] = []
         updates: list[tuple[Any, str, dict]] = []
+        names = [name for _index, name in plan]
+        pick = _picker([index for index, _name in plan])
         for row in rows:
             if row.error:
                 self._reject(row, None, None, row.error)
                 continue
-            cells = row.cells
-            record = {}
-            for index, name in plan:
-                cell = cells[index]
-                if cell and not cell.isspace():
-                    record[name] = cell
+            record = {name: cell for name, cell in zip(names, pick(row.cells)) if cell and not cell.isspace()}
             try:
                 item = self._prepare(record)
             except CustarchiveError as exc:
