@@ -141,12 +141,18 @@ def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> No
                 raise Duplicate(f"{key}: already held by archive {number}")
 
 
-def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
-    """Number, store, index and log prepared cards; the bulk path for add and import."""
+def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: bool = False) -> list[str]:
+    """Number, store, index and log prepared cards; the bulk path for add and import.
+
+    ``identity_checked``: the caller has already run these cards' identity keys against the
+    database in this transaction and against each other (import does, to sort rows into
+    inserts, updates and rejections), so the same look-ups are not made twice.
+    """
     if not cards:
         return []
     authz.require(conn, actor, "import" if actor.source == "import" else "add")
-    check_identity(conn, cards)
+    if not identity_checked:
+        check_identity(conn, cards)
     consent.enforce_new(cards)
     keys = crypto.keyring(conn)
     stamp = now()

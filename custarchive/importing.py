@@ -296,7 +296,7 @@ class Importer:
                     self._reject_error(row, exc)
                     continue
             cards.append((row, card))
-        archive.insert_cards(self.conn, [card for _row, card in cards], self.actor)
+        archive.insert_cards(self.conn, [card for _row, card in cards], self.actor, identity_checked=True)
         self.summary.inserted += len(cards)
         for row, target, record in later:
             fresh = lookup.get_by_number(self.conn, target.get("archive_no") or "")
@@ -377,9 +377,10 @@ class Importer:
                 held[(key, value)] = {"id": cid, "archive_no": number}
         accepted, later = [], []
         seen: dict[tuple[str, str], tuple[Any, dict]] = {}
+        keys = IDENTITY_KEYS + ("archive_no",)
         for row, card, record in new:
             target, reason, key = None, None, None
-            for key in IDENTITY_KEYS + ("archive_no",):
+            for key in keys:
                 value = card.get(key)
                 if not value:
                     continue
@@ -394,7 +395,7 @@ class Importer:
                     reason = f"same as {first_row.where} of this file"
                     break
             if target is None:
-                for name in IDENTITY_KEYS + ("archive_no",):
+                for name in keys:
                     if card.get(name):
                         seen[(name, card[name])] = (row, card)
                 accepted.append((row, card, record))

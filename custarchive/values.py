@@ -130,6 +130,18 @@ def _area_code_exists(code: str) -> bool:
     return code in _area_codes
 
 
+_ric = None
+_first_today: _dt.date | None = None
+
+
+def _past_today() -> _dt.date:
+    """A day that is not after today (the first today asked for): birth dates before it need no clock."""
+    global _first_today
+    if _first_today is None:
+        _first_today = _dt.date.today()
+    return _first_today
+
+
 def parse_id_number(raw: str, field: str | None = "id_number", today: _dt.date | None = None) -> str:
     """A PRC resident ID: 18 characters, check digit, real past birth date, known area code.
 
@@ -137,20 +149,23 @@ def parse_id_number(raw: str, field: str | None = "id_number", today: _dt.date |
     year; an ID's area code is the one in force when the card was *issued*, so
     that rule would refuse many real cards and is not applied here.
     """
-    from stdnum.cn import ric
+    global _ric
+    if _ric is None:
+        from stdnum.cn import ric as _ric
 
     text = normalize_text(raw).replace(" ", "").upper()
     if len(text) != 18:
         raise ValidationError(field, raw, f"a resident ID has 18 characters, not {len(text)}")
     if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
         raise ValidationError(field, raw, "a resident ID is 17 digits followed by a digit or X")
-    if ric.calc_check_digit(text) != text[17]:
+    if _ric.calc_check_digit(text) != text[17]:
         raise ValidationError(field, raw, "resident ID check digit is wrong")
     try:
         birth = _dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         raise ValidationError(field, raw, "resident ID holds an impossible birth date") from None
-    if birth > (today or _dt.date.today()) or birth.year < 1890:
+    future = birth > today if today else birth >= _past_today() and birth > _dt.date.today()
+    if future or birth.year < 1890:
         raise ValidationError(field, raw, "resident ID birth date is in the future or too old")
     if not _area_code_exists(text[:6]):
         raise ValidationError(field, raw, f"resident ID area code {text[:6]} does not exist")
