@@ -156,10 +156,22 @@ class PgServer:
         self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def fresh_archive(self) -> str:
-        """The URL of the session's archive database, reset to a just-created archive."""
+        """The URL of the session's archive database, reset to a just-created archive.
+
+        The archive's key was made once, in the config dir of the test that built it; each
+        test has its own config dir, so the key file is put where this test's commands look.
+        """
         if self.archive is None or not self._reset():
             self._build_archive()
-        return self.url(self.archive)
+        url = self.url(self.archive)
+        from sqlalchemy.engine import make_url
+
+        from custarchive import crypto
+
+        path = crypto.key_path(make_url(url))
+        if not path.exists():
+            crypto.write_key_file(path, self.key)
+        return url
 
     def _build_archive(self) -> None:
         from sqlalchemy import MetaData, create_engine, text
@@ -172,6 +184,11 @@ class PgServer:
             self.drop(self.archive)
         self.archive = self.create_empty()
         open_database(self.url(self.archive), create=True).dispose()
+        from sqlalchemy.engine import make_url
+
+        from custarchive import crypto
+
+        self.key = crypto.read_key_file(crypto.key_path(make_url(self.url(self.archive))))
         self.engine = create_engine(self.url(self.archive), poolclass=NullPool)
         self.metadata = MetaData()
         with self.engine.connect() as conn:
@@ -240,6 +257,15 @@ def db_target(request, tmp_path) -> str:
     return request.getfixturevalue("pg_server").fresh_archive()
 
 
+@pytest.fixture
+def no_archive(request, db_target) -> tuple[str, str]:
+    """A place that holds no archive yet, on the test's backend, and what a read command says about it:
+    a SQLite file not yet created, or an empty PostgreSQL database."""
+    if backend_of(db_target) == "sqlite":
+        return db_target, "no database"
+    return request.getfixturevalue("pg_empty")(), "no archive"
+
+
 class Cli:
     """Runs custarchive in-process against one database, like a person at a shell."""
 
@@ -283,6 +309,39 @@ def engine_for(target: str):
     from custarchive.db import resolve_url
 
     return create_engine(resolve_url(target)[0])
+
+
+def file_store(target: str) -> Path:
+    """Where attachments of a test database are kept: beside a SQLite file, in the data dir for a server."""
+    if backend_of(target) == "sqlite":
+        path = Path(target)
+        return path.parent / f"{path.stem}.files"
+    return Path(os.environ["CUSTARCHIVE_DATA_DIR"]) / "files"
+
+
+def db_rows(target: str, sql: str, **params) -> list[tuple]:
+    """Rows of one query (portable SQL, ``:name`` parameters) on a test database of either backend."""
+    from sqlalchemy import text
+
+    engine = engine_for(target)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def db_exec(target: str, sql: str, params: dict | list[dict] | None = None) -> None:
+    """One statement (a list of parameter dicts runs it for each) committed behind the program's back:
+    to plant test data or tamper with a database on either backend."""
+    from sqlalchemy import text
+
+    engine = engine_for(target)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql), params or {})
+    finally:
+        engine.dispose()
 
 
 def snapshot(db_target: str) -> list:

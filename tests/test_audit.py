@@ -3,19 +3,9 @@ from __future__ import annotations
 
 import datetime
 import json
-import sqlite3
-from pathlib import Path
 
 from tests.builders import person
-
-
-def _sql(db_target, sql, *params):
-    conn = sqlite3.connect(db_target)
-    try:
-        conn.execute(sql, params)
-        conn.commit()
-    finally:
-        conn.close()
+from tests.conftest import Cli, db_exec, file_store
 
 
 def _audit(cli, *args):
@@ -37,12 +27,12 @@ def test_every_kind_of_problem_is_reported(cli, db_target, tmp_path):
     fresh = cli.add(person(name="新客户", phone="13900000001"))
     # 1. a required field of the template missing (the name removed behind the tool's back)
     incomplete = cli.add(person(name="缺资料", phone="13900000002"))
-    _sql(db_target, "UPDATE customers SET name = '' WHERE archive_no = ?", incomplete)
+    db_exec(db_target, "UPDATE customers SET name = '' WHERE archive_no = :n", {"n": incomplete})
     # 2. an archive nobody has touched for two years
     stale = cli.add(person(name="老档案", phone="13900000003"))
     old = (datetime.datetime.now().astimezone() - datetime.timedelta(days=800)).isoformat(timespec="seconds")
-    _sql(db_target, "UPDATE customers SET updated_at = ? WHERE archive_no = ?", old, stale)
-    _sql(db_target, "UPDATE change_log SET at = ? WHERE archive_no = ?", old, stale)
+    db_exec(db_target, "UPDATE customers SET updated_at = :at WHERE archive_no = :n", {"at": old, "n": stale})
+    db_exec(db_target, "UPDATE change_log SET at = :at WHERE archive_no = :n", {"at": old, "n": stale})
     # 3. a complaint still open after 60 days
     complaint = cli.ok("log", "add", fresh, "--type", "complaint", "房间有异味",
                        "--at", (datetime.date.today() - datetime.timedelta(days=60)).isoformat()).stdout.strip()
@@ -52,15 +42,16 @@ def test_every_kind_of_problem_is_reported(cli, db_target, tmp_path):
         source = tmp_path / name
         source.write_text(text, encoding="utf-8")
         cli.ok("doc", "add", fresh, "--class", "2", "--title", name, "--file", str(source))
-    store = Path(db_target).parent / "archive.files"
+    store = file_store(db_target)
     tampered = store / _sha("contract")[:2] / _sha("contract")[2:]
     tampered.chmod(0o600)
     tampered.write_text("contract, altered", encoding="utf-8")
     (store / _sha("id copy")[:2] / _sha("id copy")[2:]).unlink()
-    # 5. a numbering gap: an archive row removed with plain sqlite3
+    # 5. a numbering gap: an archive row removed behind the tool's back
     gone = cli.add(person(name="被删", phone="13900000004"))
-    _sql(db_target, "DELETE FROM name_grams WHERE customer_id = (SELECT id FROM customers WHERE archive_no = ?)", gone)
-    _sql(db_target, "DELETE FROM customers WHERE archive_no = ?", gone)
+    db_exec(db_target, "DELETE FROM name_grams WHERE customer_id = (SELECT id FROM customers WHERE archive_no = :n)",
+            {"n": gone})
+    db_exec(db_target, "DELETE FROM customers WHERE archive_no = :n", {"n": gone})
 
     code, report = _audit(cli)
     assert code == 1 and not report["ok"]
@@ -108,14 +99,15 @@ def test_thresholds_from_options_and_settings(cli, tmp_path):
 def test_activity_keeps_an_archive_alive(cli, db_target):
     number = cli.add(person())
     old = (datetime.datetime.now().astimezone() - datetime.timedelta(days=800)).isoformat(timespec="seconds")
-    _sql(db_target, "UPDATE customers SET updated_at = ?", old)
-    _sql(db_target, "UPDATE change_log SET at = ?", old)
+    db_exec(db_target, "UPDATE customers SET updated_at = :at", {"at": old})
+    db_exec(db_target, "UPDATE change_log SET at = :at", {"at": old})
     assert _audit(cli)[1]["counts"]["stale"] == 1
     cli.ok("log", "add", number, "--type", "visit", "上门拜访")
     code, report = _audit(cli)
     assert code == 0 and report["counts"]["stale"] == 0
 
 
-def test_audit_on_missing_database_is_refused(cli):
-    result = cli("audit")
-    assert result.exit_code == 1 and "no database" in result.stderr
+def test_audit_on_missing_database_is_refused(no_archive):
+    target, message = no_archive
+    result = Cli(target)("audit")
+    assert result.exit_code == 1 and message in result.stderr

@@ -1,4 +1,8 @@
-"""backup makes a verified, consistent copy while others write; restore refuses a bad backup and changes nothing."""
+"""backup makes a verified, consistent copy while others write; restore refuses a bad backup and changes nothing.
+
+backup and restore are SQLite's online backup API and a file put in place, so these tests run on SQLite;
+on PostgreSQL both commands refuse and point to pg_dump / pg_restore (the last test).
+"""
 from __future__ import annotations
 
 import json
@@ -7,10 +11,15 @@ import stat
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.builders import person, resident_id
-from tests.conftest import run_process, snapshot
+from tests.conftest import Cli, run_process, snapshot
+
+sqlite_only = pytest.mark.sqlite_only
 
 
+@sqlite_only
 def test_backup_and_restore_round_trip(cli, db_target, tmp_path):
     rid = resident_id("19910909")
     number = cli.add(person(id_number=rid))
@@ -30,6 +39,7 @@ def test_backup_and_restore_round_trip(cli, db_target, tmp_path):
     assert cli.json("check")["ok"] is True
 
 
+@sqlite_only
 def test_backup_with_key_opens_on_its_own(cli, tmp_path):
     from tests.conftest import Cli
 
@@ -43,6 +53,7 @@ def test_backup_with_key_opens_on_its_own(cli, tmp_path):
     assert json.loads(copy.ok("show", rid, "--json", "--reveal").stdout)["id_number"] == rid
 
 
+@sqlite_only
 def test_restore_refuses_a_bad_backup_and_changes_nothing(cli, db_target, tmp_path):
     cli.add(person())
     good = tmp_path / "good.db"
@@ -77,6 +88,7 @@ def test_restore_refuses_a_bad_backup_and_changes_nothing(cli, db_target, tmp_pa
     assert "mallory" not in str(snapshot(db_target))
 
 
+@sqlite_only
 def test_restore_into_an_empty_place(cli, db_target, tmp_path):
     from tests.conftest import Cli
 
@@ -90,6 +102,7 @@ def test_restore_into_an_empty_place(cli, db_target, tmp_path):
     assert fresh.json("check")["ok"] is True
 
 
+@sqlite_only
 def test_backup_while_other_processes_write(cli, db_target, tmp_path):
     cli.add(person())
     cards = [person(name=f"并发{n}", phone=f"137{n:08d}") for n in range(200)]
@@ -121,6 +134,7 @@ def test_backup_while_other_processes_write(cli, db_target, tmp_path):
         assert (count - 1) % 200 == 0
 
 
+@sqlite_only
 def test_backup_carries_attachments(cli, db_target, tmp_path):
     from tests.conftest import Cli
 
@@ -135,3 +149,16 @@ def test_backup_carries_attachments(cli, db_target, tmp_path):
     (tmp_path / "r").mkdir()
     fresh.ok("restore", str(out), "--key", db_target + ".key")
     assert fresh.json("check")["ok"] is True
+
+
+def test_backup_and_restore_on_a_server_point_to_pg_dump(pg_server, tmp_path):
+    url = pg_server.fresh_archive()
+    cli = Cli(url)
+    cli.add(person(id_number=resident_id()))
+    before = snapshot(url)
+    for args in (["backup", str(tmp_path / "b.db")], ["backup", str(tmp_path / "k.db"), "--with-key"],
+                 ["restore", str(tmp_path / "b.db")]):
+        result = cli(*args)
+        assert result.exit_code == 2 and "pg_dump" in result.stderr and "Traceback" not in result.stderr, args
+    assert not any((tmp_path / name).exists() for name in ("b.db", "k.db", "k.db.key"))
+    assert snapshot(url) == before

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
 
 from tests.builders import person, resident_id
-from tests.conftest import ROOT, run_process
+from tests.conftest import ROOT, db_rows, run_process
 
 WORKERS = 8
 BATCH = 40
@@ -47,12 +46,8 @@ def test_parallel_adds_and_batches_on_a_fresh_database(db_target, tmp_path):
     assert sequence == list(range(1, expected + 1))
     for out in outputs[:WORKERS]:
         assert len(out) == BATCH
-    conn = sqlite3.connect(db_target)
-    try:
-        assert conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == expected
-        assert conn.execute("SELECT COUNT(*) FROM change_log WHERE action = 'create'").fetchone()[0] == expected
-    finally:
-        conn.close()
+    assert db_rows(db_target, "SELECT COUNT(*) FROM customers") == [(expected,)]
+    assert db_rows(db_target, "SELECT COUNT(*) FROM change_log WHERE action = 'create'") == [(expected,)]
     check = run_process("--db", db_target, "check", "--json")
     assert check.returncode == 0, check.stderr
     print(f"\n{len(batches) + len(singles)} processes, {expected} archives in {elapsed:.1f} s")

@@ -5,7 +5,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.builders import person, resident_id
-from tests.conftest import ROOT, snapshot
+from tests.conftest import ROOT, db_rows, snapshot
 
 TRIALS = 20
 WAVE = 4
@@ -52,19 +51,15 @@ def test_kill_9_during_bulk_add_leaves_whole_batches(cli, db_target, tmp_path):
             process.send_signal(signal.SIGKILL)
             process.wait()
     complete = 0
-    conn = sqlite3.connect(db_target)
-    try:
-        for trial in range(TRIALS):
-            label = f"T{trial:02d}-"
-            count = conn.execute("SELECT COUNT(*) FROM customers WHERE name LIKE ?", (label + "%",)).fetchone()[0]
-            logged = conn.execute("SELECT COUNT(*) FROM change_log WHERE action = 'create' AND new_value LIKE ?",
-                                  (f'%"{label}%',)).fetchone()[0]
-            assert count in (0, BATCH), (trial, count)
-            assert logged == count
-            complete += count == BATCH
-        total = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
-    finally:
-        conn.close()
+    for trial in range(TRIALS):
+        label = f"T{trial:02d}-"
+        count = db_rows(db_target, "SELECT COUNT(*) FROM customers WHERE name LIKE :p", p=label + "%")[0][0]
+        logged = db_rows(db_target, "SELECT COUNT(*) FROM change_log WHERE action = 'create' AND new_value LIKE :p",
+                         p=f'%"{label}%')[0][0]
+        assert count in (0, BATCH), (trial, count)
+        assert logged == count
+        complete += count == BATCH
+    total = db_rows(db_target, "SELECT COUNT(*) FROM customers")[0][0]
     assert total == 1 + BATCH * (complete + 1)
     report = cli.json("check")
     assert report["ok"] is True, report

@@ -10,17 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.builders import person
-from tests.conftest import snapshot
+from tests.conftest import file_store, snapshot
 
 
 @pytest.fixture
 def number(cli):
     return cli.add(person(), "--category", "A")
-
-
-def _store(db_target: str) -> Path:
-    path = Path(db_target)
-    return path.parent / f"{path.stem}.files"
 
 
 def test_documents_are_numbered_per_class_inside_the_archive(cli, number):
@@ -57,7 +52,7 @@ def test_attached_file_is_stored_by_hash_and_given_back(cli, number, db_target, 
                             "--json").stdout)
     sha = hashlib.sha256(content).hexdigest()
     assert doc["sha256"] == sha and doc["size"] == len(content)
-    stored = _store(db_target) / sha[:2] / sha[2:]
+    stored = file_store(db_target) / sha[:2] / sha[2:]
     assert stored.read_bytes() == content
     source.unlink()
     out = tmp_path / "back.pdf"
@@ -74,12 +69,12 @@ def test_same_content_twice_is_stored_once_and_never_overwritten(cli, number, db
     source = tmp_path / "a.txt"
     source.write_text("合同正文", encoding="utf-8")
     cli.ok("doc", "add", number, "--class", "2", "--title", "合同", "--file", str(source))
-    stored = next(p for p in _store(db_target).rglob("*") if p.is_file())
+    stored = next(p for p in file_store(db_target).rglob("*") if p.is_file())
     before = stored.stat()
     copy = tmp_path / "b.txt"
     copy.write_text("合同正文", encoding="utf-8")
     cli.ok("doc", "add", number, "--class", "2", "--title", "合同副本", "--file", str(copy))
-    files = [p for p in _store(db_target).rglob("*") if p.is_file()]
+    files = [p for p in file_store(db_target).rglob("*") if p.is_file()]
     assert files == [stored]
     after = stored.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
@@ -90,7 +85,7 @@ def test_export_refuses_a_tampered_file(cli, number, db_target, tmp_path):
     source = tmp_path / "c.txt"
     source.write_text("original", encoding="utf-8")
     cli.ok("doc", "add", number, "--class", "3", "--title", "还款计划", "--file", str(source))
-    stored = next(p for p in _store(db_target).rglob("*") if p.is_file())
+    stored = next(p for p in file_store(db_target).rglob("*") if p.is_file())
     stored.chmod(0o600)
     stored.write_text("altered", encoding="utf-8")
     result = cli("doc", "export", number, "3-001", "-o", str(tmp_path / "out.txt"))
@@ -130,7 +125,7 @@ def test_bad_input_changes_nothing(cli, number, db_target, args, field):
     result = cli("doc", "add", number, *args)
     assert result.exit_code == 1 and field in result.stderr and "Traceback" not in result.stderr
     assert snapshot(db_target) == before
-    assert not _store(db_target).exists()
+    assert not file_store(db_target).exists()
 
 
 def test_unknown_ref_and_unknown_document(cli, number, db_target):

@@ -3,17 +3,29 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 from pathlib import Path
 
 from tests.builders import person, resident_id, set_args
-from tests.conftest import snapshot
+from tests.conftest import Cli, backend_of, db_rows, snapshot
 
 BANK = "6222020200112233445"
 
 
+def _key_file(target: str) -> Path:
+    """Where a database's key is kept: beside a SQLite file, under the config dir for a server database."""
+    if backend_of(target) == "sqlite":
+        return Path(target + ".key")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(target)
+    return Path(os.environ["CUSTARCHIVE_CONFIG_DIR"]) / "keys" / f"{url.host}_{url.port}_{url.database}.key"
+
+
 def _raw_bytes(db_target: str) -> bytes:
+    """What is stored: the SQLite file with its WAL byte for byte, or every row of every PostgreSQL table."""
+    if backend_of(db_target) == "postgresql":
+        return repr(snapshot(db_target)).encode()
     data = b""
     for suffix in ("", "-wal", "-shm"):
         path = Path(db_target + suffix)
@@ -29,12 +41,8 @@ def test_copied_file_reveals_no_sensitive_value(cli, db_target):
     raw = _raw_bytes(db_target)
     for secret in (rid, BANK, BANK[:-1] + "9", "300000", "450000"):
         assert secret.encode() not in raw
-    conn = sqlite3.connect(db_target)
-    try:
-        dump = "\n".join(conn.iterdump())
-        log = conn.execute("SELECT field, old_value, new_value FROM change_log").fetchall()
-    finally:
-        conn.close()
+    dump = repr(snapshot(db_target))
+    log = db_rows(db_target, "SELECT field, old_value, new_value FROM change_log ORDER BY id")
     for secret in (rid, BANK, "300000", "450000"):
         assert secret not in dump
     created = json.loads(log[0][2])
@@ -73,16 +81,18 @@ def test_masked_unless_revealed_and_reveal_is_logged(cli):
 
 def test_files_are_owner_only(cli, db_target):
     cli.add(person(id_number=resident_id()))
-    for suffix in ("", ".key", "-wal", "-shm"):
-        path = Path(db_target + suffix)
-        if path.exists():
-            assert stat.S_IMODE(path.stat().st_mode) == 0o600, suffix
-    assert Path(db_target + ".key").exists()
+    if backend_of(db_target) == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            path = Path(db_target + suffix)
+            if path.exists():
+                assert stat.S_IMODE(path.stat().st_mode) == 0o600, suffix
+    key = _key_file(db_target)
+    assert key.exists() and stat.S_IMODE(key.stat().st_mode) == 0o600
 
 
 def test_missing_or_wrong_key_is_refused_clearly(cli, db_target, tmp_path):
     number = cli.add(person(id_number=resident_id()))
-    key = Path(db_target + ".key")
+    key = _key_file(db_target)
     saved = key.read_bytes()
     key.unlink()
     result = cli("show", number, "--json")
@@ -98,15 +108,17 @@ def test_missing_or_wrong_key_is_refused_clearly(cli, db_target, tmp_path):
     assert cli.json("show", number)["archive_no"] == number
 
 
-def test_key_from_environment(cli, db_target):
+def test_key_from_environment(no_archive):
     import base64
 
+    target, _message = no_archive
+    cli = Cli(target)
     env_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     rid = resident_id("19700707")
     added = cli("add", "--no-input", *set_args(person(id_number=rid)), env={"CUSTARCHIVE_KEY": env_key})
     assert added.exit_code == 0, added.stderr
     number = added.stdout.strip()
-    assert not Path(db_target + ".key").exists()
+    assert not _key_file(target).exists()
     shown = cli("show", number, "--json", "--reveal", env={"CUSTARCHIVE_KEY": env_key})
     assert json.loads(shown.stdout)["id_number"] == rid
     assert cli("show", number, "--json").exit_code == 1

@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from tests.builders import person, resident_id
-from tests.conftest import snapshot
+from tests.conftest import backend_of, db_exec, db_rows, file_store, snapshot
 
 BANK = "6222020200112233445"
 
 
 def _raw(db_target: str) -> bytes:
+    """What is stored: the SQLite file and its WAL byte for byte, or every row of every PostgreSQL table."""
+    if backend_of(db_target) == "postgresql":
+        return repr(snapshot(db_target)).encode()
     return b"".join(Path(db_target + s).read_bytes() for s in ("", "-wal") if Path(db_target + s).exists())
 
 
@@ -36,12 +38,8 @@ def test_erase_removes_personal_data_and_keeps_a_tombstone(cli, db_target):
     assert cli.json("check")["ok"] is True
     assert cli.json("search", "欧阳") == []
     assert cli("show", rid).exit_code == 1
-    conn = sqlite3.connect(db_target)
-    try:
-        assert conn.execute("SELECT archive_no, operator, reason FROM erasures").fetchall() == [
-            (number, "boss", "客户依法要求删除")]
-    finally:
-        conn.close()
+    assert db_rows(db_target, "SELECT archive_no, operator, reason FROM erasures") == [
+        (number, "boss", "客户依法要求删除")]
     assert [c["archive_no"] for c in cli.json("list", "--status", "erased")] == [number]
     assert [c["archive_no"] for c in cli.json("list")] == [keep]
     later = cli.add(person(name="后来", phone="13800000006"))
@@ -68,31 +66,22 @@ def test_erase_needs_a_reason_and_the_permission(cli, db_target):
     assert snapshot(db_target) == before
 
 
-def test_erase_covers_tables_added_by_other_modules(cli, db_target):
+def test_erase_covers_tables_added_by_other_modules(cli, db_target, tmp_path):
     number = cli.add(person())
-    conn = sqlite3.connect(db_target)
-    try:
-        cid = conn.execute("SELECT id FROM customers WHERE archive_no = ?", (number,)).fetchone()[0]
-        conn.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers (id), "
-                     "name TEXT, phone TEXT)")
-        conn.execute("CREATE TABLE contact_notes (id INTEGER PRIMARY KEY, contact_id INTEGER REFERENCES contacts (id), "
-                     "customer_id INTEGER, text TEXT)")
-        conn.execute("INSERT INTO contacts VALUES (1, ?, '李秘书', '13611112222')", (cid,))
-        conn.execute("INSERT INTO contact_notes VALUES (1, 1, ?, '周五联系')", (cid,))
-        conn.commit()
-    finally:
-        conn.close()
-    exported = cli.ok("subject-export", number, "-o", str(Path(db_target).parent / "me.json"))
-    data = json.loads((Path(db_target).parent / "me.json").read_text(encoding="utf-8"))
+    cid = db_rows(db_target, "SELECT id FROM customers WHERE archive_no = :n", n=number)[0][0]
+    db_exec(db_target, "CREATE TABLE contacts (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers (id), "
+                       "name TEXT, phone TEXT)")
+    db_exec(db_target, "CREATE TABLE contact_notes (id INTEGER PRIMARY KEY, contact_id INTEGER REFERENCES contacts (id), "
+                       "customer_id INTEGER, text TEXT)")
+    db_exec(db_target, "INSERT INTO contacts VALUES (1, :c, '李秘书', '13611112222')", {"c": cid})
+    db_exec(db_target, "INSERT INTO contact_notes VALUES (1, 1, :c, '周五联系')", {"c": cid})
+    exported = cli.ok("subject-export", number, "-o", str(tmp_path / "me.json"))
+    data = json.loads((tmp_path / "me.json").read_text(encoding="utf-8"))
     assert data["other"]["contacts"][0]["name"] == "李秘书" and "周五联系" in json.dumps(data, ensure_ascii=False)
     assert exported.stdout == ""
     cli.ok("erase", number, "--reason", "要求删除")
-    conn = sqlite3.connect(db_target)
-    try:
-        assert conn.execute("SELECT COUNT(*) FROM contacts").fetchone()[0] == 0
-        assert conn.execute("SELECT COUNT(*) FROM contact_notes").fetchone()[0] == 0
-    finally:
-        conn.close()
+    assert db_rows(db_target, "SELECT COUNT(*) FROM contacts") == [(0,)]
+    assert db_rows(db_target, "SELECT COUNT(*) FROM contact_notes") == [(0,)]
 
 
 def test_subject_export_json_and_xlsx(cli, tmp_path):
@@ -131,7 +120,7 @@ def test_erase_deletes_attachment_files_no_other_archive_uses(cli, db_target, tm
     cli.ok("doc", "add", number, "--class", "1", "--title", "身份证", "--file", str(scan))
     cli.ok("doc", "add", number, "--class", "2", "--title", "合同", "--file", str(shared))
     cli.ok("doc", "add", other, "--class", "2", "--title", "合同", "--file", str(shared))
-    store = Path(db_target).parent / (Path(db_target).stem + ".files")
+    store = file_store(db_target)
     before = {p.name for p in store.rglob("*") if p.is_file()}
     assert len(before) == 2
     cli.ok("erase", number, "--reason", "客户要求删除")

@@ -5,9 +5,9 @@ import csv
 import datetime as dt
 import io
 import json
-import sqlite3
 
 from tests.builders import company, person, resident_id
+from tests.conftest import Cli
 
 
 def seed(cli):
@@ -115,13 +115,11 @@ def test_vcard_export_readable_by_vobject(cli, tmp_path):
     assert by_uid[b].title.value == "采购经理"
 
 
-def test_export_refusals(cli, tmp_path, db_target):
-    result = cli("export")
-    assert result.exit_code == 1 and "no database" in result.stderr
+def test_export_refusals(cli, tmp_path, no_archive):
+    empty, message = no_archive
+    result = Cli(empty)("export")
+    assert result.exit_code == 1 and message in result.stderr
     seed(cli)
-    conn = sqlite3.connect(db_target)
-    conn.execute("INSERT INTO users (name, role, active, created_at, created_by) VALUES ('tester', 'clerk', 1, 'x', 'x')")
-    conn.commit()
-    conn.close()
+    cli.ok("--as", "boss", "user", "add", "tester", "--role", "clerk")
     result = cli("export")
     assert result.exit_code == 1 and "may not export" in result.stderr

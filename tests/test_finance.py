@@ -132,12 +132,7 @@ def test_show_without_statements_and_unknown_archive(cli, firm):
 
 
 def test_finance_add_needs_update_permission(cli, firm, db_target):
-    import sqlite3
-
-    conn = sqlite3.connect(db_target)
-    conn.execute("INSERT INTO users (name, role, active, created_at, created_by) VALUES ('tester', 'viewer', 1, 'x', 'x')")
-    conn.commit()
-    conn.close()
+    cli.ok("--as", "boss", "user", "add", "tester", "--role", "viewer")
     before = snapshot(db_target)
     result = cli("finance", "add", firm, "--period", "2025", "--set", "revenue=5")
     assert result.exit_code == 1 and "may not update" in result.stderr

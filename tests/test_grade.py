@@ -4,7 +4,6 @@ from __future__ import annotations
 import importlib.machinery
 import json
 import os
-import sqlite3
 import sys
 import types
 
@@ -315,10 +314,7 @@ def test_grade_scale_and_limit_rule_from_config_dir(cli, firm, tmp_path):
 
 
 def test_grade_needs_grade_permission(cli, firm, tmp_path, db_target):
-    conn = sqlite3.connect(db_target)
-    conn.execute("INSERT INTO users (name, role, active, created_at, created_by) VALUES ('tester', 'clerk', 1, 'x', 'x')")
-    conn.commit()
-    conn.close()
+    cli.ok("--as", "boss", "user", "add", "tester", "--role", "clerk")
     before = snapshot(db_target)
     result = cli("grade", firm, "--model", write_card(tmp_path), *PAY, "--score", "integrity=4")
     assert result.exit_code == 1 and "may not grade" in result.stderr

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.builders import company, credit_code, person, resident_id
-from tests.conftest import ROOT, snapshot
+from tests.conftest import ROOT, backend_of, db_rows, snapshot
 
 
 def write_csv(path, header, rows, encoding="utf-8"):
@@ -31,14 +30,6 @@ def summary(cli, *args):
     result = cli("import", *args, "--json")
     assert "Traceback" not in result.stderr
     return result, json.loads(result.stdout)
-
-
-def rows_of(db_target, sql, params=()):
-    conn = sqlite3.connect(db_target)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def test_gbk_csv_with_chinese_headers(cli, tmp_path):
@@ -221,10 +212,7 @@ def test_dry_run_and_strict_write_nothing(cli, tmp_path, db_target):
 
 def test_permission_and_unknown_options(cli, tmp_path, db_target):
     cli.add(person())
-    conn = sqlite3.connect(db_target)
-    conn.execute("INSERT INTO users (name, role, active, created_at, created_by) VALUES ('tester', 'viewer', 1, 'x', 'x')")
-    conn.commit()
-    conn.close()
+    cli.ok("--as", "boss", "user", "add", "tester", "--role", "viewer")
     path = write_csv(tmp_path / "p.csv", ["name", "phone"], [["甲", "13912340015"]])
     result = cli("import", path)
     assert result.exit_code == 1 and "may not import" in result.stderr
@@ -292,6 +280,15 @@ def test_bad_rows_are_rejected_one_by_one(cli, tmp_path, db_target):
     assert len(result.stdout) < 10_000  # a 1 MB value is not echoed back whole
 
 
+def _import_is_writing(db_target) -> bool:
+    """Well into its transaction: 2 MB in the SQLite WAL, or a PostgreSQL writer busy for over a second."""
+    if backend_of(db_target) == "sqlite":
+        wal = db_target + "-wal"
+        return os.path.exists(wal) and os.path.getsize(wal) > 2_000_000
+    return bool(db_rows(db_target, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'custarchive' "
+                                   "AND backend_xid IS NOT NULL AND clock_timestamp() - xact_start > interval '1 second'"))
+
+
 def test_kill_9_mid_import_leaves_nothing(tmp_path, db_target):
     from tests.test_io_formats import _generator
 
@@ -305,10 +302,9 @@ def test_kill_9_mid_import_leaves_nothing(tmp_path, db_target):
     before = snapshot(db_target)
     process = subprocess.Popen([sys.executable, "-m", "custarchive", "--db", db_target, "import",
                                 str(tmp_path / "big.csv")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wal = db_target + "-wal"
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
-        if os.path.exists(wal) and os.path.getsize(wal) > 2_000_000:
+        if _import_is_writing(db_target):
             break
         time.sleep(0.05)
     assert process.poll() is None, "the import finished before it could be killed"

@@ -2,21 +2,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 
 import pytest
 
 from tests.builders import company, credit_code, person, resident_id
-from tests.conftest import snapshot
-
-
-def _rows(db_target, sql, *params):
-    conn = sqlite3.connect(db_target)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+from tests.conftest import db_exec, db_rows, engine_for, snapshot
 
 
 # --- dedupe ---------------------------------------------------------------------------------------
@@ -69,13 +60,10 @@ def test_dedupe_stays_fast_on_a_large_archive(cli, db_target):
     for n in range(20000):
         name = surnames[n % len(surnames)] + given[(n // len(surnames)) % len(given)] + given[n % 5]
         phone = "010-62345678" if n % 20 == 0 else f"139{n:08d}"
-        rows.append((f"Z-2026-{n:05d}", "individual", "C", "individual", name, phone, "2026-01-01T00:00:00+08:00",
-                     "2026-01-01T00:00:00+08:00", "tester"))
-    conn = sqlite3.connect(db_target)
-    conn.executemany("INSERT INTO customers (archive_no, kind, category, template, name, phone, created_at, updated_at, "
-                     "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    conn.commit()
-    conn.close()
+        rows.append({"no": f"Z-2026-{n:05d}", "name": name, "phone": phone})
+    db_exec(db_target, "INSERT INTO customers (archive_no, kind, category, template, name, phone, created_at, updated_at, "
+                       "created_by) VALUES (:no, 'individual', 'C', 'individual', :name, :phone, "
+                       "'2026-01-01T00:00:00+08:00', '2026-01-01T00:00:00+08:00', 'tester')", rows)
     started = time.perf_counter()
     pairs = cli.json("dedupe")
     elapsed = time.perf_counter() - started
@@ -119,7 +107,7 @@ def test_merge_loses_nothing_of_either_archive(cli, db_target, pair, tmp_path):
     docs_before = {n: cli.json("doc", "list", n) for n in (keep, drop)}
     log_before = {n: cli.json("timeline", n)["entries"] for n in (keep, drop)}
     txn_before = {n: cli.json("txn", "list", n, "--as-of", "2024-06-01")["transactions"] for n in (keep, drop)}
-    counts_before = {t: _rows(db_target, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("documents", "timeline",
+    counts_before = {t: db_rows(db_target, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("documents", "timeline",
                                                                                       "transactions")}
 
     cli.ok("merge", keep, drop, "--yes")
@@ -163,7 +151,7 @@ def test_merge_loses_nothing_of_either_archive(cli, db_target, pair, tmp_path):
     assert sorted((t["type"], t["amount"], t["date"]) for t in txns["transactions"]) == sorted(
         (t["type"], t["amount"], t["date"]) for n in (keep, drop) for t in txn_before[n])
     assert txns["stats"]["outstanding"] == 1600
-    assert {t: _rows(db_target, f"SELECT COUNT(*) FROM {t}")[0][0] for t in counts_before} == counts_before
+    assert {t: db_rows(db_target, f"SELECT COUNT(*) FROM {t}")[0][0] for t in counts_before} == counts_before
 
     # history shows the moves, on KEEP (and DROP's own past is part of KEEP's history)
     moves = [e for e in history if e["action"] == "merge-in"]
@@ -174,9 +162,9 @@ def test_merge_loses_nothing_of_either_archive(cli, db_target, pair, tmp_path):
 
     # DROP is a closed tombstone whose number still leads to KEEP
     assert cli.json("show", drop)["archive_no"] == keep
-    status, merged_into, id_number = _rows(db_target, "SELECT status, merged_into, id_number FROM customers "
-                                                      "WHERE archive_no = ?", drop)[0]
-    keep_id = _rows(db_target, "SELECT id FROM customers WHERE archive_no = ?", keep)[0][0]
+    status, merged_into, id_number = db_rows(db_target, "SELECT status, merged_into, id_number FROM customers "
+                                                      "WHERE archive_no = :n", n=drop)[0]
+    keep_id = db_rows(db_target, "SELECT id FROM customers WHERE archive_no = :n", n=keep)[0][0]
     assert (status, merged_into, id_number) == ("merged", keep_id, None)
     assert [c["archive_no"] for c in cli.json("list")] == [keep]
     assert cli.json("show", pair["rid"])["archive_no"] == keep
@@ -190,7 +178,7 @@ def test_identity_keys_stay_on_drop_when_keep_has_its_own(cli, db_target):
     assert {f["field"]: f["action"] for f in plan["fields"]}["credit_code"] == "kept on drop"
     cli.ok("merge", keep, drop, "--yes")
     assert cli.json("show", keep)["credit_code"] != drop_code
-    assert _rows(db_target, "SELECT credit_code FROM customers WHERE archive_no = ?", drop)[0][0] == drop_code
+    assert db_rows(db_target, "SELECT credit_code FROM customers WHERE archive_no = :n", n=drop)[0][0] == drop_code
 
 
 def test_merge_moves_assessments(cli, db_target):
@@ -200,8 +188,8 @@ def test_merge_moves_assessments(cli, db_target):
            "--input", "longest_delay_days=3")
     result = json.loads(cli.ok("merge", keep, drop, "--yes", "--json").stdout)
     assert result["moved"]["assessments"] == 1
-    keep_id = _rows(db_target, "SELECT id FROM customers WHERE archive_no = ?", keep)[0][0]
-    assert _rows(db_target, "SELECT customer_id FROM assessments") == [(keep_id,)]
+    keep_id = db_rows(db_target, "SELECT id FROM customers WHERE archive_no = :n", n=keep)[0][0]
+    assert db_rows(db_target, "SELECT customer_id FROM assessments") == [(keep_id,)]
     assert any(e["action"] == "merge-in" and e["field"] == "assessments" for e in cli.json("history", keep)["changes"])
 
 
@@ -213,8 +201,15 @@ def test_every_per_archive_table_is_either_moved_or_deliberately_kept(cli, db_ta
 
     data = tomllib.loads(package_data("living", "merge.toml").read_text(encoding="utf-8"))
     known = {t["table"] for t in data["tables"]} | set(data["keep"]["tables"])
-    tables = [r[0] for r in _rows(db_target, "SELECT name FROM sqlite_master WHERE type = 'table'")]
-    owning = {t for t in tables if any(col[1] == "customer_id" for col in _rows(db_target, f"PRAGMA table_info({t})"))}
+    from sqlalchemy import inspect
+
+    engine = engine_for(db_target)
+    try:
+        inspector = inspect(engine)
+        owning = {t for t in inspector.get_table_names()
+                  if any(col["name"] == "customer_id" for col in inspector.get_columns(t))}
+    finally:
+        engine.dispose()
     assert owning - known == set(), "add these tables to custarchive/data/living/merge.toml"
 
 
@@ -264,7 +259,7 @@ def test_merge_asks_on_a_terminal(db_target, pair):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
-    assert _rows(db_target, "SELECT status FROM customers WHERE archive_no = ?", pair["drop"]) == [("active",)]
+    assert db_rows(db_target, "SELECT status FROM customers WHERE archive_no = :n", n=pair["drop"]) == [("active",)]
     child = pexpect.spawn(sys.executable, ["-m", "custarchive", "--db", db_target, "merge", pair["keep"], pair["drop"]],
                           env=env, encoding="utf-8", timeout=60)
     child.expect("Merge .* into")
@@ -272,7 +267,7 @@ def test_merge_asks_on_a_terminal(db_target, pair):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert _rows(db_target, "SELECT status FROM customers WHERE archive_no = ?", pair["drop"]) == [("merged",)]
+    assert db_rows(db_target, "SELECT status FROM customers WHERE archive_no = :n", n=pair["drop"]) == [("merged",)]
 
 
 def test_merge_moves_worksheets_and_statements_without_loss(cli):

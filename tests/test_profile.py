@@ -123,14 +123,9 @@ def test_export_xlsx(cli, tmp_path):
 
 
 def test_viewer_may_read_but_not_write(cli, db_target):
-    import sqlite3
-
     ref = ok_archive(cli)
     fill(cli, ref)
-    conn = sqlite3.connect(db_target)
-    conn.execute("INSERT INTO users (name, role, active, created_at, created_by) VALUES ('tester', 'viewer', 1, 'now', 't')")
-    conn.commit()
-    conn.close()
+    cli.ok("--as", "boss", "user", "add", "tester", "--role", "viewer")
     before = snapshot(db_target)
     assert cli.json("profile", ref)["profile"]["mission"] == MISSION
     result = cli("profile", ref, "--set", "mission=改")

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import zipfile
 
 import pytest
 
 from tests.builders import company, person
+from tests.conftest import db_exec
 
 
 @pytest.fixture
@@ -20,11 +20,8 @@ def archive(cli, db_target):
     cli.ok("txn", "add", big, "--type", "order", "--amount", "50万", "--date", "2024-05-01")
     closed = cli.add(company(name="已关闭公司", phone="010-62345672", industry="物流"), "--category", "B")
     cli.ok("close", closed)
-    conn = sqlite3.connect(db_target)
-    conn.execute("UPDATE customers SET grade = 'AA' WHERE archive_no = ?", (big,))
-    conn.execute("UPDATE customers SET created_at = '2025-12-03T10:00:00+08:00' WHERE name = '甲'")
-    conn.commit()
-    conn.close()
+    db_exec(db_target, "UPDATE customers SET grade = 'AA' WHERE archive_no = :n", {"n": big})
+    db_exec(db_target, "UPDATE customers SET created_at = '2025-12-03T10:00:00+08:00' WHERE name = '甲'")
     return big
 
 

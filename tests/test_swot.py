@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
 from tests.builders import company
-from tests.conftest import snapshot
+from tests.conftest import engine_for, snapshot
 
 SEED_OPPORTUNITIES = [
     ("由政府提供的社会福利/养老金情况恶化(预算问题)", "5", "4", "人们要自己考虑年老的问题,人寿保险/养老保险市场迅速发展"),
@@ -302,11 +301,7 @@ def test_export_markdown(cli, tmp_path):
 
 def test_permissions_read_and_update(cli, db_target):
     ref = build_seed(cli)
-    conn = sqlite3.connect(db_target)
-    conn.executemany("INSERT INTO users (name, role, active, created_at, created_by) VALUES (?, ?, 1, 'now', 'test')",
-                     [("boss", "admin"), ("tester", "viewer")])
-    conn.commit()
-    conn.close()
+    cli.ok("--as", "boss", "user", "add", "tester", "--role", "viewer")
     before = snapshot(db_target)
     assert cli.ok("swot", ref, "show", "--json").stdout
     assert cli.ok("swot", ref, "compete", "--json").stdout
@@ -328,12 +323,17 @@ def test_add_without_text_off_terminal_is_a_usage_error(cli):
 def test_models_match_the_schema(db_target, cli):
     from custarchive.models import Base
 
+    from sqlalchemy import inspect
+
     ok_archive(cli)
-    conn = sqlite3.connect(db_target)
-    for table in ("swot_items", "competitors", "performance_indices", "competitive_advantages", "customer_profiles"):
-        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        assert columns == set(Base.metadata.tables[table].columns.keys()), table
-    conn.close()
+    engine = engine_for(db_target)
+    try:
+        inspector = inspect(engine)
+        for table in ("swot_items", "competitors", "performance_indices", "competitive_advantages", "customer_profiles"):
+            columns = {column["name"] for column in inspector.get_columns(table)}
+            assert columns == set(Base.metadata.tables[table].columns.keys()), table
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("save", [True, False])
