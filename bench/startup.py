@@ -61,6 +61,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # An installed package has its bytecode compiled by pip; a source tree may not (PYTHONDONTWRITEBYTECODE).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "custarchive")], check=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.db")
         env["CUSTARCHIVE_DATA_DIR"] = tmp

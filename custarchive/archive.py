@@ -6,6 +6,7 @@ keys in step, and logs each created, changed or removed value through
 """
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -17,7 +18,7 @@ from custarchive.errors import Duplicate, ValidationError
 from custarchive.fields import CANONICAL
 from custarchive.searchindex import grams, pinyin_keys
 from custarchive.sqlutil import bulk_insert, now, select_in
-from custarchive.templates import Template, derive, load_template, parse_field, resolve_field
+from custarchive.templates import Template, derive, field_parser, load_template, parse_field, resolve_field
 
 IDENTITY_KEYS = ("id_number", "credit_code")
 PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated_at", "created_by", "merged_into",
@@ -55,7 +56,6 @@ class CardPlan:
 
     def __init__(self, template: Template, names, parse=parse_field):
         self.template = template
-        self.parse = parse
         self.specs: dict[str, Any] = {}
         self.refused: dict[str, str] = {}
         for name in names:
@@ -68,26 +68,34 @@ class CardPlan:
                 self.specs[name] = resolve_field(template, name)
             except ValidationError as exc:
                 self.refused[name] = exc.reason
+        bind = getattr(parse, "bind", None)
+        if bind is None:
+            bind = field_parser if parse is parse_field else (lambda spec: functools.partial(parse, spec))
+        self.parsers = {name: bind(spec) for name, spec in self.specs.items()}
         self.required = [name for name, spec in template.fields.items() if spec.required]
+        self.extra_names = [name for name in self.specs if name not in CANONICAL]
 
     def prepare(self, raw: dict[str, Any], category: str | None = None) -> dict[str, Any]:
-        specs, parse = self.specs, self.parse
+        parsers = self.parsers
         values: dict[str, Any] = {}
         for name, value in raw.items():
-            spec = specs.get(name)
-            if spec is None:
+            parse = parsers.get(name)
+            if parse is None:
                 if name in self._SKIPPED:
                     continue
                 raise ValidationError(name, value, self.refused.get(name) or
                                       f"unknown field for template {self.template.name!r}")
-            values[name] = parse(spec, value)
-        derive(values)
+            values[name] = parse(value)
+        if values.get("id_number"):
+            derive(values)
         missing = [name for name in self.required if values.get(name) in (None, "", [])]
         if missing:
             raise ValidationError(missing[0], None, "is required" + (f" (also missing: {', '.join(missing[1:])})"
                                                                      if len(missing) > 1 else ""))
-        card = {name: values.get(name) for name in lookup.DATA_COLUMNS}
-        card["extra"] = {name: value for name, value in values.items() if name not in CANONICAL and value is not None}
+        get = values.get
+        card = {name: get(name) for name in lookup.DATA_COLUMNS}
+        card["extra"] = {name: values[name] for name in self.extra_names
+                         if name in values and values[name] is not None}
         card["kind"] = self.template.kind
         card["template"] = self.template.name
         card["category"] = (category or raw.get("category") or DEFAULT_CATEGORY).upper()
@@ -133,12 +141,18 @@ def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> No
                 raise Duplicate(f"{key}: already held by archive {number}")
 
 
-def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
-    """Number, store, index and log prepared cards; the bulk path for add and import."""
+def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: bool = False) -> list[str]:
+    """Number, store, index and log prepared cards; the bulk path for add and import.
+
+    ``identity_checked``: the caller has already run these cards' identity keys against the
+    database in this transaction and against each other (import does, to sort rows into
+    inserts, updates and rejections), so the same look-ups are not made twice.
+    """
     if not cards:
         return []
     authz.require(conn, actor, "import" if actor.source == "import" else "add")
-    check_identity(conn, cards)
+    if not identity_checked:
+        check_identity(conn, cards)
     consent.enforce_new(cards)
     keys = crypto.keyring(conn)
     stamp = now()
@@ -151,35 +165,50 @@ def insert_cards(conn, cards: list[dict], actor: Actor) -> list[str]:
             continue
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
-    rows, sealed_cards = [], []
+    rows, created_cards = [], []
+    data_columns = [name for name in lookup.DATA_COLUMNS if name != "name"]
+    index_columns = tuple(crypto.INDEX_COLUMNS.values())
+    operator = actor.operator
     for card in cards:
         sealed = crypto.seal_card(keys, card)
-        sealed_cards.append(sealed)
-        full, initials = pinyin_keys(card["name"])
+        name = card["name"]
+        full, initials = pinyin_keys(name)
         extra = json.dumps(sealed["extra"], ensure_ascii=False, sort_keys=True) if sealed["extra"] else None
-        data = [sealed.get(name) for name in lookup.DATA_COLUMNS if name != "name"]
-        rows.append((card["archive_no"], card["kind"], card["category"], card["template"], "active", card["name"],
-                     full, initials, *data, extra, stamp, stamp, actor.operator,
-                     *(sealed[column] for column in crypto.INDEX_COLUMNS.values())))
-    bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
-    ids = _ids_for(conn, [card["archive_no"] for card in cards])
-    gram_rows, entries = [], []
-    for card, sealed in zip(cards, sealed_cards):
-        cid = card["id"] = ids[card["archive_no"]]
-        gram_rows += [(gram, cid) for gram in grams(card["name"])]
-        created = {key: value for key, value in card.items() if value not in (None, {}, []) and key != "id"}
-        created.update({key: sealed[key] for key in crypto.SENSITIVE_COLUMNS if key in created})
+        get = sealed.get
+        rows.append((card["archive_no"], card["kind"], card["category"], card["template"], "active", name,
+                     full, initials, *[get(column) for column in data_columns], extra, stamp, stamp, operator,
+                     *[sealed[column] for column in index_columns]))
+        created = {key: value for key, value in card.items()
+                   if value is not None and (value or not isinstance(value, (dict, list))) and key != "id"}
+        for key in crypto.SENSITIVE_COLUMNS:
+            if key in created:
+                created[key] = sealed[key]
         if created.get("extra"):
             created["extra"] = {key: sealed["extra"][key] for key in created["extra"]}
+        created_cards.append(created)
+    last_id = conn.exec_driver_sql("SELECT MAX(id) FROM customers").scalar() or 0
+    bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
+    del rows
+    ids = _ids_for(conn, [card["archive_no"] for card in cards], last_id)
+    gram_rows, entries = [], []
+    for card, created in zip(cards, created_cards):
+        cid = card["id"] = ids[card["archive_no"]]
+        gram_rows += [(gram, cid) for gram in grams(card["name"])]
         entries.append(ChangeEntry(cid, card["archive_no"], "create", "*", None, created))
+    del created_cards
     gram_rows.sort()  # in key order the WITHOUT ROWID b-tree is appended to, not split at random
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)
     return [card["archive_no"] for card in cards]
 
 
-def _ids_for(conn, numbers: list[str]) -> dict[str, int]:
-    return dict(select_in(conn, "SELECT archive_no, id FROM customers WHERE archive_no IN ({marks})", numbers))
+def _ids_for(conn, numbers: list[str], last_id: int) -> dict[str, int]:
+    """Ids of the rows just inserted: those above the previous highest id (the write lock is held, so
+    no one else inserted); looked up by number should that not hold them all."""
+    ids = dict(conn.exec_driver_sql(f"SELECT archive_no, id FROM customers WHERE id > {int(last_id)}").all())
+    if len(ids) != len(numbers) or not all(number in ids for number in numbers):
+        ids = dict(select_in(conn, "SELECT archive_no, id FROM customers WHERE archive_no IN ({marks})", numbers))
+    return ids
 
 
 def add_card(conn, raw: dict[str, Any], actor: Actor, *, template: str | None = None, category: str | None = None,

@@ -47,6 +47,9 @@ class ChangeEntry:
     new: Any = None
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # json.dumps(…) with these, built once
+
+
 def encode_value(value: Any) -> str | None:
     if value is None:
         return None
@@ -54,14 +57,15 @@ def encode_value(value: Any) -> str | None:
         return value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _ENCODER.encode(value)
 
 
 def entry_hash(prev_hash: str, row: Iterable[Any]) -> str:
-    digest = hashlib.sha256(prev_hash.encode())
+    """SHA-256 over the previous hash and each value, each after a 0x1F separator (None as 0x00)."""
+    parts = [prev_hash]
     for value in row:
-        digest.update(b"\x1f" + (b"\x00" if value is None else str(value).encode("utf-8")))
-    return digest.hexdigest()
+        parts.append("\x00" if value is None else str(value))
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:

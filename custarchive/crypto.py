@@ -16,6 +16,8 @@ import hashlib
 import hmac
 import json
 import os
+from binascii import b2a_base64
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,14 @@ KEY_ENV = "CUSTARCHIVE_KEY"
 
 
 class Keyring:
-    """The subkeys derived from one master key."""
+    """The subkeys derived from one master key.
+
+    Per value only the message is hashed: the keyed HMAC states are made once and
+    copied (``hmac.HMAC.copy``), the AES-GCM object is built once, and resident-ID
+    index digests are remembered for a while (a batch asks for each one several times).
+    """
+
+    _INDEX_MEMO = 12_000
 
     def __init__(self, master: bytes):
         derive = lambda label: hmac.new(master, b"custarchive/" + label, hashlib.sha256).digest()  # noqa: E731
@@ -38,6 +47,10 @@ class Keyring:
         self._log_key = derive(b"log")
         self.fingerprint = derive(b"fingerprint").hex()[:32]
         self._aead = None
+        self._index_mac = hmac.new(self._index_key, digestmod=hashlib.sha256)
+        self._log_mac = hmac.new(self._log_key, digestmod=hashlib.sha256)
+        self._index_memo: dict[tuple[str, Any], str] = {}
+        self._fields: dict[str, bytes] = {}
 
     def _cipher(self):
         if self._aead is None:
@@ -51,8 +64,14 @@ class Keyring:
         if value is None:
             return None
         nonce = os.urandom(12)
-        plain = json.dumps(value, ensure_ascii=False).encode("utf-8")
-        return TOKEN + base64.b64encode(nonce + self._cipher().encrypt(nonce, plain, field.encode())).decode()
+        plain = (encode_basestring(value) if value.__class__ is str
+                 else json.dumps(value, ensure_ascii=False)).encode("utf-8")
+        associated = self._fields.get(field)
+        if associated is None:
+            associated = self._fields[field] = field.encode()
+        sealed = self._aead.encrypt(nonce, plain, associated) if self._aead else self._cipher().encrypt(
+            nonce, plain, associated)
+        return TOKEN + b2a_base64(nonce + sealed, newline=False).decode()
 
     def open(self, field: str, token: Any) -> Any:
         if not is_token(token):
@@ -70,13 +89,24 @@ class Keyring:
         """Keyed hash for exact-match lookups: equal values give equal digests; the value cannot be guessed back."""
         if value is None:
             return None
-        return hmac.digest(self._index_key, f"{field}\x1f{value}".encode(), "sha256").hex()
+        memo = self._index_memo
+        found = memo.get((field, value))
+        if found is None:
+            mac = self._index_mac.copy()
+            mac.update(f"{field}\x1f{value}".encode())
+            found = mac.hexdigest()
+            if len(memo) >= self._INDEX_MEMO:
+                memo.clear()
+            memo[(field, value)] = found
+        return found
 
     def digest(self, value: str | None) -> str | None:
         """What the change-log chain covers instead of the value itself, so erased values leave the chain whole."""
         if value is None:
             return None
-        return hmac.digest(self._log_key, value.encode("utf-8"), "sha256").hex()
+        mac = self._log_mac.copy()
+        mac.update(value.encode("utf-8"))
+        return mac.hexdigest()
 
 
 def is_token(value: Any) -> bool:
@@ -126,7 +156,7 @@ def write_key_file(path: Path, master: bytes) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
-        os.write(fd, base64.urlsafe_b64encode(master) + b"\n")
+        os.write(fd, encode_key(master).encode() + b"\n")
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -140,6 +170,11 @@ def write_key_file(path: Path, master: bytes) -> None:
 
 def new_master_key() -> bytes:
     return os.urandom(32)
+
+
+def encode_key(master: bytes) -> str:
+    """The text form of a key, as $CUSTARCHIVE_KEY and key files hold it."""
+    return base64.urlsafe_b64encode(master).decode()
 
 
 _verified: dict[tuple[str, bytes], Keyring] = {}
@@ -190,6 +225,8 @@ def keyring(conn, create: bool = False) -> Keyring:
 
 
 def seal_extra(keys: Keyring, template_name: str, extra: dict | None) -> dict:
+    if not extra:
+        return {}
     secret = sensitive_fields(template_name)
     return {name: keys.seal(name, value) if name in secret and not is_token(value) else value
             for name, value in (extra or {}).items()}
@@ -252,9 +289,23 @@ def all_sensitive_fields() -> frozenset[str]:
 
 def seal_logged_value(keys: Keyring, field: str | None, value: Any) -> Any:
     """A change-log value with every sensitive part sealed: the value of a sensitive field, or the
-    sensitive keys of a logged card (a dict, walked recursively). Tokens are left as they are."""
+    sensitive keys of a logged card (a dict, walked recursively). Tokens are left as they are, and
+    a dict with nothing to seal is returned as it is."""
     if isinstance(value, dict):
-        return {key: seal_logged_value(keys, key, item) for key, item in value.items()}
+        sensitive = all_sensitive_fields()
+        sealed = None
+        for key, item in value.items():
+            if isinstance(item, dict):
+                new = seal_logged_value(keys, key, item)
+            elif key in sensitive and item is not None and not is_token(item):
+                new = keys.seal(key, item)
+            else:
+                continue
+            if new is not item:
+                if sealed is None:
+                    sealed = dict(value)
+                sealed[key] = new
+        return value if sealed is None else sealed
     if value is None or is_token(value) or field not in all_sensitive_fields():
         return value
     return keys.seal(field, value)

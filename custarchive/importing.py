@@ -12,6 +12,7 @@ grows with the file. The caller decides whether the transaction commits
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from custarchive.changelog import Actor
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
 from custarchive.fields import CANONICAL, KIND_CHOICES
 from custarchive.sqlutil import select_in
-from custarchive.templates import load_template, parse_field, template_files
+from custarchive.templates import field_parser, load_template, template_files
 
 CHUNK_ROWS = 5000
 KEEP_REJECTED = 10_000       # rejected rows kept for --json; all of them go to stderr and --errors
@@ -112,32 +113,57 @@ class ParseCache:
 
     A field's cache is dropped once it holds ``LIMIT`` distinct values: such a
     column (names, phones) rarely repeats and caching it would only cost memory.
-    Identity numbers and emails are never cached.
+    Identity numbers and emails are never cached. :meth:`bind` gives one field's
+    parser (what ``archive.CardPlan`` calls per value); calling the cache itself
+    with ``(spec, raw)`` is the same parse.
     """
 
     LIMIT = 2048
     _UNCACHED = ("id_number", "credit_code", "email", "multi-choice")
 
     def __init__(self) -> None:
-        self.caches: dict[int, dict | None] = {}
+        self.bound: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
+
+    def bind(self, spec) -> Callable[[Any], Any]:
+        found = self.bound.get(id(spec))
+        if found is not None and found[0] is spec:
+            return found[1]
+        parse = field_parser(spec)
+        if spec.type not in self._UNCACHED:
+            parse = self._memoised(parse)
+        self.bound[id(spec)] = (spec, parse)
+        return parse
+
+    def _memoised(self, parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        cache: dict | None = {}
+        limit = self.LIMIT
+
+        def cached(raw):
+            nonlocal cache
+            if cache is None or raw.__class__ is not str:
+                return parse(raw)
+            try:
+                return cache[raw]
+            except KeyError:
+                pass
+            value = parse(raw)
+            if len(cache) < limit:
+                cache[raw] = value
+            else:
+                cache = None
+            return value
+        return cached
 
     def __call__(self, spec, raw):
-        key = id(spec)
-        cache = self.caches.get(key, False)
-        if cache is False:
-            cache = self.caches[key] = None if spec.type in self._UNCACHED else {}
-        if cache is None or raw.__class__ is not str:
-            return parse_field(spec, raw)
-        try:
-            return cache[raw]
-        except KeyError:
-            pass
-        value = parse_field(spec, raw)
-        if len(cache) < self.LIMIT:
-            cache[raw] = value
-        else:
-            self.caches[key] = None
-        return value
+        return self.bind(spec)(raw)
+
+
+def _picker(indexes: list[int]) -> Callable[[list], tuple]:
+    """The cells at ``indexes``, as a tuple (itemgetter gives a bare value for a single index)."""
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda cells: (cells[index],)
+    return operator.itemgetter(*indexes)
 
 
 def extra_labels(template_name: str | None) -> dict[str, str]:
@@ -168,6 +194,7 @@ class Importer:
         self.summary = Summary(actor.batch_id or new_batch_id())
         self.parse = ParseCache()
         self.plans: dict[tuple, archive.CardPlan] = {}
+        self._kinds: dict[tuple[str, str], str] = {}
         self.categories = {row[0] for row in conn.execute(text("SELECT code FROM categories"))}
         self.default_kind = self._kind(options.kind, "--kind") if options.kind else None
         if options.template:
@@ -241,16 +268,13 @@ class Importer:
     def _chunk(self, rows: list, plan: list[tuple[int, str]]) -> None:
         new: list[tuple[Any, dict, dict]] = []
         updates: list[tuple[Any, str, dict]] = []
+        names = [name for _index, name in plan]
+        pick = _picker([index for index, _name in plan])
         for row in rows:
             if row.error:
                 self._reject(row, None, None, row.error)
                 continue
-            cells = row.cells
-            record = {}
-            for index, name in plan:
-                cell = cells[index]
-                if cell and not cell.isspace():
-                    record[name] = cell
+            record = {name: cell for name, cell in zip(names, pick(row.cells)) if cell and not cell.isspace()}
             try:
                 item = self._prepare(record)
             except CustarchiveError as exc:
@@ -272,7 +296,7 @@ class Importer:
                     self._reject_error(row, exc)
                     continue
             cards.append((row, card))
-        archive.insert_cards(self.conn, [card for _row, card in cards], self.actor)
+        archive.insert_cards(self.conn, [card for _row, card in cards], self.actor, identity_checked=True)
         self.summary.inserted += len(cards)
         for row, target, record in later:
             fresh = lookup.get_by_number(self.conn, target.get("archive_no") or "")
@@ -316,9 +340,14 @@ class Importer:
         return card
 
     def _kind(self, raw: str, where: str) -> str:
-        from custarchive.values import parse_choice
+        found = self._kinds.get((raw, where))
+        if found is None:
+            from custarchive.values import parse_choice
 
-        return parse_choice(raw, KIND_CHOICES, where)
+            found = parse_choice(raw, KIND_CHOICES, where)
+            if len(self._kinds) < 64:
+                self._kinds[(raw, where)] = found
+        return found
 
     def _category(self, raw: str) -> str:
         code = raw.strip().upper()
@@ -348,9 +377,10 @@ class Importer:
                 held[(key, value)] = {"id": cid, "archive_no": number}
         accepted, later = [], []
         seen: dict[tuple[str, str], tuple[Any, dict]] = {}
+        keys = IDENTITY_KEYS + ("archive_no",)
         for row, card, record in new:
             target, reason, key = None, None, None
-            for key in IDENTITY_KEYS + ("archive_no",):
+            for key in keys:
                 value = card.get(key)
                 if not value:
                     continue
@@ -365,7 +395,7 @@ class Importer:
                     reason = f"same as {first_row.where} of this file"
                     break
             if target is None:
-                for name in IDENTITY_KEYS + ("archive_no",):
+                for name in keys:
                     if card.get(name):
                         seen[(name, card[name])] = (row, card)
                 accepted.append((row, card, record))
@@ -382,9 +412,13 @@ class Importer:
         for column in ("phone", "email"):
             values = sorted({card[column] for _row, card in cards if card.get(column)})
             shared: dict[str, list[str]] = {}
+            # held twice at all (read from the column's index alone), then twice by active archives
+            candidates = [row[0] for row in select_in(
+                self.conn, f"SELECT {column} FROM customers WHERE {column} IN ({{marks}}) "
+                           f"GROUP BY {column} HAVING COUNT(*) > 1", values)]
             repeated = [row[0] for row in select_in(
                 self.conn, f"SELECT {column} FROM customers WHERE {column} IN ({{marks}}) AND status = 'active' "
-                           f"GROUP BY {column} HAVING COUNT(*) > 1", values)]
+                           f"GROUP BY {column} HAVING COUNT(*) > 1", candidates)]
             for number, value in select_in(self.conn, f"SELECT archive_no, {column} FROM customers "
                                                       f"WHERE {column} IN ({{marks}}) ORDER BY archive_no", repeated):
                 shared.setdefault(value, []).append(number)

@@ -25,6 +25,9 @@ def mask(field: str, value: Any) -> Any:
 
 def sensitive_fields(template=None) -> frozenset[str]:
     """Canonical sensitive fields plus those the template (a Template or its name) marks sensitive."""
+    found = _by_template.get(template) if isinstance(template, str) or template is None else None
+    if found is not None:
+        return found
     from custarchive.fields import CANONICAL
 
     if isinstance(template, str) or template is None:

@@ -62,6 +62,29 @@ def _render(pattern: str, category: str, today: _dt.date, seq: int | None) -> st
     return "".join(out)
 
 
+def _numbers(pattern: str, category: str, today: _dt.date, seqs: range) -> list[str]:
+    """``_render`` for many sequence numbers: the pattern is parsed once, around its one ``{seq}``."""
+    parts = list(string.Formatter().parse(pattern))
+    if [name for _literal, name, _spec, _conv in parts].count("seq") != 1:
+        return [_render(pattern, category, today, seq) for seq in seqs]
+    at = next(index for index, part in enumerate(parts) if part[1] == "seq")
+    head = _render_parts(parts[:at], category, today) + parts[at][0]
+    tail = _render_parts(parts[at + 1:], category, today)
+    spec = parts[at][2] or ""
+    return [head + format(seq, spec) + tail for seq in seqs]
+
+
+def _render_parts(parts, category: str, today: _dt.date) -> str:
+    out = []
+    for literal, name, spec, _conv in parts:
+        out.append(literal)
+        if name is not None:
+            value = {"category": category, "yyyy": f"{today.year:04d}", "yy": f"{today.year % 100:02d}",
+                     "mm": f"{today.month:02d}"}[name]
+            out.append(format(value, spec or ""))
+    return "".join(out)
+
+
 def category_pattern(conn, category: str) -> str:
     pattern = conn.execute(text("SELECT pattern FROM categories WHERE code = :c"), {"c": category}).scalar()
     if pattern is None:
@@ -80,7 +103,7 @@ def allocate(conn, category: str, count: int = 1, today: _dt.date | None = None)
              "ON CONFLICT (prefix) DO UPDATE SET last_seq = counters.last_seq + :n RETURNING last_seq"),
         {"p": key, "n": count},
     ).scalar_one()
-    return [_render(pattern, category, today, seq) for seq in range(last - count + 1, last + 1)]
+    return _numbers(pattern, category, today, range(last - count + 1, last + 1))
 
 
 def _seq_spec(conn, prefix: str) -> str:

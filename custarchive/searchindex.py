@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import unicodedata
 
-_pinyin_cache: dict[str, str] = {}
 _char_table: dict[str, str] | None = None
 _TONE_MARKS = {"\u0300", "\u0301", "\u0304", "\u030c"}
 
@@ -59,22 +58,29 @@ def query_grams(query: str) -> list[str]:
     return sorted({text[i:i + 2] for i in range(len(text) - 1)})
 
 
-def _char_pinyin(char: str) -> str:
-    cached = _pinyin_cache.get(char)
-    if cached is None:
+class _PinyinCache(dict):
+    """Character → toneless reading ('' for none), computed on first use."""
+
+    def __missing__(self, char: str) -> str:
         if char.isascii():
-            cached = char.lower() if char.isalnum() else ""
+            reading = char.lower() if char.isalnum() else ""
         else:
-            reading = _readings().get(str(ord(char)))
-            cached = _toneless(reading.split(",", 1)[0]) if reading else ""
-        _pinyin_cache[char] = cached
-    return cached
+            found = _readings().get(str(ord(char)))
+            reading = _toneless(found.split(",", 1)[0]) if found else ""
+        self[char] = reading
+        return reading
+
+
+_pinyin_cache = _PinyinCache()
+
+
+def _char_pinyin(char: str) -> str:
+    return _pinyin_cache[char]
 
 
 def pinyin_keys(name: str) -> tuple[str, str]:
     """(full pinyin, initials): 张伟 → ('zhangwei', 'zw')."""
-    syllables = [_char_pinyin(char) for char in unicodedata.normalize("NFKC", name)]
-    syllables = [s for s in syllables if s]
+    syllables = [s for s in map(_pinyin_cache.__getitem__, unicodedata.normalize("NFKC", name)) if s]
     full = "".join(syllables)
     initials = "".join(s[0] for s in syllables)
     return full, initials

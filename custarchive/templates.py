@@ -19,7 +19,7 @@ from typing import Any
 from custarchive import config
 from custarchive.errors import ConfigError, ValidationError
 from custarchive.fields import CANONICAL, FieldSpec
-from custarchive.values import FIELD_TYPES, id_number_facts, parse_value
+from custarchive.values import FIELD_TYPES, id_number_facts, parse_value, value_parser
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _OVERRIDABLE = {"required", "help_zh", "help_en", "label_zh", "label_en"}
@@ -148,6 +148,12 @@ def _build_field(raw: dict, where: str) -> FieldSpec:
 def parse_field(spec: FieldSpec, raw: Any) -> Any:
     return parse_value(spec.type, raw, spec.name, choices=spec.choices, minimum=spec.minimum,
                        max_length=spec.max_length)
+
+
+def field_parser(spec: FieldSpec):
+    """:func:`parse_field` bound to one field: the same rules, the type resolved once (bulk paths)."""
+    return value_parser(spec.type, spec.name, choices=spec.choices, minimum=spec.minimum,
+                        max_length=spec.max_length)
 
 
 def resolve_field(template: Template, name: str) -> FieldSpec:

@@ -183,3 +183,31 @@ def test_reveal_needs_permission(cli, db_target):
     result = cli("--as", "clerk1", "show", number, "--reveal")
     assert result.exit_code == 1 and "reveal" in result.stderr
     assert snapshot(db_target) == before
+
+
+def test_key_export_opens_the_archive_from_another_machine(cli, db_target, tmp_path, monkeypatch):
+    from tests.builders import person, resident_id
+
+    rid = resident_id("19800101")
+    number = cli.add(person(id_number=rid))
+    key = cli.ok("key", "export").stdout.strip()
+    assert rid not in cli.ok("key", "export").stderr
+    assert len(key) >= 43 and rid not in key
+    fresh = cli.ok("key", "new").stdout.strip()
+    assert fresh != key and len(fresh) == len(key)
+    cli.ok("user", "add", "tester", "--role", "admin")
+    cli.ok("user", "add", "li", "--role", "clerk")
+    # a colleague's machine: no key file beside the database, only $CUSTARCHIVE_KEY
+    monkeypatch.setenv("CUSTARCHIVE_CONFIG_DIR", str(tmp_path / "elsewhere"))
+    import os
+    from pathlib import Path
+
+    key_file = Path(db_target + ".key")
+    if key_file.exists():
+        os.rename(key_file, tmp_path / "moved.key")
+    result = cli("show", number, "--json", "--reveal", env={"CUSTARCHIVE_KEY": key})
+    assert result.exit_code == 0 and rid in result.stdout
+    wrong = cli("show", number, "--json", "--reveal", env={"CUSTARCHIVE_KEY": fresh})
+    assert wrong.exit_code == 1 and "key" in wrong.stderr
+    refused = cli("--as", "li", "key", "export", env={"CUSTARCHIVE_KEY": key})
+    assert refused.exit_code == 1 and "may not" in refused.stderr

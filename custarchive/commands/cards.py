@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from custarchive.commands.common import JSON_OPTION, app_context, parse_assignments, public_card
+from custarchive.commands.common import FILTER_OPTIONS, JSON_OPTION, app_context, parse_assignments, public_card
 from custarchive.errors import UsageError
 
 LIST_COLUMNS = ("archive_no", "name", "kind", "category", "phone", "city", "industry", "grade", "status")
@@ -146,12 +146,12 @@ def _card_field_names(card: dict) -> set[str]:
 
 def list_(
     ctx: typer.Context,
-    category: Optional[str] = typer.Option(None, "--category"),
-    kind: Optional[str] = typer.Option(None, "--kind"),
-    industry: Optional[str] = typer.Option(None, "--industry"),
-    city: Optional[str] = typer.Option(None, "--city"),
-    grade: Optional[str] = typer.Option(None, "--grade"),
-    status: Optional[str] = typer.Option(None, "--status", help="active (default), closed, merged, erased or all."),
+    category: Optional[str] = FILTER_OPTIONS["category"],
+    kind: Optional[str] = FILTER_OPTIONS["kind"],
+    industry: Optional[str] = FILTER_OPTIONS["industry"],
+    city: Optional[str] = FILTER_OPTIONS["city"],
+    grade: Optional[str] = FILTER_OPTIONS["grade"],
+    status: Optional[str] = FILTER_OPTIONS["status"],
     sort: str = typer.Option("archive_no", "--sort", help="Field to sort by; prefix with - for descending."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1),
     json_: bool = JSON_OPTION,

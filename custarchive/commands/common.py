@@ -8,6 +8,15 @@ from custarchive.errors import UsageError
 from custarchive.masking import SENSITIVE_MASKS, mask  # noqa: F401 - re-exported for command modules
 
 JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
+# The archive filters shared by list, export (and anything else that selects archives like list).
+FILTER_OPTIONS = {
+    "category": typer.Option(None, "--category", help="Category code (A, B, C …)."),
+    "kind": typer.Option(None, "--kind", help="individual or enterprise."),
+    "industry": typer.Option(None, "--industry"),
+    "city": typer.Option(None, "--city"),
+    "grade": typer.Option(None, "--grade", help="Credit grade, e.g. AA."),
+    "status": typer.Option(None, "--status", help="active (default), closed, merged, erased or all."),
+}
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -10,11 +10,14 @@ from custarchive.commands.common import JSON_OPTION, app_context
 
 user_app = typer.Typer(help="Operators and their roles (admin, manager, clerk, viewer).", no_args_is_help=True)
 consent_app = typer.Typer(help="The customer's consents to processing their data.", no_args_is_help=True)
+key_app = typer.Typer(help="The encryption key: make one for $CUSTARCHIVE_KEY, or hand this archive's to a colleague.",
+                      no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(consent_app, name="consent")
+    app.add_typer(key_app, name="key")
     app.command("subject-export")(subject_export)
     app.command("erase")(erase)
     app.command("check")(check)
@@ -259,3 +262,25 @@ def restore(ctx: typer.Context, source: str = typer.Argument(..., metavar="IN"),
         render.emit_json(result)
     else:
         app_ctx.warn(app_ctx.t(f"已从 {source} 恢复", f"restored from {source}"))
+
+
+@key_app.command("new")
+def key_new() -> None:
+    """Print a fresh random key (base64) to put in $CUSTARCHIVE_KEY before the first write."""
+    from custarchive import crypto
+
+    typer.echo(crypto.encode_key(crypto.new_master_key()))
+
+
+@key_app.command("export")
+def key_export(ctx: typer.Context) -> None:
+    """Print this archive's key (base64), for $CUSTARCHIVE_KEY on a team member's machine. Needs 'backup'."""
+    from custarchive import authz, crypto
+
+    app_ctx = app_context(ctx)
+    with app_ctx.database().read() as conn:
+        authz.require(conn, app_ctx.actor(), "backup")
+        crypto.keyring(conn)  # refuses a key that does not belong to this database
+        master = crypto.key_source(conn)
+    typer.echo(crypto.encode_key(master))
+    app_ctx.warn(app_ctx.t("注意:持有密钥者可读取全部敏感信息", "note: whoever holds this key can read every sensitive value"))

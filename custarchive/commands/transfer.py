@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from custarchive.commands.common import JSON_OPTION, app_context
+from custarchive.commands.common import FILTER_OPTIONS, JSON_OPTION, app_context
 from custarchive.errors import UsageError
 
 
@@ -185,12 +185,12 @@ def _report(app_ctx, summary, committed: bool, dry_run: bool, strict: bool, json
 
 def export(
     ctx: typer.Context,
-    category: Optional[str] = typer.Option(None, "--category"),
-    kind: Optional[str] = typer.Option(None, "--kind"),
-    industry: Optional[str] = typer.Option(None, "--industry"),
-    city: Optional[str] = typer.Option(None, "--city"),
-    grade: Optional[str] = typer.Option(None, "--grade"),
-    status: Optional[str] = typer.Option(None, "--status", help="active (default), closed, merged, erased or all."),
+    category: Optional[str] = FILTER_OPTIONS["category"],
+    kind: Optional[str] = FILTER_OPTIONS["kind"],
+    industry: Optional[str] = FILTER_OPTIONS["industry"],
+    city: Optional[str] = FILTER_OPTIONS["city"],
+    grade: Optional[str] = FILTER_OPTIONS["grade"],
+    status: Optional[str] = FILTER_OPTIONS["status"],
     format_: Optional[str] = typer.Option(None, "--format", "-f", help="csv (default), xlsx, json, jsonl or vcf."),
     output: Optional[str] = typer.Option(None, "-o", "--output", metavar="FILE", help="Output file (else stdout)."),
     fields: Optional[str] = typer.Option(None, "--fields", metavar="a,b", help="Only these fields, in this order."),
