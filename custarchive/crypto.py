@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import os
-from binascii import b2a_base64
+from binascii import a2b_base64, b2a_base64
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
@@ -78,11 +78,16 @@ class Keyring:
             return token
         from cryptography.exceptions import InvalidTag
 
-        raw = base64.b64decode(token[len(TOKEN):])
+        raw = a2b_base64(token[len(TOKEN):])
+        associated = self._fields.get(field)
+        if associated is None:
+            associated = self._fields[field] = field.encode()
         try:
-            plain = self._cipher().decrypt(raw[:12], raw[12:], field.encode())
+            plain = self._cipher().decrypt(raw[:12], raw[12:], associated)
         except InvalidTag:
             raise ConfigError(f"{field}: a stored value does not decrypt with this key (altered, or another key)") from None
+        if plain[:1] == b'"' and b"\\" not in plain:  # a JSON string without escapes: its text as is
+            return plain[1:-1].decode("utf-8")
         return json.loads(plain)
 
     def index(self, field: str, value: Any) -> str | None:

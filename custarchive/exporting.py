@@ -21,6 +21,7 @@ from sqlalchemy import text
 from custarchive import authz, lookup
 from custarchive.errors import ConfigError, UsageError, ValidationError
 from custarchive.fields import CANONICAL
+from custarchive.crypto import TOKEN
 from custarchive.masking import mask, sensitive_fields
 
 FORMATS = ("csv", "xlsx", "json", "jsonl", "vcf")
@@ -39,10 +40,6 @@ def format_from_name(output: str | None) -> str:
     if output and output != "-":
         return _EXTENSIONS.get(Path(output).suffix.lower(), "csv")
     return "csv"
-
-
-def _integral(value):
-    return int(value) if value.__class__ is float and value.is_integer() else value
 
 
 def _joined(value):
@@ -95,11 +92,12 @@ class Plan:
         self.extra_index = self.width + 1
         self.extra_positions = [(pos, name) for pos, name in enumerate(chosen) if name in extras]
         self.converters = []
+        self.amounts = []  # converted inline: amounts are the common case
         for pos, name in enumerate(chosen):
             spec = CANONICAL.get(name) or extras.get(name)
             kind = spec.type if spec is not None and name not in ("archive_no", "kind", "category") else None
             if kind == "amount":
-                self.converters.append((pos, _integral))
+                self.amounts.append(pos)
             elif kind == "multi-choice":
                 self.converters.append((pos, _joined))
             elif kind == "date" and fmt == "xlsx":
@@ -132,7 +130,13 @@ class Plan:
                     values[pos] = data.get(name)
         if self.keys is not None:
             for pos, name in self.sealed:
-                values[pos] = self.keys.open(name, values[pos])
+                value = values[pos]
+                if value.__class__ is str and value.startswith(TOKEN):
+                    values[pos] = self.keys.open(name, value)
+        for pos in self.amounts:
+            value = values[pos]
+            if value.__class__ is float and value.is_integer():
+                values[pos] = int(value)
         for pos, convert in self.converters:
             value = values[pos]
             if value is not None:

@@ -155,6 +155,17 @@ def _pick(fields: Sequence[str], headers: Sequence[str], row: Mapping[str, Value
 _CARE = re.compile("\x1f[=+\\-@\t\r]")
 
 
+_BOOLS = frozenset((True, False))
+
+
+def _holds_bool(row) -> bool:
+    """``True in row or False in row`` (so 1 and 0 count too), by hashing instead of comparing each cell twice."""
+    try:
+        return not _BOOLS.isdisjoint(row)
+    except TypeError:  # an unhashable cell (a list): compare as before
+        return True in row or False in row
+
+
 def _write_csv(stream: BinaryIO, encoding: str, delimiter: str, headers, rows) -> int:
     text = io.TextIOWrapper(stream, encoding=encoding, newline="", write_through=False)
     try:
@@ -164,7 +175,7 @@ def _write_csv(stream: BinaryIO, encoding: str, delimiter: str, headers, rows) -
         care = _CARE.search
         for row in rows:
             # None is written as "" and numbers as str() by the csv module itself, as csv_value would.
-            if care("\x1f" + "\x1f".join([v for v in row if v.__class__ is str])) or True in row or False in row:
+            if care("\x1f" + "\x1f".join([v for v in row if v.__class__ is str])) or _holds_bool(row):
                 row = [csv_value(v) for v in row]
             writer.writerow(row)
             count += 1
