@@ -41,3 +41,13 @@ def set_args(card: dict) -> list[str]:
     for key, value in card.items():
         args += ["--set", f"{key}={value}"]
     return args
+
+
+# Five anchored answers for a qualitative scorecard question (TOML), shared by the scoring tests.
+SCORECARD_ANCHORS = """anchors = [
+  { zh = "很差", en = "very poor" },
+  { zh = "差", en = "poor" },
+  { zh = "一般", en = "fair" },
+  { zh = "好", en = "good" },
+  { zh = "很好", en = "very good" },
+]"""

@@ -11,16 +11,9 @@ import pexpect
 import pytest
 
 from custarchive.scoring import builtin_scorecard_text, parse_scorecard
-from tests.builders import company, person
+from tests.builders import SCORECARD_ANCHORS as ANCHORS, company, person
 from tests.conftest import ROOT, snapshot
 
-ANCHORS = """anchors = [
-  { zh = "很差", en = "very poor" },
-  { zh = "差", en = "poor" },
-  { zh = "一般", en = "fair" },
-  { zh = "好", en = "good" },
-  { zh = "很好", en = "very good" },
-]"""
 
 # finance 40 (current_ratio), pay 40 (on_time_rate 50 + longest_delay_days 50), trust 20 (one question)
 CARD = """format = 1

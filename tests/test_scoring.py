@@ -18,19 +18,14 @@ from custarchive.scoring import (BUILTIN_MODELS, CATALOGUE, RATIO_NAMES, Measure
                                  resolve_scorecard)
 from custarchive.scoring.indicators import HIGHER
 
+from tests.builders import SCORECARD_ANCHORS as ANCHORS  # noqa: E402
+
 D = Decimal
 
 # --------------------------------------------------------------------------------------
 # A tiny scorecard: 2 factors x 2 indicators, small enough to compute by hand.
 # --------------------------------------------------------------------------------------
 
-ANCHORS = """anchors = [
-  { zh = "很差", en = "very poor" },
-  { zh = "差", en = "poor" },
-  { zh = "一般", en = "fair" },
-  { zh = "好", en = "good" },
-  { zh = "很好", en = "very good" },
-]"""
 
 TINY = f"""
 format = 1
