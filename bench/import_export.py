@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     from custarchive.io import write_rows
     from custarchive.io.headers import FIELDS
 
+    # An installed package has its bytecode compiled by pip; a source tree may not (PYTHONDONTWRITEBYTECODE).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "custarchive")], check=True)
     work = Path(args.keep or tempfile.mkdtemp(prefix="custarchive-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CUSTARCHIVE_USER": "bench",
