@@ -220,8 +220,12 @@ def _name_matches(conn, q: str, ids: dict) -> None:
         return
     candidates: set[int] | None = None
     for gram in sorted(wanted, key=len):
-        found = {row[0] for row in conn.execute(text("SELECT customer_id FROM name_grams WHERE gram = :g"),
-                                                {"g": gram})}
+        if len(gram) == 1:  # every character starts a gram (see searchindex)
+            sql, params = f"SELECT customer_id FROM name_grams WHERE {prefix_condition(conn, 'gram', 'g')}", \
+                prefix_params("g", gram)
+        else:
+            sql, params = "SELECT customer_id FROM name_grams WHERE gram = :g", {"g": gram}
+        found = {row[0] for row in conn.execute(text(sql), params)}
         candidates = found if candidates is None else candidates & found
         if not candidates:
             return

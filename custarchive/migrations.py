@@ -221,6 +221,27 @@ def m060_postgres_prefix_indexes(s: Schema) -> None:
     s.sql("CREATE INDEX ix_customers_archive_no_prefix ON customers (archive_no varchar_pattern_ops)")
 
 
+@migration
+def m070_bigram_name_index(s: Schema) -> None:
+    """Name grams become bigrams plus the last character (``searchindex.grams``): half the rows.
+
+    Every archive but an erased one is indexed (an erased name is a placeholder, never searched).
+    On PostgreSQL a one-character query is a ``LIKE 'x%'`` on the gram, which needs a
+    pattern-operator index (SQLite uses a range on the primary key).
+    """
+    from sqlalchemy import text
+
+    from custarchive.searchindex import grams
+    from custarchive.sqlutil import bulk_insert
+
+    indexed = s.conn.execute(text("SELECT id, name FROM customers WHERE status <> 'erased' ORDER BY id")).all()
+    s.sql("DELETE FROM name_grams")
+    bulk_insert(s.conn, "name_grams", ("gram", "customer_id"),
+                sorted((gram, cid) for cid, name in indexed for gram in grams(name)))
+    if s.dialect == "postgresql":
+        s.sql("CREATE INDEX ix_name_grams_gram_prefix ON name_grams (gram varchar_pattern_ops)")
+
+
 def applied(conn) -> set[str]:
     from sqlalchemy import text
 

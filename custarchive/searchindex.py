@@ -1,10 +1,13 @@
 """Search keys computed once, when a card is written: name grams and pinyin.
 
 Short Chinese names defeat FTS5's trigram tokenizer (queries under three
-characters match nothing), so names are indexed by their unigrams and
-bigrams in ``name_grams``: any query of one character is a direct lookup, a
-longer one intersects its bigrams and is then checked as a substring, giving
-exactly the rows ``LIKE '%q%'`` gives without a table scan.
+characters match nothing), so names are indexed by their bigrams in
+``name_grams``, plus the last character alone: every character of a name
+then starts at least one gram, so a one-character query is a prefix range
+on the index, a two-character one a direct lookup, and a longer one
+intersects its bigrams and is checked as a substring, giving exactly the
+rows ``LIKE '%q%'`` gives without a table scan. (Indexing every unigram too
+would double the rows an import writes for no faster answer.)
 Pinyin is looked up one character at a time through a cache: pypinyin costs
 ~90 µs per name call, the cache makes it a dict lookup. Only pypinyin's
 single-character table is read (its JSON file, directly): importing the
@@ -46,8 +49,10 @@ def normalize_query(text: str) -> str:
 
 def grams(name: str) -> set[str]:
     text = normalize_query(name).replace(" ", "")
-    found = set(text)
-    found.update(text[i:i + 2] for i in range(len(text) - 1))
+    if not text:
+        return set()
+    found = {text[i:i + 2] for i in range(len(text) - 1)}
+    found.add(text[-1])
     return found
 
 

@@ -168,6 +168,15 @@ def test_search_by_substring_pinyin_initials_phone_email_industry(cli):
     assert cli.json("search", "nothing-here") == []
 
 
+def test_single_character_search_finds_every_position(cli):
+    for name in ("华", "华为", "中华", "中华书局", "王%伟", "王_伟"):
+        cli.add(person(name=name))
+    names = lambda q: sorted(c["name"] for c in cli.json("search", q))  # noqa: E731
+    assert names("华") == sorted(["华", "华为", "中华", "中华书局"])
+    assert names("局") == ["中华书局"] and names("书") == ["中华书局"]
+    assert names("%") == ["王%伟"] and names("_") == ["王_伟"] and names("%伟") == ["王%伟"]
+
+
 def test_search_follows_renames(cli):
     number = cli.add(person())
     cli.ok("update", number, "--set", "name=李雷")

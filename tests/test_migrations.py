@@ -35,6 +35,9 @@ def test_upgrade_from_first_schema_keeps_data(cli, db_target):
     conn.close()
     assert names == {name for name, _fn in migrations.MIGRATIONS}
     assert cli.add({"name": "新客户", "phone": "13800000000"}).startswith("C-")
+    # the archive written without any search index is indexed by the upgrade
+    assert [c["archive_no"] for c in cli.json("search", "老")] == ["A-2025-00007"]
+    assert [c["name"] for c in cli.json("search", "客户")] == ["老客户", "新客户"]
 
 
 def test_models_match_the_migrated_schema(db_target):

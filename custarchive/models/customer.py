@@ -73,7 +73,7 @@ class Counter(Base):
 
 
 class NameGram(Base):
-    """Unigrams and bigrams of each name: the index behind short Chinese substring search."""
+    """Bigrams of each name plus its last character: the index behind short Chinese substring search."""
 
     __tablename__ = "name_grams"
     __table_args__ = {"sqlite_with_rowid": False}
