@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 
 from custarchive import authz, consent, crypto, lookup, numbering
-from custarchive.changelog import Actor, ChangeEntry, record
+from custarchive.changelog import Actor, ChangeEntry, encode_value, record
 from custarchive.errors import Duplicate, ValidationError
 from custarchive.fields import CANONICAL
 from custarchive.searchindex import grams, pinyin_keys
@@ -26,9 +26,10 @@ PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated
 DEFAULT_CATEGORY = "C"
 # System columns that apply_changes may write (never plan_update): grade only via credit.py.
 WRITABLE_SYSTEM = {"grade"}
-_INSERT_COLUMNS = ("archive_no", "kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
-                   *[name for name in lookup.DATA_COLUMNS if name != "name"], "extra", "created_at", "updated_at",
-                   "created_by", *crypto.INDEX_COLUMNS.values())
+# What a card's storage form (StoredCard.values) fills, after the columns set when it is inserted.
+_STORED_COLUMNS = ("kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
+                   *[name for name in lookup.DATA_COLUMNS if name != "name"], "extra", *crypto.INDEX_COLUMNS.values())
+_INSERT_COLUMNS = ("archive_no", "created_at", "updated_at", "created_by", *_STORED_COLUMNS)
 
 
 def choose_template(template: str | None, kind: str | None, values: dict[str, Any]) -> Template:
@@ -141,12 +142,53 @@ def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> No
                 raise Duplicate(f"{key}: already held by archive {number}")
 
 
-def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: bool = False) -> list[str]:
+class StoredCard(NamedTuple):
+    """What a prepared card becomes in storage, before it has a number: computable without the
+    database (import prepares it in a worker process). ``created`` is the JSON body of its
+    ``create`` log entry, sensitive values already sealed, still without ``archive_no``
+    (:func:`created_entry` puts the number in front)."""
+
+    values: tuple
+    grams: list
+    created: str
+
+
+def store_form(keys, card: dict) -> StoredCard:
+    sealed = crypto.seal_card(keys, card)
+    name = card["name"]
+    full, initials = pinyin_keys(name)
+    extra = json.dumps(sealed["extra"], ensure_ascii=False, sort_keys=True) if sealed["extra"] else None
+    get = sealed.get
+    values = (card["kind"], card["category"], card["template"], "active", name, full, initials,
+              *[get(column) for column in _DATA_BUT_NAME], extra, *[get(column) for column in _INDEX_COLUMNS])
+    created = {key: value for key, value in card.items()
+               if value is not None and (value or not isinstance(value, (dict, list))) and key not in ("id", "archive_no")}
+    for key in crypto.SENSITIVE_COLUMNS:
+        if key in created:
+            created[key] = sealed[key]
+    if created.get("extra"):
+        created["extra"] = {key: sealed["extra"][key] for key in created["extra"]}
+    return StoredCard(values, list(grams(name)), encode_value(created))
+
+
+def created_entry(number: str, body: str) -> str:
+    """The ``create`` log value: the numbered card, as JSON text with ``archive_no`` first."""
+    head = '{"archive_no": ' + encode_value([number])[1:-1]
+    return head + ("}" if body == "{}" else ", " + body[1:])
+
+
+_DATA_BUT_NAME = tuple(name for name in lookup.DATA_COLUMNS if name != "name")
+_INDEX_COLUMNS = tuple(crypto.INDEX_COLUMNS.values())
+
+
+def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: bool = False,
+                 stored: list[StoredCard] | None = None) -> list[str]:
     """Number, store, index and log prepared cards; the bulk path for add and import.
 
     ``identity_checked``: the caller has already run these cards' identity keys against the
     database in this transaction and against each other (import does, to sort rows into
     inserts, updates and rejections), so the same look-ups are not made twice.
+    ``stored``: the cards' :func:`store_form`, when the caller computed it already.
     """
     if not cards:
         return []
@@ -154,8 +196,9 @@ def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: boo
     if not identity_checked:
         check_identity(conn, cards)
     consent.enforce_new(cards)
-    keys = crypto.keyring(conn)
-    stamp = now()
+    if stored is None:
+        keys = crypto.keyring(conn)
+        stored = [store_form(keys, card) for card in cards]
     by_category: dict[str, list[dict]] = {}
     for card in cards:
         by_category.setdefault(card["category"], []).append(card)
@@ -165,38 +208,18 @@ def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: boo
             continue
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
-    rows, created_cards = [], []
-    data_columns = [name for name in lookup.DATA_COLUMNS if name != "name"]
-    index_columns = tuple(crypto.INDEX_COLUMNS.values())
-    operator = actor.operator
-    for card in cards:
-        sealed = crypto.seal_card(keys, card)
-        name = card["name"]
-        full, initials = pinyin_keys(name)
-        extra = json.dumps(sealed["extra"], ensure_ascii=False, sort_keys=True) if sealed["extra"] else None
-        get = sealed.get
-        rows.append((card["archive_no"], card["kind"], card["category"], card["template"], "active", name,
-                     full, initials, *[get(column) for column in data_columns], extra, stamp, stamp, operator,
-                     *[sealed[column] for column in index_columns]))
-        created = {key: value for key, value in card.items()
-                   if value is not None and (value or not isinstance(value, (dict, list))) and key != "id"}
-        for key in crypto.SENSITIVE_COLUMNS:
-            if key in created:
-                created[key] = sealed[key]
-        if created.get("extra"):
-            created["extra"] = {key: sealed["extra"][key] for key in created["extra"]}
-        created_cards.append(created)
+    stamp = now()
+    head = (stamp, stamp, actor.operator)
     last_id = conn.exec_driver_sql("SELECT MAX(id) FROM customers").scalar() or 0
-    bulk_insert(conn, "customers", _INSERT_COLUMNS, rows)
-    del rows
+    bulk_insert(conn, "customers", _INSERT_COLUMNS,
+                [(card["archive_no"], *head, *form.values) for card, form in zip(cards, stored)])
     ids = _ids_for(conn, [card["archive_no"] for card in cards], last_id)
     gram_rows, entries = [], []
-    for card, created in zip(cards, created_cards):
-        cid = card["id"] = ids[card["archive_no"]]
-        gram_rows += [(gram, cid) for gram in grams(card["name"])]
-        entries.append(ChangeEntry(cid, card["archive_no"], "create", "*", None, created))
-    del created_cards
-    gram_rows.sort()  # in key order the WITHOUT ROWID b-tree is appended to, not split at random
+    for card, form in zip(cards, stored):
+        number = card["archive_no"]
+        cid = card["id"] = ids[number]
+        gram_rows += [(gram, cid) for gram in form.grams]
+        entries.append(ChangeEntry(cid, number, "create", "*", None, created_entry(number, form.created), sealed=True))
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)
     return [card["archive_no"] for card in cards]

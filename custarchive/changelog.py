@@ -39,12 +39,16 @@ class Actor:
 
 @dataclass(frozen=True)
 class ChangeEntry:
+    """One logged change. ``sealed``: its values hold no sensitive value in clear (they were sealed
+    by ``crypto.seal_card``), so :func:`record` need not walk them again."""
+
     customer_id: int | None
     archive_no: str | None
     action: str
     field: str | None = None
     old: Any = None
     new: Any = None
+    sealed: bool = False
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # json.dumps(…) with these, built once
@@ -81,8 +85,11 @@ def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:
     at = now()
     rows = []
     for entry in entries:
-        old = encode_value(seal_logged_value(keys, entry.field, entry.old))
-        new = encode_value(seal_logged_value(keys, entry.field, entry.new))
+        if entry.sealed:
+            old, new = encode_value(entry.old), encode_value(entry.new)
+        else:
+            old = encode_value(seal_logged_value(keys, entry.field, entry.old))
+            new = encode_value(seal_logged_value(keys, entry.field, entry.new))
         digests = (keys.digest(old), keys.digest(new))
         meta = (entry.customer_id, entry.archive_no, at, actor.operator, entry.action, entry.field)
         tail = (actor.reason, actor.source, actor.batch_id)

@@ -23,11 +23,12 @@ from sqlalchemy import text
 from custarchive import archive, authz, lookup, numbering
 from custarchive.changelog import Actor
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
-from custarchive.fields import CANONICAL, KIND_CHOICES
+from custarchive.fields import CANONICAL
 from custarchive.sqlutil import select_in
-from custarchive.templates import field_parser, load_template, template_files
+from custarchive.preparing import NEW, REFUSED, Preparer, Worker
+from custarchive.templates import load_template, template_files
 
-CHUNK_ROWS = 5000
+CHUNK_ROWS = 2000
 KEEP_REJECTED = 10_000       # rejected rows kept for --json; all of them go to stderr and --errors
 KEEP_DUPLICATES = 1_000      # possible duplicates listed in the summary
 DUPLICATE_MODES = ("error", "skip", "update")
@@ -43,7 +44,7 @@ class Options:
     category: str | None = None
     map_file: str | None = None
     keep_numbers: bool = False
-    chunk_rows: int = CHUNK_ROWS
+    chunk_rows: int | None = None  # CHUNK_ROWS
 
 
 @dataclass
@@ -108,62 +109,16 @@ def new_batch_id() -> str:
     return f"imp-{_dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-class ParseCache:
-    """Memoised ``parse_field`` for repeated values (cities, industries, genders…).
-
-    A field's cache is dropped once it holds ``LIMIT`` distinct values: such a
-    column (names, phones) rarely repeats and caching it would only cost memory.
-    Identity numbers and emails are never cached. :meth:`bind` gives one field's
-    parser (what ``archive.CardPlan`` calls per value); calling the cache itself
-    with ``(spec, raw)`` is the same parse.
-    """
-
-    LIMIT = 2048
-    _UNCACHED = ("id_number", "credit_code", "email", "multi-choice")
-
-    def __init__(self) -> None:
-        self.bound: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
-
-    def bind(self, spec) -> Callable[[Any], Any]:
-        found = self.bound.get(id(spec))
-        if found is not None and found[0] is spec:
-            return found[1]
-        parse = field_parser(spec)
-        if spec.type not in self._UNCACHED:
-            parse = self._memoised(parse)
-        self.bound[id(spec)] = (spec, parse)
-        return parse
-
-    def _memoised(self, parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        cache: dict | None = {}
-        limit = self.LIMIT
-
-        def cached(raw):
-            nonlocal cache
-            if cache is None or raw.__class__ is not str:
-                return parse(raw)
-            try:
-                return cache[raw]
-            except KeyError:
-                pass
-            value = parse(raw)
-            if len(cache) < limit:
-                cache[raw] = value
-            else:
-                cache = None
-            return value
-        return cached
-
-    def __call__(self, spec, raw):
-        return self.bind(spec)(raw)
-
-
 def _picker(indexes: list[int]) -> Callable[[list], tuple]:
     """The cells at ``indexes``, as a tuple (itemgetter gives a bare value for a single index)."""
     if len(indexes) == 1:
         index = indexes[0]
         return lambda cells: (cells[index],)
     return operator.itemgetter(*indexes)
+
+
+def _valid(records: list[dict | None]) -> list[dict]:
+    return [record for record in records if record is not None]
 
 
 def extra_labels(template_name: str | None) -> dict[str, str]:
@@ -192,43 +147,80 @@ class Importer:
         self.options = options
         self.events = events or Events()
         self.summary = Summary(actor.batch_id or new_batch_id())
-        self.parse = ParseCache()
-        self.plans: dict[tuple, archive.CardPlan] = {}
-        self._kinds: dict[tuple[str, str], str] = {}
-        self.categories = {row[0] for row in conn.execute(text("SELECT code FROM categories"))}
-        self.default_kind = self._kind(options.kind, "--kind") if options.kind else None
-        if options.template:
-            archive.choose_template(options.template, self.default_kind, {})
-        if options.category:
-            self._category(options.category)
+        categories = {row[0] for row in conn.execute(text("SELECT code FROM categories"))}
+        from custarchive.crypto import keyring
+
+        self.preparer = Preparer(keyring(conn), categories, template=options.template, kind=options.kind,
+                                 category=options.category)
         self.first_new_id = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM customers")).scalar()
 
     # --- the loop ---------------------------------------------------------------------------
 
     def run(self, source) -> Summary:
+        """Chunks are read here and prepared ahead in a worker process when the file is long
+        enough to need more than one chunk (see ``preparing``); writing stays in this process."""
         authz.require(self.conn, self.actor, "import")
         labels = extra_labels(self.options.template)
-        for table in source.tables():
-            from custarchive.io import build_header_map
+        worker = None
+        try:
+            for table in source.tables():
+                from custarchive.io import build_header_map
 
-            hmap = build_header_map(table.headers, labels, self.options.map_file)
-            hmap.check()
-            plan = self._plan(table, hmap)
-            batch: list = []
-            for row in table.rows:
-                self.summary.read += 1
-                batch.append(row)
-                if len(batch) >= self.options.chunk_rows:
-                    self._chunk(batch, plan)
-                    batch = []
-                    self.events.progress(self.summary.read)
-            if batch:
-                self._chunk(batch, plan)
-                self.events.progress(self.summary.read)
+                hmap = build_header_map(table.headers, labels, self.options.map_file)
+                hmap.check()
+                plan = self._plan(table, hmap)
+                waiting = None  # (rows, records) sent to the worker, outcomes not yet received
+                for rows in self._chunks(table.rows):
+                    records = self._records(rows, plan)
+                    if worker is None and waiting is None and Worker.available():
+                        waiting = (rows, records)  # a second chunk will tell whether a worker pays
+                        continue
+                    if worker is None and waiting is not None:
+                        worker = Worker(self.preparer)
+                        worker.send(_valid(waiting[1]))
+                    if worker is None:
+                        self._write(rows, records, self.preparer.prepare_chunk(_valid(records)))
+                        continue
+                    if waiting is None:  # first chunk of a later sheet
+                        worker.send(_valid(records))
+                        waiting = (rows, records)
+                        continue
+                    outcomes = worker.receive()
+                    worker.send(_valid(records))
+                    self._write(*waiting, outcomes)
+                    waiting = (rows, records)
+                if waiting is not None:
+                    outcomes = (worker.receive() if worker is not None
+                                else self.preparer.prepare_chunk(_valid(waiting[1])))
+                    self._write(*waiting, outcomes)
+        finally:
+            if worker is not None:
+                worker.close()
         for warning in source.warnings:
             self._notice(warning)
         self.summary.elapsed = time.perf_counter() - self.summary.started
         return self.summary
+
+    def _chunks(self, rows):
+        size = self.options.chunk_rows or CHUNK_ROWS
+        batch: list = []
+        for row in rows:
+            self.summary.read += 1
+            batch.append(row)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    @staticmethod
+    def _records(rows: list, plan: list[tuple[int, str]]) -> list[dict | None]:
+        """Each row's non-blank cells by field name (None for a row the reader refused)."""
+        names = [name for _index, name in plan]
+        pick = _picker([index for index, _name in plan])
+        return [None if row.error else
+                {name: cell for name, cell in zip(names, pick(row.cells)) if cell and not cell.isspace()}
+                for row in rows]
 
     def _plan(self, table, hmap) -> list[tuple[int, str]]:
         where = f"sheet {table.name!r}: " if table.name is not None else ""
@@ -265,30 +257,27 @@ class Importer:
 
     # --- one chunk --------------------------------------------------------------------------
 
-    def _chunk(self, rows: list, plan: list[tuple[int, str]]) -> None:
-        new: list[tuple[Any, dict, dict]] = []
+    def _write(self, rows: list, records: list, outcomes: list[tuple]) -> None:
+        """One chunk's prepared outcomes into the database: updates, identity checks, inserts."""
+        new: list[tuple] = []
         updates: list[tuple[Any, str, dict]] = []
-        names = [name for _index, name in plan]
-        pick = _picker([index for index, _name in plan])
-        for row in rows:
-            if row.error:
+        outcomes = iter(outcomes)
+        for row, record in zip(rows, records):
+            if record is None:
                 self._reject(row, None, None, row.error)
                 continue
-            record = {name: cell for name, cell in zip(names, pick(row.cells)) if cell and not cell.isspace()}
-            try:
-                item = self._prepare(record)
-            except CustarchiveError as exc:
-                self._reject_error(row, exc)
-                continue
-            if isinstance(item, str):
-                updates.append((row, item, record))
+            outcome = next(outcomes)
+            if outcome[0] == NEW:
+                new.append((row, outcome[1], outcome[2], record))
+            elif outcome[0] == REFUSED:
+                self._reject(row, *outcome[1:])
             else:
-                new.append((row, item, record))
+                self._numbered(row, outcome[1], outcome[2], new, updates)
         for row, number, record in updates:
             self._update(row, lookup.get_by_number(self.conn, number), record)
         accepted, later = self._check_identity(new)
-        cards = []
-        for row, card, record in accepted:
+        cards, stored = [], []
+        for row, card, form, _record in accepted:
             if card.get("archive_no"):
                 try:
                     numbering.claim(self.conn, card["category"], card["archive_no"])
@@ -296,64 +285,35 @@ class Importer:
                     self._reject_error(row, exc)
                     continue
             cards.append((row, card))
-        archive.insert_cards(self.conn, [card for _row, card in cards], self.actor, identity_checked=True)
+            stored.append(form)
+        archive.insert_cards(self.conn, [card for _row, card in cards], self.actor, identity_checked=True,
+                             stored=stored)
         self.summary.inserted += len(cards)
         for row, target, record in later:
             fresh = lookup.get_by_number(self.conn, target.get("archive_no") or "")
             if fresh is None:
                 self._reject(row, None, None, "duplicate of a row that was itself rejected")
             else:
-                self._update(row, fresh, record)
+                self._update(row, fresh, Preparer.update_sets(record))
         self._possible_duplicates(cards)
+        self.events.progress(self.summary.read)
 
-    def _prepare(self, record: dict) -> dict | str:
-        """A prepared new card, or the archive number this row updates."""
-        number = record.pop("archive_no", None)
-        extra_phones = record.pop("phones_extra", None)
-        extra_emails = record.pop("emails_extra", None)
-        if extra_phones or extra_emails:
-            parts = [record.get("notes")] + [f"其他电话: {extra_phones}" if extra_phones else None,
-                                             f"其他邮箱: {extra_emails}" if extra_emails else None]
-            record["notes"] = "; ".join(part for part in parts if part)
-        if number:
-            from custarchive.searchindex import normalize_query
-
-            number = normalize_query(number).upper()
-            if lookup.get_by_number(self.conn, number) is not None:
-                return number
-            if not self.options.keep_numbers:
-                raise ValidationError("archive_no", number, "no such archive (to create archives under their "
-                                      "own numbers, e.g. from another database's export, use --keep-numbers)")
-        template_name = record.pop("template", None) or self.options.template
-        kind = self._kind(record.pop("kind"), "kind") if "kind" in record else self.default_kind
-        category = self._category(record.pop("category", None) or self.options.category or archive.DEFAULT_CATEGORY)
-        template = archive.choose_template(template_name, kind, record)
-        key = (template.name, tuple(record))
-        plan = self.plans.get(key)
-        if plan is None:
-            if len(self.plans) > 256:
-                self.plans.clear()
-            plan = self.plans[key] = archive.CardPlan(template, record, self.parse)
-        card = plan.prepare(record, category)
-        if number:
-            card["archive_no"] = number
-        return card
-
-    def _kind(self, raw: str, where: str) -> str:
-        found = self._kinds.get((raw, where))
-        if found is None:
-            from custarchive.values import parse_choice
-
-            found = parse_choice(raw, KIND_CHOICES, where)
-            if len(self._kinds) < 64:
-                self._kinds[(raw, where)] = found
-        return found
-
-    def _category(self, raw: str) -> str:
-        code = raw.strip().upper()
-        if code not in self.categories:
-            raise ValidationError("category", raw, f"unknown category (known: {', '.join(sorted(self.categories))})")
-        return code
+    def _numbered(self, row, number: str, record: dict, new: list, updates: list) -> None:
+        """A row with an archive number updates that archive, or (``--keep-numbers``) creates it."""
+        if lookup.get_by_number(self.conn, number) is not None:
+            updates.append((row, number, record))
+            return
+        if not self.options.keep_numbers:
+            self._reject(row, "archive_no", number, "no such archive (to create archives under their own numbers, "
+                                                    "e.g. from another database's export, use --keep-numbers)")
+            return
+        try:
+            card = self.preparer.card(dict(record))
+        except CustarchiveError as exc:
+            self._reject_error(row, exc)
+            return
+        card["archive_no"] = number
+        new.append((row, card, archive.store_form(self.preparer.keys, card), {**record, "archive_no": number}))
 
     def _update(self, row, card: dict, record: dict) -> None:
         sets = {key: value for key, value in record.items() if key not in ("archive_no", "template")}
@@ -372,13 +332,13 @@ class Importer:
         """Split new rows into (to insert, to update afterwards); reject or skip duplicates."""
         held: dict[tuple[str, str], dict] = {}
         for key in IDENTITY_KEYS + (("archive_no",) if self.options.keep_numbers else ()):
-            found = archive.holders(self.conn, key, [card.get(key) for _row, card, _rec in new])
+            found = archive.holders(self.conn, key, [item[1].get(key) for item in new])
             for value, (cid, number) in found.items():
                 held[(key, value)] = {"id": cid, "archive_no": number}
         accepted, later = [], []
         seen: dict[tuple[str, str], tuple[Any, dict]] = {}
         keys = IDENTITY_KEYS + ("archive_no",)
-        for row, card, record in new:
+        for row, card, form, record in new:
             target, reason, key = None, None, None
             for key in keys:
                 value = card.get(key)
@@ -398,7 +358,7 @@ class Importer:
                 for name in keys:
                     if card.get(name):
                         seen[(name, card[name])] = (row, card)
-                accepted.append((row, card, record))
+                accepted.append((row, card, form, record))
             elif self.options.on_duplicate == "error":
                 self._reject(row, key, card[key], f"duplicate: {reason} (use --on-duplicate skip or update)")
             elif self.options.on_duplicate == "skip":

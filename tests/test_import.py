@@ -311,6 +311,68 @@ def test_kill_9_mid_import_leaves_nothing(tmp_path, db_target):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert snapshot(db_target) == before
+    # the process preparing rows ahead (a fork with the same command line) leaves with its parent
+    deadline = time.time() + 10
+    while _processes_reading(tmp_path / "big.csv") and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _processes_reading(tmp_path / "big.csv")
+
+
+def _processes_reading(path) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if str(path).encode() in handle.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def _mixed_rows(count: int) -> list[list[str]]:
+    """Valid rows with, spread over every chunk, bad values and duplicates of earlier rows."""
+    rows = []
+    for n in range(count):
+        rid = resident_id("19700101", seq=n)
+        if n % 7 == 3:
+            rows.append([f"客户{n}", "not-a-phone", rid, "上海"])
+        elif n % 11 == 5 and n > 20:
+            rows.append([f"重复{n}", f"139{n:08d}", resident_id("19700101", seq=n - 20), "杭州"])
+        else:
+            rows.append([f"客户{n}", f"139{n:08d}", rid, "北京"])
+    return rows
+
+
+@pytest.mark.sqlite_only  # two fresh databases side by side; the write path is the same on PostgreSQL
+@pytest.mark.parametrize("mode", ["error", "update"])
+def test_chunked_import_with_a_worker_matches_one_process(cli, tmp_path, monkeypatch, mode):
+    """Small chunks force the preparing worker; the outcome must equal the in-process import."""
+    from custarchive import importing, preparing
+
+    path = write_csv(tmp_path / "m.csv", ["name", "phone", "id_number", "city"], _mixed_rows(130))
+    monkeypatch.setattr(importing, "CHUNK_ROWS", 16)
+    outcomes = []
+    for available in (True, False):
+        monkeypatch.setattr(preparing.Worker, "available", staticmethod(lambda: available))
+        db = str(tmp_path / f"{available}.db")
+        result = cli("--db", db, "import", path, "--on-duplicate", mode, "--json")
+        data = json.loads(result.stdout)
+        assert result.exit_code == 1 and "Traceback" not in result.stderr
+        cards = cli.json("--db", db, "list")
+        outcomes.append(({key: data[key] for key in ("read", "inserted", "updated", "unchanged", "rejected")},
+                         [(r["line"], r["field"], r["reason"]) for r in data["rejected_rows"]],
+                         [(c["archive_no"], c["name"], c["city"], c["phone"]) for c in cards]))
+        assert cli.json("--db", db, "check")["ok"] is True
+    assert outcomes[0] == outcomes[1]
+    counts, rejected, cards = outcomes[0]
+    assert counts["read"] == 130 and counts["rejected"] == len(rejected) > 0
+    assert rejected[0][0] == 5 and rejected[0][1] == "phone"  # line 5: the header is line 1
+    if mode == "update":
+        assert counts["updated"] > 0 and any(city == "杭州" for _n, _name, city, _p in cards)
+    else:
+        assert any("made from an earlier row of this file" in reason for _l, _f, reason in rejected)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

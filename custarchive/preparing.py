@@ -1,0 +1,239 @@
+"""Import rows to storable cards, without the database: the half of an import that can run apart.
+
+A :class:`Preparer` validates a chunk of records exactly as ``add`` does
+(``archive.CardPlan``) and computes each card's storage form
+(``archive.store_form``: sealed values, search keys, log body). It needs no
+connection, so a long import runs it in a worker process (:class:`Worker`)
+on the next chunk while the importer writes the current one: on a machine
+with two cores the validation and the database writes overlap. Rows that
+name an ``archive_no`` are handed back undecided, because only the database
+knows whether that archive exists.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from custarchive import archive
+from custarchive.errors import CustarchiveError, ValidationError
+from custarchive.fields import KIND_CHOICES
+from custarchive.templates import field_parser
+
+NEW, NUMBERED, REFUSED = "new", "numbered", "refused"
+
+
+class ParseCache:
+    """Memoised ``parse_field`` for repeated values (cities, industries, genders…).
+
+    A field's cache is dropped once it holds ``LIMIT`` distinct values: such a
+    column (names, phones) rarely repeats and caching it would only cost memory.
+    Identity numbers and emails are never cached. :meth:`bind` gives one field's
+    parser (what ``archive.CardPlan`` calls per value); calling the cache itself
+    with ``(spec, raw)`` is the same parse.
+    """
+
+    LIMIT = 2048
+    _UNCACHED = ("id_number", "credit_code", "email", "multi-choice")
+
+    def __init__(self) -> None:
+        self.bound: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
+
+    def bind(self, spec) -> Callable[[Any], Any]:
+        found = self.bound.get(id(spec))
+        if found is not None and found[0] is spec:
+            return found[1]
+        parse = field_parser(spec)
+        if spec.type not in self._UNCACHED:
+            parse = self._memoised(parse)
+        self.bound[id(spec)] = (spec, parse)
+        return parse
+
+    def _memoised(self, parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        cache: dict | None = {}
+        limit = self.LIMIT
+
+        def cached(raw):
+            nonlocal cache
+            if cache is None or raw.__class__ is not str:
+                return parse(raw)
+            try:
+                return cache[raw]
+            except KeyError:
+                pass
+            value = parse(raw)
+            if len(cache) < limit:
+                cache[raw] = value
+            else:
+                cache = None
+            return value
+        return cached
+
+    def __call__(self, spec, raw):
+        return self.bind(spec)(raw)
+
+
+class Preparer:
+    """Records (field → raw text) to outcomes, one per record:
+
+    - ``(NEW, card, stored)``: a valid new card and its ``archive.StoredCard``;
+    - ``(NUMBERED, number, record)``: the record names an existing or kept archive number;
+    - ``(REFUSED, field, value, reason)``: the row is rejected.
+    """
+
+    def __init__(self, keys, categories: set[str], *, template: str | None, kind: str | None,
+                 category: str | None):
+        self.keys = keys
+        self.categories = categories
+        self.template = template
+        self.category = category
+        self.parse = ParseCache()
+        self.plans: dict[tuple, archive.CardPlan] = {}
+        self._kinds: dict[tuple[str, str], str] = {}
+        self.default_kind = self.kind(kind, "--kind") if kind else None
+        if template:
+            archive.choose_template(template, self.default_kind, {})
+        if category:
+            self.category_code(category)
+
+    def prepare_chunk(self, records: list[dict]) -> list[tuple]:
+        outcomes = []
+        for record in records:
+            try:
+                outcomes.append(self.prepare(record))
+            except CustarchiveError as exc:
+                if isinstance(exc, ValidationError):
+                    outcomes.append((REFUSED, exc.field, exc.value, exc.reason))
+                else:
+                    outcomes.append((REFUSED, None, None, exc.message))
+        return outcomes
+
+    def prepare(self, record: dict) -> tuple:
+        record = _merge_extras(record)
+        number = record.pop("archive_no", None)
+        if number:
+            from custarchive.searchindex import normalize_query
+
+            return NUMBERED, normalize_query(number).upper(), record
+        card = self.card(record)
+        return NEW, card, archive.store_form(self.keys, card)
+
+    @staticmethod
+    def update_sets(record: dict) -> dict:
+        """What a row that turned out to duplicate an archive changes in it (``--on-duplicate update``)."""
+        record = _merge_extras(record)
+        for name in ("archive_no", "template", "kind", "category"):
+            record.pop(name, None)
+        return record
+
+    def card(self, record: dict) -> dict:
+        """The validated card of a record without an archive number (``add``'s rules); consumes ``record``."""
+        template_name = record.pop("template", None) or self.template
+        kind = self.kind(record.pop("kind"), "kind") if "kind" in record else self.default_kind
+        category = self.category_code(record.pop("category", None) or self.category or archive.DEFAULT_CATEGORY)
+        template = archive.choose_template(template_name, kind, record)
+        key = (template.name, tuple(record))
+        plan = self.plans.get(key)
+        if plan is None:
+            if len(self.plans) > 256:
+                self.plans.clear()
+            plan = self.plans[key] = archive.CardPlan(template, record, self.parse)
+        return plan.prepare(record, category)
+
+    def kind(self, raw: str, where: str) -> str:
+        found = self._kinds.get((raw, where))
+        if found is None:
+            from custarchive.values import parse_choice
+
+            found = parse_choice(raw, KIND_CHOICES, where)
+            if len(self._kinds) < 64:
+                self._kinds[(raw, where)] = found
+        return found
+
+    def category_code(self, raw: str) -> str:
+        code = raw.strip().upper()
+        if code not in self.categories:
+            raise ValidationError("category", raw, f"unknown category (known: {', '.join(sorted(self.categories))})")
+        return code
+
+
+def _merge_extras(record: dict) -> dict:
+    """A copy of the record with phones and emails beyond the first kept in the notes."""
+    record = dict(record)
+    extra_phones = record.pop("phones_extra", None)
+    extra_emails = record.pop("emails_extra", None)
+    if extra_phones or extra_emails:
+        parts = [record.get("notes")] + [f"其他电话: {extra_phones}" if extra_phones else None,
+                                         f"其他邮箱: {extra_emails}" if extra_emails else None]
+        record["notes"] = "; ".join(part for part in parts if part)
+    return record
+
+
+class Worker:
+    """A :class:`Preparer` in a forked child process, one chunk in flight at a time.
+
+    The importer sends chunk N+1 (:meth:`send`) and then writes chunk N while the child
+    prepares; :meth:`receive` collects the outcomes. The child inherits the preparer (key
+    included) through ``fork`` and never touches the database; it exits when the pipe closes
+    or its parent dies (it checks every second, so a killed import leaves no process behind).
+    """
+
+    def __init__(self, preparer: Preparer):
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self.pipe, child_end = context.Pipe()
+        self.process = context.Process(target=_serve, args=(preparer, child_end, self.pipe, os.getpid()),
+                                       daemon=True, name="custarchive-prepare")
+        self.process.start()
+        child_end.close()
+        self.pending = False
+
+    @staticmethod
+    def available() -> bool:
+        import multiprocessing
+
+        return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+    def send(self, records: list[dict]) -> None:
+        self.pipe.send(records)
+        self.pending = True
+
+    def receive(self) -> list[tuple]:
+        try:
+            kind, payload = self.pipe.recv()
+        except EOFError:
+            raise CustarchiveError("the import's preparing process ended unexpectedly") from None
+        self.pending = False
+        if kind == "error":
+            error = CustarchiveError(payload[0])
+            error.exit_code = payload[1]
+            raise error
+        return payload
+
+    def close(self) -> None:
+        try:
+            self.pipe.close()
+        finally:
+            self.process.join(timeout=5)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+
+
+def _serve(preparer: Preparer, pipe, parent_end, parent_pid: int) -> None:
+    parent_end.close()
+    while True:
+        while not pipe.poll(1.0):
+            if os.getppid() != parent_pid:
+                return
+        try:
+            records = pipe.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = ("ok", preparer.prepare_chunk(records))
+        except CustarchiveError as exc:
+            reply = ("error", (exc.message, exc.exit_code))
+        except Exception as exc:  # noqa: BLE001 - carried to the importer, which fails the whole import
+            reply = ("error", (f"preparing rows failed: {exc!r}", 1))
+        pipe.send(reply)
