@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from sqlalchemy import text
@@ -173,7 +174,7 @@ def store_form(keys, card: dict) -> StoredCard:
 
 def created_entry(number: str, body: str) -> str:
     """The ``create`` log value: the numbered card, as JSON text with ``archive_no`` first."""
-    head = '{"archive_no": ' + encode_value([number])[1:-1]
+    head = '{"archive_no": ' + encode_basestring(number)
     return head + ("}" if body == "{}" else ", " + body[1:])
 
 

@@ -150,7 +150,7 @@ def _make_engine(url: str, write: bool):
         if write:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
-            cursor.execute("PRAGMA cache_size = -64000")
+            cursor.execute("PRAGMA cache_size = -32000")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
