@@ -242,6 +242,13 @@ def m070_bigram_name_index(s: Schema) -> None:
         s.sql("CREATE INDEX ix_name_grams_gram_prefix ON name_grams (gram varchar_pattern_ops)")
 
 
+@migration
+def m071_document_size_bigint(s: Schema) -> None:
+    """Attachments of 2 GiB and more: PostgreSQL's INTEGER stops at 2**31 - 1 (SQLite's is 64-bit)."""
+    if s.dialect == "postgresql":
+        s.sql("ALTER TABLE documents ALTER COLUMN size TYPE BIGINT")
+
+
 def applied(conn) -> set[str]:
     from sqlalchemy import text
 

@@ -150,3 +150,15 @@ def test_store_directory_is_configurable(cli, number, tmp_path):
     source.write_text("x", encoding="utf-8")
     cli.ok("doc", "add", number, "--class", "1", "--title", "t", "--file", str(source))
     assert any(p.is_file() for p in store.rglob("*"))
+
+
+def test_sizes_beyond_two_gib_are_kept(cli, number, db_target, tmp_path):
+    """PostgreSQL's INTEGER ends at 2 GiB; the size column holds any file's size on both backends."""
+    from tests.conftest import db_exec
+
+    source = tmp_path / "scan.pdf"
+    source.write_bytes(b"%PDF-1.4 scan")
+    cli.ok("doc", "add", number, "--class", "1", "--title", "扫描件", "--file", str(source))
+    db_exec(db_target, "UPDATE documents SET size = :s", {"s": 5 * 2**30})
+    [doc] = cli.json("doc", "list", number)["classes"][0]["documents"]
+    assert doc["title"] == "扫描件" and doc["size"] == 5 * 2**30

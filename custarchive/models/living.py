@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from custarchive.models.base import Base
@@ -25,7 +25,7 @@ class Document(Base):
     doc_date: Mapped[Optional[str]] = mapped_column(String(10))
     file_name: Mapped[Optional[str]] = mapped_column(String(300))
     sha256: Mapped[Optional[str]] = mapped_column(String(64), index=True)
-    size: Mapped[Optional[int]] = mapped_column(Integer)
+    size: Mapped[Optional[int]] = mapped_column(BigInteger)
     notes: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(String(64))
