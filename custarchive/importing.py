@@ -25,7 +25,7 @@ from custarchive.changelog import Actor
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
 from custarchive.fields import CANONICAL
 from custarchive.sqlutil import select_in
-from custarchive.preparing import NEW, REFUSED, Preparer, Worker
+from custarchive.preparing import NEW, REFUSED, Preparer, Worker, record_of
 from custarchive.templates import load_template, template_files
 
 CHUNK_ROWS = 2000
@@ -117,8 +117,10 @@ def _picker(indexes: list[int]) -> Callable[[list], tuple]:
     return operator.itemgetter(*indexes)
 
 
-def _valid(records: list[dict | None]) -> list[dict]:
-    return [record for record in records if record is not None]
+def _job(chunk: tuple) -> tuple:
+    """What the preparer needs of a chunk: the field names and the cells of the rows the reader accepted."""
+    _rows, cells, names = chunk
+    return names, [picked for picked in cells if picked is not None]
 
 
 def extra_labels(template_name: str | None) -> dict[str, str]:
@@ -169,30 +171,31 @@ class Importer:
                 hmap = build_header_map(table.headers, labels, self.options.map_file)
                 hmap.check()
                 plan = self._plan(table, hmap)
-                waiting = None  # (rows, records) sent to the worker, outcomes not yet received
+                names = tuple(name for _index, name in plan)
+                pick = _picker([index for index, _name in plan])
+                waiting = None  # (rows, cells, names) sent to the worker, outcomes not yet received
                 for rows in self._chunks(table.rows):
-                    records = self._records(rows, plan)
+                    chunk = (rows, [None if row.error else pick(row.cells) for row in rows], names)
                     if worker is None and waiting is None and Worker.available():
-                        waiting = (rows, records)  # a second chunk will tell whether a worker pays
+                        waiting = chunk  # a second chunk will tell whether a worker pays
                         continue
                     if worker is None and waiting is not None:
                         worker = Worker(self.preparer)
-                        worker.send(_valid(waiting[1]))
+                        worker.send(_job(waiting))
                     if worker is None:
-                        self._write(rows, records, self.preparer.prepare_chunk(_valid(records)))
+                        self._write(chunk, self.preparer.prepare_chunk(*_job(chunk)))
                         continue
                     if waiting is None:  # first chunk of a later sheet
-                        worker.send(_valid(records))
-                        waiting = (rows, records)
+                        worker.send(_job(chunk))
+                        waiting = chunk
                         continue
                     outcomes = worker.receive()
-                    worker.send(_valid(records))
-                    self._write(*waiting, outcomes)
-                    waiting = (rows, records)
+                    worker.send(_job(chunk))
+                    self._write(waiting, outcomes)
+                    waiting = chunk
                 if waiting is not None:
-                    outcomes = (worker.receive() if worker is not None
-                                else self.preparer.prepare_chunk(_valid(waiting[1])))
-                    self._write(*waiting, outcomes)
+                    outcomes = worker.receive() if worker is not None else self.preparer.prepare_chunk(*_job(waiting))
+                    self._write(waiting, outcomes)
         finally:
             if worker is not None:
                 worker.close()
@@ -212,15 +215,6 @@ class Importer:
                 batch = []
         if batch:
             yield batch
-
-    @staticmethod
-    def _records(rows: list, plan: list[tuple[int, str]]) -> list[dict | None]:
-        """Each row's non-blank cells by field name (None for a row the reader refused)."""
-        names = [name for _index, name in plan]
-        pick = _picker([index for index, _name in plan])
-        return [None if row.error else
-                {name: cell for name, cell in zip(names, pick(row.cells)) if cell and not cell.isspace()}
-                for row in rows]
 
     def _plan(self, table, hmap) -> list[tuple[int, str]]:
         where = f"sheet {table.name!r}: " if table.name is not None else ""
@@ -257,18 +251,19 @@ class Importer:
 
     # --- one chunk --------------------------------------------------------------------------
 
-    def _write(self, rows: list, records: list, outcomes: list[tuple]) -> None:
+    def _write(self, chunk: tuple, outcomes: list[tuple]) -> None:
         """One chunk's prepared outcomes into the database: updates, identity checks, inserts."""
+        rows, cells, names = chunk
         new: list[tuple] = []
         updates: list[tuple[Any, str, dict]] = []
         outcomes = iter(outcomes)
-        for row, record in zip(rows, records):
-            if record is None:
+        for row, picked in zip(rows, cells):
+            if picked is None:
                 self._reject(row, None, None, row.error)
                 continue
             outcome = next(outcomes)
             if outcome[0] == NEW:
-                new.append((row, outcome[1], outcome[2], record))
+                new.append((row, outcome[1], outcome[2], (names, picked)))
             elif outcome[0] == REFUSED:
                 self._reject(row, *outcome[1:])
             else:
@@ -294,7 +289,8 @@ class Importer:
             if fresh is None:
                 self._reject(row, None, None, "duplicate of a row that was itself rejected")
             else:
-                self._update(row, fresh, Preparer.update_sets(record))
+                self._update(row, fresh, Preparer.update_sets(record_of(*record) if isinstance(record, tuple)
+                                                              else record))
         self._possible_duplicates(cards)
         self.events.progress(self.summary.read)
 

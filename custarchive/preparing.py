@@ -95,11 +95,12 @@ class Preparer:
         if category:
             self.category_code(category)
 
-    def prepare_chunk(self, records: list[dict]) -> list[tuple]:
+    def prepare_chunk(self, names: tuple, cells: list[tuple]) -> list[tuple]:
+        """Outcomes of rows given as cells in the order of ``names``."""
         outcomes = []
-        for record in records:
+        for picked in cells:
             try:
-                outcomes.append(self.prepare(record))
+                outcomes.append(self.prepare(record_of(names, picked)))
             except CustarchiveError as exc:
                 if isinstance(exc, ValidationError):
                     outcomes.append((REFUSED, exc.field, exc.value, exc.reason))
@@ -108,6 +109,7 @@ class Preparer:
         return outcomes
 
     def prepare(self, record: dict) -> tuple:
+        """One record's outcome; ``record`` is consumed."""
         record = _merge_extras(record)
         number = record.pop("archive_no", None)
         if number:
@@ -120,7 +122,7 @@ class Preparer:
     @staticmethod
     def update_sets(record: dict) -> dict:
         """What a row that turned out to duplicate an archive changes in it (``--on-duplicate update``)."""
-        record = _merge_extras(record)
+        record = _merge_extras(dict(record))
         for name in ("archive_no", "template", "kind", "category"):
             record.pop(name, None)
         return record
@@ -156,9 +158,13 @@ class Preparer:
         return code
 
 
+def record_of(names: tuple, cells: tuple) -> dict:
+    """A row's non-blank cells by field name."""
+    return {name: cell for name, cell in zip(names, cells) if cell and not cell.isspace()}
+
+
 def _merge_extras(record: dict) -> dict:
-    """A copy of the record with phones and emails beyond the first kept in the notes."""
-    record = dict(record)
+    """The record (changed in place) with phones and emails beyond the first kept in the notes."""
     extra_phones = record.pop("phones_extra", None)
     extra_emails = record.pop("emails_extra", None)
     if extra_phones or extra_emails:
@@ -194,8 +200,8 @@ class Worker:
 
         return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
 
-    def send(self, records: list[dict]) -> None:
-        self.pipe.send(records)
+    def send(self, job: tuple) -> None:
+        self.pipe.send(job)
         self.pending = True
 
     def receive(self) -> list[tuple]:
@@ -227,11 +233,11 @@ def _serve(preparer: Preparer, pipe, parent_end, parent_pid: int) -> None:
             if os.getppid() != parent_pid:
                 return
         try:
-            records = pipe.recv()
+            names, cells = pipe.recv()
         except (EOFError, OSError):
             return
         try:
-            reply = ("ok", preparer.prepare_chunk(records))
+            reply = ("ok", preparer.prepare_chunk(names, cells))
         except CustarchiveError as exc:
             reply = ("error", (exc.message, exc.exit_code))
         except Exception as exc:  # noqa: BLE001 - carried to the importer, which fails the whole import
