@@ -28,7 +28,7 @@ from custarchive.sqlutil import select_in
 from custarchive.preparing import NEW, REFUSED, Preparer, Worker, record_of
 from custarchive.templates import load_template, template_files
 
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 1000
 KEEP_REJECTED = 10_000       # rejected rows kept for --json; all of them go to stderr and --errors
 KEEP_DUPLICATES = 1_000      # possible duplicates listed in the summary
 DUPLICATE_MODES = ("error", "skip", "update")
