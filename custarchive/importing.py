@@ -1,13 +1,15 @@
 """Batch import: rows from any supported file become archives, all or nothing.
 
 One import is one write transaction. Rows are read lazily and handled in
-chunks: each chunk is validated through ``archive.prepare`` (the rules of
-``add``), checked for identity conflicts, inserted with ``archive.insert_cards``
-and logged, so memory stays flat however long the file is. Identity keys seen
-earlier in the same file are found in the database itself (earlier chunks are
-already inserted, uncommitted, in this transaction), so no per-file key set
-grows with the file. The caller decides whether the transaction commits
-(``--dry-run`` and ``--strict`` roll it back).
+chunks: each chunk is validated by a ``preparing.Preparer`` (the rules of
+``add``; in a forked worker process once the file has a second chunk, so the
+next chunk is validated while this one is written), checked for identity
+conflicts, inserted with ``archive.insert_cards`` and logged, so memory stays
+flat however long the file is. Identity keys seen earlier in the same file are
+found in the database itself (earlier chunks are already inserted,
+uncommitted, in this transaction), so no per-file key set grows with the
+file. The caller decides whether the transaction commits (``--dry-run`` and
+``--strict`` roll it back).
 """
 from __future__ import annotations
 
