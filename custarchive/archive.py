@@ -113,18 +113,20 @@ def prepare(raw: dict[str, Any], template: Template, category: str | None = None
     return CardPlan(template, raw, parse).prepare(raw, category)
 
 
-def holders(conn, key: str, values) -> dict[Any, tuple[int, str]]:
+def holders(conn, key: str, values, digests: dict | None = None) -> dict[Any, tuple[int, str]]:
     """Identity value → (id, archive_no) of the archive holding it: the one identity lookup.
 
     ``archive_no`` and credit codes are compared as stored; resident IDs are stored
-    encrypted, so they are compared by their keyed hash.
+    encrypted, so they are compared by their keyed hash (``digests``: value → hash, when the
+    caller has them already, as import's worker does).
     """
     wanted = sorted({value for value in values if value})
     column = crypto.INDEX_COLUMNS.get(key, key)
     by_stored = {value: value for value in wanted}
     if column != key and wanted:
         keys = crypto.keyring(conn)
-        by_stored = {keys.index(key, value): value for value in wanted}
+        known = digests or {}
+        by_stored = {known.get(value) or keys.index(key, value): value for value in wanted}
     found = {}
     for cid, number, stored in select_in(conn, f"SELECT id, archive_no, {column} FROM customers "
                                                f"WHERE {column} IN ({{marks}})", list(by_stored)):
@@ -179,6 +181,11 @@ def created_entry(number: str, body: str) -> str:
 
 
 _DATA_BUT_NAME = tuple(name for name in lookup.DATA_COLUMNS if name != "name")
+
+
+def stored_index(form: StoredCard, key: str) -> str | None:
+    """The keyed hash of a sensitive field held in a storage form."""
+    return form.values[_STORED_COLUMNS.index(crypto.INDEX_COLUMNS[key])]
 _INDEX_COLUMNS = tuple(crypto.INDEX_COLUMNS.values())
 
 

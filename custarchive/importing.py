@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from sqlalchemy import text
 
-from custarchive import archive, authz, lookup, numbering
+from custarchive import archive, authz, crypto, lookup, numbering
 from custarchive.changelog import Actor
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
 from custarchive.fields import CANONICAL
@@ -330,7 +330,11 @@ class Importer:
         """Split new rows into (to insert, to update afterwards); reject or skip duplicates."""
         held: dict[tuple[str, str], dict] = {}
         for key in IDENTITY_KEYS + (("archive_no",) if self.options.keep_numbers else ()):
-            found = archive.holders(self.conn, key, [item[1].get(key) for item in new])
+            digests = None
+            if key in crypto.INDEX_COLUMNS:
+                digests = {card[key]: archive.stored_index(form, key) for _row, card, form, _cells in new
+                           if card.get(key)}
+            found = archive.holders(self.conn, key, [item[1].get(key) for item in new], digests)
             for value, (cid, number) in found.items():
                 held[(key, value)] = {"id": cid, "archive_no": number}
         accepted, later = [], []
