@@ -83,19 +83,29 @@ class Plan:
         else:
             chosen = available
         self.fields = chosen
-        # Output order straight from SQL (NULL where a template field goes), then template and extra.
-        self.columns = [("NULL" if name in extras else name) for name in chosen] + ["template"]
-        if any(name in extras for name in chosen):
-            self.columns.append("extra")
-        self.width = len(chosen)
-        self.template_index = self.width
-        self.extra_index = self.width + 1
+        # SQL gives the stored columns once, then template, extra and a NULL; each output row is
+        # picked from that tuple in one C call (a template field takes the NULL, then its value).
+        stored = [name for name in chosen if name not in extras]
+        self.columns = stored + ["template"]
+        self.template_index = len(stored)
         self.extra_positions = [(pos, name) for pos, name in enumerate(chosen) if name in extras]
+        if self.extra_positions:
+            self.columns.append("extra")
+            self.extra_index = len(stored) + 1
+        self.columns.append("NULL")
+        blank = len(self.columns) - 1
+        self.pick = _picker([stored.index(name) if name not in extras else blank for name in chosen])
+        self.width = len(chosen)
         self.converters = []
         self.amounts = []  # converted inline: amounts are the common case
+        self.text_positions = []  # where a text value (a possible formula) can appear
+        self.holds_bools = False
         for pos, name in enumerate(chosen):
             spec = CANONICAL.get(name) or extras.get(name)
             kind = spec.type if spec is not None and name not in ("archive_no", "kind", "category") else None
+            if kind not in ("amount", "integer", "bool"):
+                self.text_positions.append(pos)
+            self.holds_bools = self.holds_bools or kind == "bool"
             if kind == "amount":
                 self.amounts.append(pos)
             elif kind == "multi-choice":
@@ -121,7 +131,7 @@ class Plan:
             self.labels = {**{name: spec.label_zh for name, spec in extras.items()}, **LABELS_ZH, **SYSTEM_LABELS_ZH}
 
     def convert(self, row) -> list:
-        values = list(row[:self.width])
+        values = list(self.pick(row))
         if self.extra_positions:
             raw = row[self.extra_index]
             if raw:
@@ -147,6 +157,14 @@ class Plan:
             if value is not None and value != "":
                 values[pos] = mask(name, value)
         return values
+
+
+def _picker(indexes: list[int]):
+    """The cells at ``indexes`` as a tuple (itemgetter alone gives a bare value for one index)."""
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda row: (row[index],)
+    return itemgetter(*indexes)
 
 
 def _templates(conn, where: str, params: dict) -> list:
@@ -208,7 +226,8 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     stream = rows()
     try:
         count = write_rows(fmt, temporary or "-", plan.fields, stream, labels=plan.labels,
-                           encoding=encoding, extra_sheets=extra_sheets)
+                           encoding=encoding, extra_sheets=extra_sheets,
+                           text_positions=plan.text_positions, holds_bools=plan.holds_bools)
         if temporary is not None:
             os.replace(temporary, target)
     except UnicodeEncodeError as exc:
