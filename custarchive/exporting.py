@@ -131,6 +131,7 @@ class Plan:
             self.labels = {**{name: spec.label_zh for name, spec in extras.items()}, **LABELS_ZH, **SYSTEM_LABELS_ZH}
 
     def convert(self, row) -> list:
+        """The row's output cells: template fields filled, sealed values opened, converted, masked."""
         values = list(self.pick(row))
         if self.extra_positions:
             raw = row[self.extra_index]
@@ -157,6 +158,29 @@ class Plan:
             if value is not None and value != "":
                 values[pos] = mask(name, value)
         return values
+
+
+FORK_ABOVE = 5000  # rows; below this a second process costs more than it saves
+
+
+def _opened_rows(conn, plan: Plan, query: str, params: dict, where: str) -> Iterator[list]:
+    """``plan.convert`` of every selected row. For a long export the rows are read, their sealed
+    values opened and masked in a forked process (``forked``) on its own connection, while this one
+    formats and writes."""
+    from custarchive import forked
+
+    if forked.available() and conn.execute(text(f"SELECT COUNT(*) FROM customers{where}"), params).scalar() > FORK_ABOVE:
+        url = conn.engine.url.render_as_string(hide_password=False)
+
+        def produce():
+            from custarchive.db import _make_engine
+
+            engine = _make_engine(url, False)
+            with engine.connect() as own:
+                for row in lookup.iter_rows(own, query, params):
+                    yield plan.convert(row)
+        return forked.stream(produce)
+    return (plan.convert(row) for row in lookup.iter_rows(conn, query, params))
 
 
 def _picker(indexes: list[int]):
@@ -205,20 +229,23 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     state = {"archive_no": None}
     number_at = plan.fields.index("archive_no") if "archive_no" in plan.fields else None
 
+    opened = _opened_rows(conn, plan, query, params, where)
+
     def rows() -> Iterator:
-        convert = plan.convert
-        if fmt in ("csv", "xlsx"):
-            for row in lookup.iter_rows(conn, query, params):
-                values = convert(row)
-                if number_at is not None:
-                    state["archive_no"] = values[number_at]
-                yield values
-        else:
-            names = plan.fields
-            for row in lookup.iter_rows(conn, query, params):
-                record = dict(zip(names, convert(row)))
-                state["archive_no"] = record.get("archive_no")
-                yield _vcard_record(record) if fmt == "vcf" else record
+        try:
+            if fmt in ("csv", "xlsx"):
+                for values in opened:
+                    if number_at is not None:
+                        state["archive_no"] = values[number_at]
+                    yield values
+            else:
+                names = plan.fields
+                for values in opened:
+                    record = dict(zip(names, values))
+                    state["archive_no"] = record.get("archive_no")
+                    yield _vcard_record(record) if fmt == "vcf" else record
+        finally:
+            opened.close()
 
     extra_sheets = _related_sheets(conn, where, params, with_history, reveal, plan) if fmt == "xlsx" else []
     target = out if out == "-" else Path(out)

@@ -123,3 +123,36 @@ def test_export_refusals(cli, tmp_path, no_archive):
     cli.ok("--as", "boss", "user", "add", "tester", "--role", "clerk")
     result = cli("export")
     assert result.exit_code == 1 and "may not export" in result.stderr
+
+
+def test_a_long_export_read_in_a_second_process_is_identical(cli, tmp_path, monkeypatch):
+    """Above FORK_ABOVE rows the reading and decrypting run in a forked process: same bytes out."""
+    from custarchive import exporting, forked
+
+    seed(cli)
+    monkeypatch.setattr(exporting, "FORK_ABOVE", 0)
+    outputs = {}
+    for parallel in (True, False):
+        monkeypatch.setattr(forked, "available", lambda parallel=parallel: parallel)
+        for args in (("export",), ("export", "--reveal"), ("export", "--format", "jsonl"),
+                     ("export", "-o", str(tmp_path / f"{parallel}.csv"), "--encoding", "gbk")):
+            outputs[(parallel, args[1:2])] = cli.ok(*args).stdout
+        outputs[(parallel, "file")] = (tmp_path / f"{parallel}.csv").read_bytes()
+    assert {key[1:]: value for key, value in outputs.items() if key[0]} == \
+        {key[1:]: value for key, value in outputs.items() if not key[0]}
+    assert "'=HYPERLINK" in outputs[(True, ())] and "********" in outputs[(True, ())]
+
+
+def test_an_error_in_the_reading_process_is_reported(cli, tmp_path, monkeypatch, db_target):
+    from custarchive import exporting, forked
+
+    seed(cli)
+    monkeypatch.setattr(exporting, "FORK_ABOVE", 0)
+    monkeypatch.setattr(forked, "available", lambda: True)
+
+    def broken(self, row):
+        raise ValueError("boom")
+    monkeypatch.setattr(exporting.Plan, "convert", broken)
+    result = cli("export", "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 1 and "boom" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.csv").exists() and not list(tmp_path.glob(".out.csv.part"))
