@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import text
 
 from custarchive import authz, lookup
+from custarchive.sqlutil import picker
 from custarchive.errors import ConfigError, UsageError, ValidationError
 from custarchive.fields import CANONICAL
 from custarchive.crypto import TOKEN
@@ -94,7 +94,7 @@ class Plan:
             self.extra_index = len(stored) + 1
         self.columns.append("NULL")
         blank = len(self.columns) - 1
-        self.pick = _picker([stored.index(name) if name not in extras else blank for name in chosen])
+        self.pick = picker([stored.index(name) if name not in extras else blank for name in chosen])
         self.width = len(chosen)
         self.converters = []
         self.amounts = []  # converted inline: amounts are the common case
@@ -181,14 +181,6 @@ def _opened_rows(conn, plan: Plan, query: str, params: dict, where: str) -> Iter
                     yield plan.convert(row)
         return forked.stream(produce)
     return (plan.convert(row) for row in lookup.iter_rows(conn, query, params))
-
-
-def _picker(indexes: list[int]):
-    """The cells at ``indexes`` as a tuple (itemgetter alone gives a bare value for one index)."""
-    if len(indexes) == 1:
-        index = indexes[0]
-        return lambda row: (row[index],)
-    return itemgetter(*indexes)
 
 
 def _templates(conn, where: str, params: dict) -> list:

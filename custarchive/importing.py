@@ -14,7 +14,6 @@ file. The caller decides whether the transaction commits (``--dry-run`` and
 from __future__ import annotations
 
 import datetime as _dt
-import operator
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from custarchive import archive, authz, crypto, lookup, numbering
 from custarchive.changelog import Actor
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
 from custarchive.fields import CANONICAL
-from custarchive.sqlutil import select_in
+from custarchive.sqlutil import picker, select_in
 from custarchive.preparing import NEW, REFUSED, Preparer, Worker, record_of
 from custarchive.templates import load_template, template_files
 
@@ -111,14 +110,6 @@ def new_batch_id() -> str:
     return f"imp-{_dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _picker(indexes: list[int]) -> Callable[[list], tuple]:
-    """The cells at ``indexes``, as a tuple (itemgetter gives a bare value for a single index)."""
-    if len(indexes) == 1:
-        index = indexes[0]
-        return lambda cells: (cells[index],)
-    return operator.itemgetter(*indexes)
-
-
 def _job(chunk: tuple) -> tuple:
     """What the preparer needs of a chunk: the field names and the cells of the rows the reader accepted."""
     _rows, cells, names = chunk
@@ -174,7 +165,7 @@ class Importer:
                 hmap.check()
                 plan = self._plan(table, hmap)
                 names = tuple(name for _index, name in plan)
-                pick = _picker([index for index, _name in plan])
+                pick = picker([index for index, _name in plan])
                 waiting = None  # (rows, cells, names) sent to the worker, outcomes not yet received
                 for rows in self._chunks(table.rows):
                     chunk = (rows, [None if row.error else pick(row.cells) for row in rows], names)

@@ -50,3 +50,14 @@ def select_in(conn, sql: str, values: Sequence, size: int = 500):
     mark = placeholder(conn)
     for part in chunks(list(values), size):
         yield from conn.exec_driver_sql(sql.format(marks=", ".join([mark] * len(part))), tuple(part))
+
+
+def picker(indexes: list[int]):
+    """The cells of a row at ``indexes`` as a tuple, in one C call (itemgetter alone gives a bare
+    value for a single index)."""
+    from operator import itemgetter
+
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda row: (row[index],)
+    return itemgetter(*indexes)
