@@ -4,9 +4,10 @@ The general path (``Plan.convert``, then the csv module through a text
 stream) makes a str per cell from UTF-8, looks at each cell and encodes the
 line again: about three times what the sqlite3 shell spends on the same
 table. Here the driver hands over each text cell as its bytes, a line is the
-cells joined by 0xFF (a byte UTF-8 never contains) and one regular expression
-looks at the whole line for what the csv module would quote (``, " CR LF``)
-or what could run as a formula (a cell starting with ``= + - @ TAB CR``).
+cells joined by 0xFF (a byte UTF-8 never contains) and one ``translate`` plus
+two scans look at the whole line for what the csv module would quote (``, "
+CR LF NUL``) or what could run as a formula (a cell starting with
+``= + - @ TAB CR``).
 A clean line only has its separators turned into commas. A flagged line,
 and any cell the fast steps do not know (a bool or a list in ``extra``),
 goes through ``Plan.convert``, ``csv_value`` and the csv module as before,
