@@ -51,6 +51,7 @@ class Keyring:
         self._log_mac = hmac.new(self._log_key, digestmod=hashlib.sha256)
         self._index_memo: dict[tuple[str, Any], str] = {}
         self._fields: dict[str, bytes] = {}
+        self._openers: dict[str, Any] = {}
 
     def _cipher(self):
         if self._aead is None:
@@ -76,19 +77,36 @@ class Keyring:
     def open(self, field: str, token: Any) -> Any:
         if not is_token(token):
             return token
+        found = self._openers.get(field)
+        return (found or self.opener(field))(token)
+
+    def opener(self, field: str):
+        """``open`` of one field's tokens (str or their ASCII bytes) for many values: an export opens
+        one per archive, so the cipher, the field bytes and the import are looked up once."""
+        found = self._openers.get(field)
+        if found is not None:
+            return found
         from cryptography.exceptions import InvalidTag
 
-        raw = a2b_base64(token[len(TOKEN):])
+        decrypt = self._cipher().decrypt
         associated = self._fields.get(field)
         if associated is None:
             associated = self._fields[field] = field.encode()
-        try:
-            plain = self._cipher().decrypt(raw[:12], raw[12:], associated)
-        except InvalidTag:
-            raise ConfigError(f"{field}: a stored value does not decrypt with this key (altered, or another key)") from None
-        if plain[:1] == b'"' and b"\\" not in plain:  # a JSON string without escapes: its text as is
-            return plain[1:-1].decode("utf-8")
-        return json.loads(plain)
+        start = len(TOKEN)
+
+        def open_token(token):
+            raw = a2b_base64(token[start:])
+            try:
+                plain = decrypt(raw[:12], raw[12:], associated)
+            except InvalidTag:
+                raise ConfigError(f"{field}: a stored value does not decrypt with this key "
+                                  "(altered, or another key)") from None
+            if plain[:1] == b'"' and b"\\" not in plain:  # a JSON string without escapes: its text as is
+                return plain[1:-1].decode("utf-8")
+            return json.loads(plain)
+
+        self._openers[field] = open_token
+        return open_token
 
     def index(self, field: str, value: Any) -> str | None:
         """Keyed hash for exact-match lookups: equal values give equal digests; the value cannot be guessed back."""

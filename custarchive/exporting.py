@@ -131,10 +131,19 @@ class Plan:
             self.labels = {**{name: spec.label_zh for name, spec in extras.items()}, **LABELS_ZH, **SYSTEM_LABELS_ZH}
 
     def convert(self, row) -> list:
-        """The row's output cells: template fields filled, sealed values opened, converted, masked."""
-        values = list(self.pick(row))
+        """The row's output cells (from a row of ``columns``): template fields filled, sealed values
+        opened, converted, masked."""
+        return self._converted(list(self.pick(row)), row[self.template_index],
+                               row[self.extra_index] if self.extra_positions else None)
+
+    def convert_wide(self, row) -> list:
+        """:meth:`convert` for a row already in output order, followed by its template and, when
+        template fields are chosen, its ``extra`` (``export_csv`` reads that layout)."""
+        width = self.width
+        return self._converted(list(row[:width]), row[width], row[width + 1] if self.extra_positions else None)
+
+    def _converted(self, values: list, template: str, raw: str | None) -> list:
         if self.extra_positions:
-            raw = row[self.extra_index]
             if raw:
                 data = json.loads(raw)
                 for pos, name in self.extra_positions:
@@ -152,7 +161,7 @@ class Plan:
             value = values[pos]
             if value is not None:
                 values[pos] = convert(value)
-        masks = self.masks.get(row[self.template_index], self.default_mask)
+        masks = self.masks.get(template, self.default_mask)
         for pos, name in masks:
             value = values[pos]
             if value is not None and value != "":
@@ -244,9 +253,15 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     temporary = None if out == "-" else target.with_name(f".{target.name}.part")
     stream = rows()
     try:
-        count = write_rows(fmt, temporary or "-", plan.fields, stream, labels=plan.labels,
-                           encoding=encoding, extra_sheets=extra_sheets,
-                           text_positions=plan.text_positions, holds_bools=plan.holds_bools)
+        if _bytes_csv(conn, fmt):
+            from custarchive import export_csv
+
+            headers = [plan.labels.get(name, name) if plan.labels else name for name in plan.fields]
+            count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
+        else:
+            count = write_rows(fmt, temporary or "-", plan.fields, stream, labels=plan.labels,
+                               encoding=encoding, extra_sheets=extra_sheets,
+                               text_positions=plan.text_positions, holds_bools=plan.holds_bools)
         if temporary is not None:
             os.replace(temporary, target)
     except UnicodeEncodeError as exc:
@@ -265,6 +280,11 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
         if temporary is not None and temporary.exists():
             temporary.unlink()
     return count
+
+
+def _bytes_csv(conn, fmt: str) -> bool:
+    """CSV from SQLite takes the bytes path (``export_csv``); the tests compare it with the general one."""
+    return fmt == "csv" and conn.dialect.name == "sqlite"
 
 
 def _vcard_record(record: dict) -> dict:

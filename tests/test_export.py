@@ -135,6 +135,7 @@ def test_a_long_export_read_in_a_second_process_is_identical(cli, tmp_path, monk
     for parallel in (True, False):
         monkeypatch.setattr(forked, "available", lambda parallel=parallel: parallel)
         for args in (("export",), ("export", "--reveal"), ("export", "--format", "jsonl"),
+                     ("export", "--format", "json", "--reveal"),
                      ("export", "-o", str(tmp_path / f"{parallel}.csv"), "--encoding", "gbk")):
             outputs[(parallel, args[1:2])] = cli.ok(*args).stdout
         outputs[(parallel, "file")] = (tmp_path / f"{parallel}.csv").read_bytes()
@@ -153,6 +154,6 @@ def test_an_error_in_the_reading_process_is_reported(cli, tmp_path, monkeypatch,
     def broken(self, row):
         raise ValueError("boom")
     monkeypatch.setattr(exporting.Plan, "convert", broken)
-    result = cli("export", "-o", str(tmp_path / "out.csv"))
+    result = cli("export", "-o", str(tmp_path / "out.jsonl"))  # CSV on SQLite takes export_csv's own path
     assert result.exit_code == 1 and "boom" in result.stderr and "Traceback" not in result.stderr
-    assert not (tmp_path / "out.csv").exists() and not list(tmp_path.glob(".out.csv.part"))
+    assert not (tmp_path / "out.jsonl").exists() and not list(tmp_path.glob(".out.jsonl.part"))
