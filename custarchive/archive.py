@@ -27,9 +27,11 @@ PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated
 DEFAULT_CATEGORY = "C"
 # System columns that apply_changes may write (never plan_update): grade only via credit.py.
 WRITABLE_SYSTEM = {"grade"}
+_DATA_BUT_NAME = tuple(name for name in lookup.DATA_COLUMNS if name != "name")
+_INDEX_COLUMNS = tuple(crypto.INDEX_COLUMNS.values())
 # What a card's storage form (StoredCard.values) fills, after the columns set when it is inserted.
 _STORED_COLUMNS = ("kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
-                   *[name for name in lookup.DATA_COLUMNS if name != "name"], "extra", *crypto.INDEX_COLUMNS.values())
+                   *_DATA_BUT_NAME, "extra", *_INDEX_COLUMNS)
 _INSERT_COLUMNS = ("archive_no", "created_at", "updated_at", "created_by", *_STORED_COLUMNS)
 
 
@@ -180,13 +182,9 @@ def created_entry(number: str, body: str) -> str:
     return head + ("}" if body == "{}" else ", " + body[1:])
 
 
-_DATA_BUT_NAME = tuple(name for name in lookup.DATA_COLUMNS if name != "name")
-
-
 def stored_index(form: StoredCard, key: str) -> str | None:
     """The keyed hash of a sensitive field held in a storage form."""
     return form.values[_STORED_COLUMNS.index(crypto.INDEX_COLUMNS[key])]
-_INDEX_COLUMNS = tuple(crypto.INDEX_COLUMNS.values())
 
 
 def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: bool = False,

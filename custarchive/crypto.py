@@ -77,8 +77,7 @@ class Keyring:
     def open(self, field: str, token: Any) -> Any:
         if not is_token(token):
             return token
-        found = self._openers.get(field)
-        return (found or self.opener(field))(token)
+        return self.opener(field)(token)
 
     def opener(self, field: str):
         """``open`` of one field's tokens (str or their ASCII bytes) for many values: an export opens

@@ -180,7 +180,7 @@ class _Layout:
         if self.extra_item is not None:
             extra = row[self.extra_item]
             values.append(extra.decode() if extra else None)
-        return self.plan.convert_wide(values)
+        return self.plan.convert(values)
 
 
 def write(conn, plan, where: str, params: dict, out, headers: list[str], encoding: str | None, state: dict) -> int:

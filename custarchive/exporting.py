@@ -18,7 +18,6 @@ from typing import Any, Iterator
 from sqlalchemy import text
 
 from custarchive import authz, lookup
-from custarchive.sqlutil import picker
 from custarchive.errors import ConfigError, UsageError, ValidationError
 from custarchive.fields import CANONICAL
 from custarchive.crypto import TOKEN
@@ -83,29 +82,19 @@ class Plan:
         else:
             chosen = available
         self.fields = chosen
-        # SQL gives the stored columns once, then template, extra and a NULL; each output row is
-        # picked from that tuple in one C call (a template field takes the NULL, then its value).
-        stored = [name for name in chosen if name not in extras]
-        self.columns = stored + ["template"]
-        self.template_index = len(stored)
-        self.extra_positions = [(pos, name) for pos, name in enumerate(chosen) if name in extras]
-        if self.extra_positions:
+        # Output order straight from SQL (NULL where a template field goes), then template and extra.
+        self.columns = [("NULL" if name in extras else name) for name in chosen] + ["template"]
+        if any(name in extras for name in chosen):
             self.columns.append("extra")
-            self.extra_index = len(stored) + 1
-        self.columns.append("NULL")
-        blank = len(self.columns) - 1
-        self.pick = picker([stored.index(name) if name not in extras else blank for name in chosen])
         self.width = len(chosen)
+        self.template_index = self.width
+        self.extra_index = self.width + 1
+        self.extra_positions = [(pos, name) for pos, name in enumerate(chosen) if name in extras]
         self.converters = []
         self.amounts = []  # converted inline: amounts are the common case
-        self.text_positions = []  # where a text value (a possible formula) can appear
-        self.holds_bools = False
         for pos, name in enumerate(chosen):
             spec = CANONICAL.get(name) or extras.get(name)
             kind = spec.type if spec is not None and name not in ("archive_no", "kind", "category") else None
-            if kind not in ("amount", "integer", "bool"):
-                self.text_positions.append(pos)
-            self.holds_bools = self.holds_bools or kind == "bool"
             if kind == "amount":
                 self.amounts.append(pos)
             elif kind == "multi-choice":
@@ -131,19 +120,11 @@ class Plan:
             self.labels = {**{name: spec.label_zh for name, spec in extras.items()}, **LABELS_ZH, **SYSTEM_LABELS_ZH}
 
     def convert(self, row) -> list:
-        """The row's output cells (from a row of ``columns``): template fields filled, sealed values
-        opened, converted, masked."""
-        return self._converted(list(self.pick(row)), row[self.template_index],
-                               row[self.extra_index] if self.extra_positions else None)
-
-    def convert_wide(self, row) -> list:
-        """:meth:`convert` for a row already in output order, followed by its template and, when
-        template fields are chosen, its ``extra`` (``export_csv`` reads that layout)."""
-        width = self.width
-        return self._converted(list(row[:width]), row[width], row[width + 1] if self.extra_positions else None)
-
-    def _converted(self, values: list, template: str, raw: str | None) -> list:
+        """A row of ``columns`` (output order, then template and extra) as output cells: template
+        fields filled, sealed values opened, converted, masked."""
+        values = list(row[:self.width])
         if self.extra_positions:
+            raw = row[self.extra_index]
             if raw:
                 data = json.loads(raw)
                 for pos, name in self.extra_positions:
@@ -161,7 +142,7 @@ class Plan:
             value = values[pos]
             if value is not None:
                 values[pos] = convert(value)
-        masks = self.masks.get(template, self.default_mask)
+        masks = self.masks.get(row[self.template_index], self.default_mask)
         for pos, name in masks:
             value = values[pos]
             if value is not None and value != "":
@@ -230,9 +211,8 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     state = {"archive_no": None}
     number_at = plan.fields.index("archive_no") if "archive_no" in plan.fields else None
 
-    opened = _opened_rows(conn, plan, query, params, where)
-
     def rows() -> Iterator:
+        opened = _opened_rows(conn, plan, query, params, where)  # only when rows are asked for
         try:
             if fmt in ("csv", "xlsx"):
                 for values in opened:
@@ -260,8 +240,7 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
             count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
         else:
             count = write_rows(fmt, temporary or "-", plan.fields, stream, labels=plan.labels,
-                               encoding=encoding, extra_sheets=extra_sheets,
-                               text_positions=plan.text_positions, holds_bools=plan.holds_bools)
+                               encoding=encoding, extra_sheets=extra_sheets)
         if temporary is not None:
             os.replace(temporary, target)
     except UnicodeEncodeError as exc:

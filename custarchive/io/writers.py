@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 import io
 import itertools
-import operator
 import json
 import re
 import sys
@@ -102,23 +101,18 @@ def write_rows(
     encoding: str | None = None,
     sheet_name: str = "客户",
     extra_sheets: Iterable[ExtraSheet] = (),
-    text_positions: Sequence[int] | None = None,
-    holds_bools: bool = True,
 ) -> int:
     """Write ``rows`` (dicts keyed by field) to ``out`` (path, '-' or binary stream); returns the count.
 
     ``labels`` turns field names into header texts (``LABELS_ZH`` for
     ``--headers zh``).  ``extra_sheets`` are only written to XLSX.
-    For CSV, a caller that knows its columns may say where text can appear
-    (``text_positions``, each cell there a str or None) and whether a bool
-    can (``holds_bools``): only those cells are then checked for formulas.
     """
     headers = [labels.get(f, f) if labels else f for f in fields]
     stream, owned, to_file = _open_out(out)
     try:
         if fmt == "csv":
             return _write_csv(stream, csv_encoding(encoding, to_file), ",", headers,
-                              (_as_row(fields, r) for r in rows), text_positions, holds_bools)
+                              (_as_row(fields, r) for r in rows))
         if fmt == "json":
             return _write_json(stream, (_pick(fields, headers, r) for r in rows), array=True)
         if fmt == "jsonl":
@@ -176,27 +170,18 @@ def _holds_bool(row) -> bool:
 _BATCH = 512
 
 
-def _write_csv(stream: BinaryIO, encoding: str, delimiter: str, headers, rows,
-               text_positions: Sequence[int] | None = None, holds_bools: bool = True) -> int:
-    """Rows are written in batches: a batch whose text cells (all cells, unless ``text_positions``
-    says where text is) hold no formula trigger and no bool goes to ``writerows`` as it is, the
-    check itself one C-level pass; only a batch that trips it is cleaned row by row."""
+def _write_csv(stream: BinaryIO, encoding: str, delimiter: str, headers, rows) -> int:
+    """Rows are written in batches: a batch whose text cells hold no formula trigger and no bool
+    goes to ``writerows`` as it is, after one check over the whole batch; only a batch that trips
+    it is cleaned row by row."""
     text = io.TextIOWrapper(stream, encoding=encoding, newline="", write_through=False)
     try:
         writer = csv.writer(text, delimiter=delimiter)
         writer.writerow([csv_value(h) for h in headers])
         count = 0
-        if text_positions is not None and len(text_positions) > 1:
-            texts = operator.itemgetter(*text_positions)
-        else:
-            texts, holds_bools = _strings, True
         while batch := list(itertools.islice(rows, _BATCH)):
-            try:
-                careful = _CARE.search("\x1f" + "\x1f".join(filter(None, itertools.chain.from_iterable(
-                    map(texts, batch))))) or (holds_bools and any(map(_holds_bool, batch)))
-            except TypeError:  # not text after all where the caller said: check every cell
-                careful = True
-            if careful:
+            texts = itertools.chain.from_iterable(map(_strings, batch))
+            if _CARE.search("\x1f" + "\x1f".join(texts)) or any(map(_holds_bool, batch)):
                 batch = [_clean(row) for row in batch]
             writer.writerows(batch)
             count += len(batch)
