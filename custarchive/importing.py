@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import secrets
 import time
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -25,11 +26,14 @@ from custarchive import archive, authz, crypto, lookup, numbering
 from custarchive.changelog import Actor
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
 from custarchive.fields import CANONICAL
-from custarchive.sqlutil import picker, select_in
+from custarchive.sqlutil import DeferredIndexes, picker
 from custarchive.preparing import NEW, REFUSED, Preparer, Worker, record_of
 from custarchive.templates import load_template, template_files
 
 CHUNK_ROWS = 1000
+# Plain indexes are rebuilt at the end once an import has added this many archives and at least as many
+# as the table held before (so the rebuild never costs more than twice the import itself).
+DEFER_INDEXES_AFTER = 2000
 KEEP_REJECTED = 10_000       # rejected rows kept for --json; all of them go to stderr and --errors
 KEEP_DUPLICATES = 1_000      # possible duplicates listed in the summary
 DUPLICATE_MODES = ("error", "skip", "update")
@@ -148,6 +152,8 @@ class Importer:
         self.preparer = Preparer(keyring(conn), categories, template=options.template, kind=options.kind,
                                  category=options.category)
         self.first_new_id = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM customers")).scalar()
+        self.indexes = DeferredIndexes(conn, "customers")
+        self.lines = array("L")  # file line of each archive this import created, in id order
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -192,6 +198,8 @@ class Importer:
         finally:
             if worker is not None:
                 worker.close()
+        self.indexes.rebuild()
+        self._possible_duplicates()
         for warning in source.warnings:
             self._notice(warning)
         self.summary.elapsed = time.perf_counter() - self.summary.started
@@ -284,7 +292,11 @@ class Importer:
             else:
                 self._update(row, fresh, Preparer.update_sets(record_of(*record) if isinstance(record, tuple)
                                                               else record))
-        self._possible_duplicates(cards)
+        for _row, card in cards:
+            self.lines.extend([0] * (card["id"] - self.first_new_id - 1 - len(self.lines)))
+            self.lines.append(_row.line)
+        if self.summary.inserted >= max(self.first_new_id, DEFER_INDEXES_AFTER):
+            self.indexes.defer()
         self.events.progress(self.summary.read)
 
     def _numbered(self, row, number: str, record: dict, new: list, updates: list) -> None:
@@ -360,30 +372,28 @@ class Importer:
                 later.append((row, target, record))
         return accepted, later
 
-    def _possible_duplicates(self, cards: list) -> None:
-        """New archives sharing a phone or email with another archive: listed, never refused."""
+    def _possible_duplicates(self) -> None:
+        """New archives sharing a phone or email with another active archive: listed, never refused.
+
+        Looked for once, when every row is in: two rows of the file that share a number are both
+        listed, and the probe reads the indexes only after they are rebuilt.
+        """
+        first = int(self.first_new_id)
+        kept = self.summary.possible_duplicates
         for column in ("phone", "email"):
-            values = sorted({card[column] for _row, card in cards if card.get(column)})
-            shared: dict[str, list[str]] = {}
-            # held twice at all (read from the column's index alone), then twice by active archives
-            candidates = [row[0] for row in select_in(
-                self.conn, f"SELECT {column} FROM customers WHERE {column} IN ({{marks}}) "
-                           f"GROUP BY {column} HAVING COUNT(*) > 1", values)]
-            repeated = [row[0] for row in select_in(
-                self.conn, f"SELECT {column} FROM customers WHERE {column} IN ({{marks}}) AND status = 'active' "
-                           f"GROUP BY {column} HAVING COUNT(*) > 1", candidates)]
-            for number, value in select_in(self.conn, f"SELECT archive_no, {column} FROM customers "
-                                                      f"WHERE {column} IN ({{marks}}) ORDER BY archive_no", repeated):
-                shared.setdefault(value, []).append(number)
-            if not shared:
-                continue
-            for row, card in cards:
-                holders = shared.get(card.get(column))
-                if not holders:
-                    continue
+            found = self.conn.exec_driver_sql(
+                f"SELECT c.id, c.archive_no, c.{column} FROM customers c WHERE c.id > {first} "
+                f"AND c.{column} IS NOT NULL AND c.status = 'active' AND EXISTS (SELECT 1 FROM customers o "
+                f"WHERE o.{column} = c.{column} AND o.id <> c.id AND o.status = 'active') ORDER BY c.id")
+            listed = []
+            for cid, number, value in found:
                 self.summary.possible_duplicate_count += 1
-                if len(self.summary.possible_duplicates) < KEEP_DUPLICATES:
-                    others = [number for number in holders if number != card["archive_no"]][:5]
-                    self.summary.possible_duplicates.append(
-                        {"line": row.line, "archive_no": card["archive_no"], "field": column,
-                         "value": card[column], "others": others})
+                if len(kept) + len(listed) < KEEP_DUPLICATES:
+                    line = self.lines[cid - first - 1] if cid - first - 1 < len(self.lines) else None
+                    listed.append({"line": line or None, "archive_no": number, "field": column, "value": value})
+            for item in listed:
+                item["others"] = [row[0] for row in self.conn.execute(
+                    text(f"SELECT archive_no FROM customers WHERE {column} = :v AND status = 'active' "
+                         "AND archive_no <> :n ORDER BY archive_no LIMIT 5"),
+                    {"v": item["value"], "n": item["archive_no"]})]
+            kept.extend(listed)

@@ -61,3 +61,38 @@ def picker(indexes: list[int]):
         index = indexes[0]
         return lambda row: (row[index],)
     return itemgetter(*indexes)
+
+
+class DeferredIndexes:
+    """A table's plain (non-unique) indexes set aside during a bulk load on SQLite and rebuilt before
+    the load commits.
+
+    Keeping seven random-key indexes up to date row by row costs more than the
+    rows themselves; building each once from a sort costs a fraction of it. The
+    drop and the rebuild are part of the load's transaction, so a crash or a
+    rollback leaves the indexes as they were, and readers in WAL mode keep
+    seeing the committed schema meanwhile. Unique indexes stay, since the load
+    checks identity against them as it goes. PostgreSQL is left alone: there
+    ``DROP INDEX`` would lock the table against every reader until commit.
+    """
+
+    def __init__(self, conn, table: str):
+        self.conn = conn
+        self.table = table
+        self.dropped: list[str] = []
+        self.deferred = conn.dialect.name != "sqlite"  # nothing to do elsewhere
+
+    def defer(self) -> None:
+        if self.deferred:
+            return
+        self.deferred = True
+        found = self.conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+            "AND upper(sql) NOT LIKE 'CREATE UNIQUE%'", (self.table,)).all()
+        for name, sql in found:
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+            self.dropped.append(sql)
+
+    def rebuild(self) -> None:
+        while self.dropped:
+            self.conn.exec_driver_sql(self.dropped.pop())

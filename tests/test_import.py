@@ -280,6 +280,56 @@ def test_bad_rows_are_rejected_one_by_one(cli, tmp_path, db_target):
     assert len(result.stdout) < 10_000  # a 1 MB value is not echoed back whole
 
 
+def customer_indexes(db_target) -> list:
+    """The customers table's indexes (name, columns, unique), as the database reports them."""
+    from sqlalchemy import inspect
+
+    from tests.conftest import engine_for
+
+    engine = engine_for(db_target)
+    try:
+        with engine.connect() as conn:
+            return sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                          for i in inspect(conn).get_indexes("customers"))
+    finally:
+        engine.dispose()
+
+
+def test_large_import_rebuilds_its_deferred_indexes(cli, tmp_path, monkeypatch, db_target):
+    """Past the threshold the plain indexes are rebuilt at the end; a dry run leaves them as they were."""
+    from custarchive import importing
+
+    monkeypatch.setattr(importing, "CHUNK_ROWS", 16)
+    monkeypatch.setattr(importing, "DEFER_INDEXES_AFTER", 20)
+    cli.add(person(name="先来客户", phone="13900000007"))
+    fresh = customer_indexes(db_target)
+    assert len(fresh) >= 8
+    rows = [[f"批量{n}", f"139{n:08d}", "北京"] for n in range(100)]
+    path = write_csv(tmp_path / "big.csv", ["name", "phone", "city"], rows)
+    before = snapshot(db_target)
+    result, data = summary(cli, path, "--dry-run")
+    assert result.exit_code == 0 and data["inserted"] == 100
+    assert snapshot(db_target) == before and customer_indexes(db_target) == fresh
+    result, data = summary(cli, path)
+    assert result.exit_code == 0 and data["inserted"] == 100
+    assert customer_indexes(db_target) == fresh
+    # both the old archive and the new row sharing its phone are found through the rebuilt indexes
+    assert [(d["line"], d["field"], d["value"]) for d in data["possible_duplicates"]] == [(9, "phone", "13900000007")]
+    assert [c["name"] for c in cli.json("search", "批量42")] == ["批量42"]
+    assert cli.json("show", "13900000042")["name"] == "批量42"
+    assert cli.json("check")["ok"] is True
+
+
+def test_rows_of_one_file_sharing_a_phone_are_both_listed(cli, tmp_path):
+    path = write_csv(tmp_path / "p.csv", ["name", "phone"],
+                     [["甲", "13912340001"], ["乙", "13912340002"], ["丙", "13912340001"]])
+    result, data = summary(cli, path)
+    assert result.exit_code == 0 and data["possible_duplicate_count"] == 2
+    listed = {d["line"]: d for d in data["possible_duplicates"]}
+    assert sorted(listed) == [2, 4]
+    assert listed[2]["others"] == [listed[4]["archive_no"]] and listed[4]["others"] == [listed[2]["archive_no"]]
+
+
 def _import_is_writing(db_target) -> bool:
     """Well into its transaction: 2 MB in the SQLite WAL, or a PostgreSQL writer busy for over a second."""
     if backend_of(db_target) == "sqlite":
@@ -299,7 +349,7 @@ def test_kill_9_mid_import_leaves_nothing(tmp_path, db_target):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "custarchive", "--db", db_target, "add", "--no-input",
                     "--set", "name=先来", "--set", "phone=13912345678"], env=env, check=True, capture_output=True)
-    before = snapshot(db_target)
+    before, indexes_before = snapshot(db_target), customer_indexes(db_target)
     process = subprocess.Popen([sys.executable, "-m", "custarchive", "--db", db_target, "import",
                                 str(tmp_path / "big.csv")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -311,6 +361,7 @@ def test_kill_9_mid_import_leaves_nothing(tmp_path, db_target):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert snapshot(db_target) == before
+    assert customer_indexes(db_target) == indexes_before
     # the process preparing rows ahead (a fork with the same command line) leaves with its parent
     deadline = time.time() + 10
     while _processes_reading(tmp_path / "big.csv") and time.time() < deadline:
