@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from itertools import repeat
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
@@ -224,7 +225,7 @@ def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: boo
     for card, form in zip(cards, stored):
         number = card["archive_no"]
         cid = card["id"] = ids[number]
-        gram_rows += [(gram, cid) for gram in form.grams]
+        gram_rows.extend(zip(form.grams, repeat(cid)))
         entries.append(ChangeEntry(cid, number, "create", "*", None, created_entry(number, form.created), sealed=True))
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)

@@ -51,6 +51,7 @@ class ChangeEntry:
     sealed: bool = False
 
 
+_sha256 = hashlib.sha256
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # json.dumps(…) with these, built once
 
 
@@ -66,10 +67,8 @@ def encode_value(value: Any) -> str | None:
 
 def entry_hash(prev_hash: str, row: Iterable[Any]) -> str:
     """SHA-256 over the previous hash and each value, each after a 0x1F separator (None as 0x00)."""
-    parts = [prev_hash]
-    for value in row:
-        parts.append("\x00" if value is None else str(value))
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    parts = [prev_hash] + ["\x00" if value is None else str(value) for value in row]
+    return _sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:
@@ -84,15 +83,16 @@ def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:
 
     at = now()
     rows = []
+    tail = (actor.reason, actor.source, actor.batch_id)
+    digest = keys.digest
     for entry in entries:
         if entry.sealed:
             old, new = encode_value(entry.old), encode_value(entry.new)
         else:
             old = encode_value(seal_logged_value(keys, entry.field, entry.old))
             new = encode_value(seal_logged_value(keys, entry.field, entry.new))
-        digests = (keys.digest(old), keys.digest(new))
+        digests = (digest(old), digest(new))
         meta = (entry.customer_id, entry.archive_no, at, actor.operator, entry.action, entry.field)
-        tail = (actor.reason, actor.source, actor.batch_id)
         head_new = entry_hash(head, meta + digests + tail)
         rows.append((*meta, old, new, *tail, *digests, head, head_new))
         head = head_new

@@ -117,7 +117,9 @@ class Preparer:
 
             return NUMBERED, normalize_query(number).upper(), record
         card = self.card(record)
-        return NEW, card, archive.store_form(self.keys, card)
+        stored = archive.store_form(self.keys, card)
+        # the writer reads a new card by .get(): its empty fields need not cross the pipe
+        return NEW, {key: value for key, value in card.items() if value is not None}, stored
 
     @staticmethod
     def update_sets(record: dict) -> dict:
