@@ -227,8 +227,8 @@ def _upgrade_if_needed(db: Database, create: bool = True) -> None:
         return
     if not has_table and db.path is not None and db.path.stat().st_size > 0:
         with db.read() as conn:
-            tables = conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).all()
-        if tables:
+            tables = {row[0] for row in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
+        if tables and "schema_migrations" not in tables:  # (a concurrent first writer may have just made it)
             raise DatabaseError(f"{db.path} is a SQLite file but not a custarchive database")
     if not has_table and db.path is None:
         with db.read() as conn:
