@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("import", "export"), default=None)
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep the files")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each contender; the median is shown")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --only export and --keep: export the database a previous run left in DIR "
+                             "instead of generating and importing it again")
     args = parser.parse_args(argv)
     global REPEAT
     REPEAT = max(1, args.repeat)
@@ -118,10 +121,14 @@ def main(argv: list[str] | None = None) -> int:
            "CUSTARCHIVE_CONFIG_DIR": str(work / "config"), "CUSTARCHIVE_DATA_DIR": str(work / "data")}
     source = work / "customers.csv"
     db = work / "archive.db"
-    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), work / "floor.db", work / "su.db"):
-        path.unlink(missing_ok=True)
-    print(f"{args.rows:,} generated rows (seed {args.seed}) in {work}", flush=True)
-    write_rows("csv", source, FIELDS, generate_rows(args.rows, args.seed), encoding="utf-8")
+    reuse = args.reuse and args.only == "export" and db.exists()
+    if not reuse:
+        for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), work / "floor.db", work / "su.db"):
+            path.unlink(missing_ok=True)
+        print(f"{args.rows:,} generated rows (seed {args.seed}) in {work}", flush=True)
+        write_rows("csv", source, FIELDS, generate_rows(args.rows, args.seed), encoding="utf-8")
+    else:
+        print(f"reusing {db} (--reuse)", flush=True)
     custarchive = [sys.executable, "-m", "custarchive", "--db", str(db)]
 
     if args.only != "export":
