@@ -17,6 +17,7 @@ import datetime as _dt
 import secrets
 import time
 from array import array
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -31,6 +32,7 @@ from custarchive.preparing import NEW, REFUSED, Preparer, Worker, record_of
 from custarchive.templates import load_template, template_files
 
 CHUNK_ROWS = 1000
+AHEAD = 2  # chunks the worker may prepare beyond the one being written
 # Plain indexes are rebuilt at the end once an import has added this many archives and at least as many
 # as the table held before (so the rebuild never costs more than twice the import itself).
 DEFER_INDEXES_AFTER = 2000
@@ -163,6 +165,7 @@ class Importer:
         authz.require(self.conn, self.actor, "import")
         labels = extra_labels(self.options.template)
         worker = None
+        pending: deque = deque()  # chunks sent to the worker, oldest first, outcomes not yet received
         try:
             for table in source.tables():
                 from custarchive.io import build_header_map
@@ -172,29 +175,28 @@ class Importer:
                 plan = self._plan(table, hmap)
                 names = tuple(name for _index, name in plan)
                 pick = picker([index for index, _name in plan])
-                waiting = None  # (rows, cells, names) sent to the worker, outcomes not yet received
+                held = None  # the first chunk, kept until a second one shows a worker pays
                 for rows in self._chunks(table.rows):
                     chunk = (rows, [None if row.error else pick(row.cells) for row in rows], names)
-                    if worker is None and waiting is None and Worker.available():
-                        waiting = chunk  # a second chunk will tell whether a worker pays
-                        continue
-                    if worker is None and waiting is not None:
-                        worker = Worker(self.preparer)
-                        worker.send(_job(waiting))
                     if worker is None:
-                        self._write(chunk, self.preparer.prepare_chunk(*_job(chunk)))
-                        continue
-                    if waiting is None:  # first chunk of a later sheet
-                        worker.send(_job(chunk))
-                        waiting = chunk
-                        continue
-                    outcomes = worker.receive()
+                        if held is None and Worker.available():
+                            held = chunk
+                            continue
+                        if held is None:
+                            self._write(chunk, self.preparer.prepare_chunk(*_job(chunk)))
+                            continue
+                        worker = Worker(self.preparer)
+                        worker.send(_job(held))
+                        pending.append(held)
+                        held = None
                     worker.send(_job(chunk))
-                    self._write(waiting, outcomes)
-                    waiting = chunk
-                if waiting is not None:
-                    outcomes = worker.receive() if worker is not None else self.preparer.prepare_chunk(*_job(waiting))
-                    self._write(waiting, outcomes)
+                    pending.append(chunk)
+                    if len(pending) > AHEAD:
+                        self._write(pending.popleft(), worker.receive())
+                if held is not None:
+                    self._write(held, self.preparer.prepare_chunk(*_job(held)))
+                while pending:
+                    self._write(pending.popleft(), worker.receive())
         finally:
             if worker is not None:
                 worker.close()

@@ -177,24 +177,29 @@ def _merge_extras(record: dict) -> dict:
 
 
 class Worker:
-    """A :class:`Preparer` in a forked child process, one chunk in flight at a time.
+    """A :class:`Preparer` in a forked child process, a few chunks ahead of the importer.
 
-    The importer sends chunk N+1 (:meth:`send`) and then writes chunk N while the child
-    prepares; :meth:`receive` collects the outcomes. The child inherits the preparer (key
-    included) through ``fork`` and never touches the database; it exits when the pipe closes
-    or its parent dies (it checks every second, so a killed import leaves no process behind).
+    The importer sends the next chunks (:meth:`send`) and writes an earlier one while the child
+    prepares; :meth:`receive` collects the outcomes of the oldest chunk sent, in order. The child
+    inherits the preparer (key included) through ``fork`` and never touches the database; it
+    exits when the pipe closes or its parent dies (it checks every second, so a killed import
+    leaves no process behind). The socket buffers are widened to hold whole chunks, so neither
+    side waits for the other to read.
     """
+
+    BUFFER = 4 << 20
 
     def __init__(self, preparer: Preparer):
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         self.pipe, child_end = context.Pipe()
+        for end in (self.pipe, child_end):
+            _widen(end.fileno(), self.BUFFER)
         self.process = context.Process(target=_serve, args=(preparer, child_end, self.pipe, os.getpid()),
                                        daemon=True, name="custarchive-prepare")
         self.process.start()
         child_end.close()
-        self.pending = False
 
     @staticmethod
     def available() -> bool:
@@ -204,14 +209,12 @@ class Worker:
 
     def send(self, job: tuple) -> None:
         self.pipe.send(job)
-        self.pending = True
 
     def receive(self) -> list[tuple]:
         try:
             kind, payload = self.pipe.recv()
         except EOFError:
             raise CustarchiveError("the import's preparing process ended unexpectedly") from None
-        self.pending = False
         if kind == "error":
             error = CustarchiveError(payload[0])
             error.exit_code = payload[1]
@@ -228,20 +231,68 @@ class Worker:
                 self.process.join()
 
 
+def _widen(fd: int, size: int) -> None:
+    """Ask for ``size`` bytes of socket buffer (the system may grant less; that only costs speed)."""
+    import socket
+
+    try:
+        sock = socket.socket(fileno=os.dup(fd))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+        finally:
+            sock.close()
+    except OSError:
+        pass
+
+
 def _serve(preparer: Preparer, pipe, parent_end, parent_pid: int) -> None:
+    """Prepare chunks in order until the pipe closes or the parent dies.
+
+    Two threads move the bytes: one reads jobs as they come and one sends finished chunks, so the
+    preparing loop never waits for the importer to read (a blocked send would stall it for as
+    long as the importer spends writing a chunk). Both wait in system calls, without the GIL.
+    """
+    import pickle
+    import queue
+    import threading
+
     parent_end.close()
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+    replies: queue.SimpleQueue = queue.SimpleQueue()
+
+    def read_jobs() -> None:
+        try:
+            while True:
+                jobs.put(pipe.recv_bytes())
+        except (EOFError, OSError):
+            jobs.put(None)
+
+    def send_replies() -> None:
+        while (reply := replies.get()) is not None:
+            try:
+                pipe.send_bytes(reply)
+            except OSError:
+                return
+
+    threading.Thread(target=read_jobs, daemon=True).start()
+    sender = threading.Thread(target=send_replies, daemon=True)
+    sender.start()
     while True:
-        while not pipe.poll(1.0):
+        try:
+            job = jobs.get(timeout=1.0)
+        except queue.Empty:
             if os.getppid() != parent_pid:
                 return
+            continue
+        if job is None:
+            break
         try:
-            names, cells = pipe.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            reply = ("ok", preparer.prepare_chunk(names, cells))
+            reply = ("ok", preparer.prepare_chunk(*pickle.loads(job)))
         except CustarchiveError as exc:
             reply = ("error", (exc.message, exc.exit_code))
         except Exception as exc:  # noqa: BLE001 - carried to the importer, which fails the whole import
             reply = ("error", (f"preparing rows failed: {exc!r}", 1))
-        pipe.send(reply)
+        replies.put(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+    replies.put(None)
+    sender.join()
