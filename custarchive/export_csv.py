@@ -260,86 +260,115 @@ def _joined(columns: list) -> tuple[list[bytes], list[int]]:
     return lines, left
 
 
+class _Lines:
+    """The batch loop: rows of a ``_Layout`` query to CSV lines, checked, repaired and written."""
+
+    def __init__(self, layout: _Layout):
+        self.layout = layout
+        self.fields = len(layout.plan.fields)
+        self.buffer = io.StringIO(newline="")
+        self.writer = csv.writer(self.buffer, delimiter=",")
+
+    def written(self, values) -> bytes:
+        """One line as the csv module writes it, without its line end."""
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(values)
+        return self.buffer.getvalue()[:-2].encode()
+
+    def general(self, row) -> bytes:
+        return self.written([csv_value(value) for value in self.layout.general(row)])
+
+    def repaired(self, line: bytes, marks: bytes, row) -> bytes:
+        """A flagged line with each flagged cell written by ``csv_value`` and the csv module."""
+        cells = line.split(_SEP)
+        if len(cells) != self.fields or (self.fields == 1 and not line):
+            return self.general(row)
+        for pos in _cells_to_repair(marks):
+            cell = cells[pos]
+            if pos not in self.layout.plain and cell[:1] in _FORMULA_STARTS:
+                return self.general(row)  # a number is never neutralised, text is: the general path knows which
+            cells[pos] = self.written((csv_value(cell.decode()),))
+        return b",".join(cells)
+
+    def batch(self, batch: list) -> list[bytes]:
+        """The CSV lines (without line ends) of one batch of rows."""
+        layout = self.layout
+        columns = list(zip(*batch))
+        templates = columns[layout.width] if layout.by_template else None
+        for index, convert in layout.steps:
+            columns[index] = convert(columns[index], templates)
+        if layout.by_template:
+            del columns[layout.width]
+        try:
+            lines = list(map(_SEP.join, zip(*columns)))
+            left = ()
+        except TypeError:  # a cell the fast steps left to the general path
+            lines, left = _joined(columns)
+        marked = _SEP.join(lines).translate(_CARE)
+        ends = list(accumulate(map(_PLUS_ONE, map(len, lines))))  # just past each line's separator
+        flagged = _flagged(marked, ends)
+        if self.fields == 1:
+            flagged = sorted(set(flagged).union(i for i, line in enumerate(lines) if not line))
+        for index in flagged:
+            start = ends[index - 1] if index else 0
+            lines[index] = self.repaired(lines[index], marked[start:ends[index] - 1], batch[index])
+        for index in left:
+            lines[index] = self.general(batch[index])
+        return lines
+
+    def copy(self, cursor, stream, encoded: Callable | None = None, checked: Callable[[], None] = lambda: None) -> int:
+        """Write the rows of ``cursor`` to ``stream`` as UTF-8 (or through ``encoded``); returns how many.
+        ``checked`` is called after each batch."""
+        count = 0
+        collecting = gc.isenabled()
+        gc.disable()  # a batch makes thousands of tuples and no cycles; collecting would only rescan
+        try:
+            while batch := cursor.fetchmany(BATCH):
+                lines = self.batch(batch)
+                lines.append(b"")
+                data = b"\r\n".join(lines).translate(_COMMAS)
+                count += len(batch)
+                if encoded is None:
+                    stream.write(data)
+                else:
+                    encoded(data, lines, batch)
+                checked()
+            return count
+        finally:
+            if collecting:
+                gc.enable()
+
+
 def write(conn, plan, where: str, params: dict, out, headers: list[str], encoding: str | None, state: dict) -> int:
     """Write the plan's rows as CSV to ``out`` (a path or '-'); returns how many were written."""
     layout = _Layout(plan)
+    lines = _Lines(layout)
     query = f"SELECT {', '.join(layout.select)} FROM customers{where} ORDER BY archive_no"
     number_at = layout.item_of[plan.fields.index("archive_no")] if "archive_no" in plan.fields else None
-    steps, width, plain = layout.steps, layout.width, layout.plain
-    templates_at = width if layout.by_template else None
-    one_field = len(plan.fields) == 1
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=",")
-
-    def written(values) -> bytes:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()[:-2].encode()
-
-    def general(row) -> bytes:
-        return written([csv_value(value) for value in layout.general(row)])
-
-    def repaired(line: bytes, marks: bytes, row) -> bytes:
-        """A flagged line with each flagged cell written by ``csv_value`` and the csv module."""
-        cells = line.split(_SEP)
-        if len(cells) != len(plan.fields) or (one_field and not line):
-            return general(row)
-        for pos in _cells_to_repair(marks):
-            cell = cells[pos]
-            if pos not in plain and cell[:1] in _FORMULA_STARTS:
-                return general(row)  # a number is never neutralised, text is: the general path knows which
-            cells[pos] = written((csv_value(cell.decode()),))
-        return b",".join(cells)
-
     stream, owned, to_file = _open_out(out)
     name = csv_encoding(encoding, to_file)
     encoder = codecs.getincrementalencoder(name)()
-    as_stored = codecs.lookup(name).name in _UTF8
+    encoded = None
+    if codecs.lookup(name).name not in _UTF8:
+        def encoded(data, batch_lines, batch):
+            _write_encoded(stream, encoder, name, data, batch_lines, batch, number_at, state)
     driver = conn.connection.driver_connection
     factory = driver.text_factory
     cursor = None
-    count = 0
-    collecting = gc.isenabled()
     try:
-        stream.write(encoder.encode(written([csv_value(header) for header in headers]).decode() + "\r\n"))
+        stream.write(encoder.encode(lines.written([csv_value(header) for header in headers]).decode() + "\r\n"))
+        if encoded is None:  # UTF-8: a long export may be written by two processes
+            from custarchive import export_split
+
+            count = export_split.copy(conn, lines, layout.select, where, params, stream)
+            if count is not None:
+                return count
         driver.text_factory = bytes
         cursor = driver.cursor()
         cursor.execute(query, params)
-        gc.disable()  # a batch makes thousands of tuples and no cycles; collecting would only rescan
-        while batch := cursor.fetchmany(BATCH):
-            columns = list(zip(*batch))
-            templates = columns[templates_at] if templates_at is not None else None
-            for index, convert in steps:
-                columns[index] = convert(columns[index], templates)
-            if templates_at is not None:
-                del columns[templates_at]
-            try:
-                lines = list(map(_SEP.join, zip(*columns)))
-                left = ()
-            except TypeError:  # a cell the fast steps left to the general path
-                lines, left = _joined(columns)
-            marked = _SEP.join(lines).translate(_CARE)
-            ends = list(accumulate(map(_PLUS_ONE, map(len, lines))))  # just past each line's separator
-            flagged = _flagged(marked, ends)
-            if one_field:
-                flagged = sorted(set(flagged).union(i for i, line in enumerate(lines) if not line))
-            for index in flagged:
-                start = ends[index - 1] if index else 0
-                lines[index] = repaired(lines[index], marked[start:ends[index] - 1], batch[index])
-            for index in left:
-                lines[index] = general(batch[index])
-            lines.append(b"")
-            data = b"\r\n".join(lines).translate(_COMMAS)
-            count += len(batch)
-            if as_stored:
-                stream.write(data)
-            else:
-                _write_encoded(stream, encoder, name, data, lines, batch, number_at, state)
-        return count
+        return lines.copy(cursor, stream, encoded)
     finally:
-        if collecting:
-            gc.enable()
         driver.text_factory = factory
         if cursor is not None:
             cursor.close()

@@ -79,3 +79,63 @@ def _try_send(sender, message) -> None:
         sender.send(message)
     except (BrokenPipeError, ConnectionResetError):
         pass
+
+
+class Job:
+    """``work(ready)`` run once in a forked child, for a second core on one long task.
+
+    The child calls ``ready()`` when it has reached a point this process must
+    know about (``is_ready``); ``result`` waits for what ``work`` returned and
+    raises the child's error here. ``close`` ends a child still running.
+    """
+
+    def __init__(self, work: Callable):
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._receiver, sender = context.Pipe(duplex=False)
+        self._child = context.Process(target=_run_job, args=(work, sender, self._receiver), daemon=True,
+                                      name="custarchive-job")
+        self._child.start()
+        sender.close()
+        self._ready = False
+
+    def is_ready(self, wait: bool = False) -> bool:
+        if not self._ready and (wait or self._receiver.poll()):
+            self._ready = self._next()
+        return self._ready
+
+    def result(self):
+        self.is_ready(wait=True)
+        return self._next()
+
+    def _next(self):
+        try:
+            kind, payload = self._receiver.recv()
+        except EOFError:
+            raise CustarchiveError("the helper process ended unexpectedly") from None
+        if kind == "error":
+            error = CustarchiveError(payload[0])
+            error.exit_code = payload[1]
+            raise error
+        return payload
+
+    def close(self) -> None:
+        self._receiver.close()
+        self._child.join(timeout=0.5)
+        if self._child.is_alive():
+            self._child.kill()
+            self._child.join()
+
+
+def _run_job(work: Callable, sender, receiver) -> None:
+    receiver.close()
+    try:
+        result = work(lambda: sender.send(("ready", True)))
+        sender.send(("end", result))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the parent stopped waiting (or died)
+    except CustarchiveError as exc:
+        _try_send(sender, ("error", (exc.message, exc.exit_code)))
+    except Exception as exc:  # noqa: BLE001 - carried to the parent, which reports it
+        _try_send(sender, ("error", (f"the helper process failed: {exc!r}", 1)))

@@ -95,3 +95,72 @@ def test_wrong_key_is_refused_not_written(archive, tmp_path):
     set_raw(db, a, id_number=token[:-6] + ("AAAA==" if not token.endswith("AAAA==") else "BBBB=="))
     result = cli("export", "-o", str(tmp_path / "x.csv"))
     assert result.exit_code != 0 and "id_number" in result.stderr and not (tmp_path / "x.csv").exists()
+
+
+def clone(db, archive_no: str, copies: int) -> list[str]:
+    """Copies of one archive under new numbers right after it (unique columns left empty)."""
+    with sqlite3.connect(db) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(customers)")
+                   if row[1] not in ("id", "archive_no", "credit_code", "id_number_hmac")]
+        numbers = [f"{archive_no}-{n:03d}" for n in range(copies)]
+        for number in numbers:
+            conn.execute(f"INSERT INTO customers (archive_no, {', '.join(columns)}) "
+                         f"SELECT ?, {', '.join(columns)} FROM customers WHERE archive_no = ?", (number, archive_no))
+    return numbers
+
+
+@pytest.fixture
+def many(archive, monkeypatch):
+    """The three archives and 30 copies, written in batches of 4 and in two processes (split above 0 rows)."""
+    from custarchive import export_csv, export_split, forked
+
+    cli, db, (a, b, c) = archive
+    copies = clone(db, a, 10) + clone(db, b, 10) + clone(db, c, 10)
+    monkeypatch.setattr(export_csv, "BATCH", 4)
+    monkeypatch.setattr(export_split, "SPLIT_ABOVE", 0)
+    jobs = []
+
+    class Counted(forked.Job):
+        """Records how many rows each child wrote."""
+
+        def result(self):
+            jobs.append(super().result())
+            return jobs[-1]
+
+    monkeypatch.setattr(forked, "Job", Counted)
+    return cli, db, (a, b, c), copies, jobs
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.lists(st.sampled_from(TRICKY), max_size=4).map("".join), min_size=12, max_size=12))
+def test_same_bytes_across_batches_and_halves(many, monkeypatch, tmp_path, cells):
+    """Lines that need care next to each other, at a batch's start or end, on both sides of the split."""
+    cli, db, _, copies, jobs = many
+    for number, notes, address, city in zip(copies[::3], cells[0::3], cells[1::3], cells[2::3]):
+        set_raw(db, number, notes=notes, address=address, city=city or None)
+    set_raw(db, copies[1], annual_spend=-1e-05, notes="=1+1")
+    set_raw(db, copies[2], extra=json.dumps({"wechat": "-x", "hobbies": ["a"]}))
+    for args in ([], ["--fields", "notes"], ["--fields", "address,annual_spend"], ["--reveal"]):
+        fast, general = both(cli, monkeypatch, tmp_path, *args)
+        assert fast == general, (cells, args)
+    assert jobs and min(jobs) > 0
+
+
+def test_halves_from_different_states_are_not_mixed(many, monkeypatch, tmp_path):
+    """A commit between the two read transactions: this process writes the second half as well."""
+    from custarchive import export_split
+
+    cli, db, _, copies, jobs = many
+    versions = iter(range(1000))
+    monkeypatch.setattr(export_split, "_version", lambda watch: next(versions))
+    fast, general = both(cli, monkeypatch, tmp_path)
+    assert fast == general and fast.count(b"\r\n") == 34 and not jobs  # dropped
+
+
+def test_wrong_key_in_the_second_half_is_refused(many, tmp_path):
+    cli, db, (a, b, c), copies, jobs = many
+    token = sqlite3.connect(db).execute("SELECT id_number FROM customers WHERE archive_no = ?", (a,)).fetchone()[0]
+    set_raw(db, copies[-1], id_number=token[:-6] + ("AAAA==" if not token.endswith("AAAA==") else "BBBB=="))
+    result = cli("export", "-o", str(tmp_path / "x.csv"))
+    assert result.exit_code != 0 and "id_number" in result.stderr and not (tmp_path / "x.csv").exists()
+    assert "Traceback" not in result.stderr
