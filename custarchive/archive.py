@@ -185,7 +185,7 @@ def created_entry(number: str, body: str) -> str:
 
 def stored_index(form: StoredCard, key: str) -> str | None:
     """The keyed hash of a sensitive field held in a storage form."""
-    return form.values[_STORED_COLUMNS.index(crypto.INDEX_COLUMNS[key])]
+    return form[0][_STORED_COLUMNS.index(crypto.INDEX_COLUMNS[key])]
 
 
 def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: bool = False,
@@ -195,7 +195,9 @@ def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: boo
     ``identity_checked``: the caller has already run these cards' identity keys against the
     database in this transaction and against each other (import does, to sort rows into
     inserts, updates and rejections), so the same look-ups are not made twice.
-    ``stored``: the cards' :func:`store_form`, when the caller computed it already.
+    ``stored``: the cards' :func:`store_form`, when the caller computed it already (as
+    StoredCards, or as plain tuples of the same three parts: what crosses the import worker's
+    pipe, where rebuilding a NamedTuple per card costs more than the tuple itself).
     """
     if not cards:
         return []
@@ -219,14 +221,14 @@ def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: boo
     head = (stamp, stamp, actor.operator)
     last_id = conn.exec_driver_sql("SELECT MAX(id) FROM customers").scalar() or 0
     bulk_insert(conn, "customers", _INSERT_COLUMNS,
-                [(card["archive_no"], *head, *form.values) for card, form in zip(cards, stored)])
+                [(card["archive_no"], *head, *form[0]) for card, form in zip(cards, stored)])
     ids = _ids_for(conn, [card["archive_no"] for card in cards], last_id)
     gram_rows, entries = [], []
-    for card, form in zip(cards, stored):
+    for card, (_values, name_grams, created) in zip(cards, stored):
         number = card["archive_no"]
         cid = card["id"] = ids[number]
-        gram_rows.extend(zip(form.grams, repeat(cid)))
-        entries.append(ChangeEntry(cid, number, "create", "*", None, created_entry(number, form.created), sealed=True))
+        gram_rows.extend(zip(name_grams, repeat(cid)))
+        entries.append(ChangeEntry(cid, number, "create", "*", None, created_entry(number, created), sealed=True))
     bulk_insert(conn, "name_grams", ("gram", "customer_id"), gram_rows)
     record(conn, entries, actor)
     return [card["archive_no"] for card in cards]

@@ -1,7 +1,10 @@
-"""Items produced in a forked child process, streamed back in batches: a second core for bulk reads.
+"""Work done in a forked child process: a second core for bulk reads.
 
-Export reads rows and opens their sealed values (AES-GCM, ~70,000 per 100,000
-archives) in the child while this process formats and writes what came before.
+``stream``: items produced in the child, streamed back in batches. Export reads
+rows and opens their sealed values (AES-GCM, ~70,000 per 100,000 archives) in
+the child while this process formats and writes what came before.
+``Job``: one task run in the child beside this process's own (CSV from SQLite
+writes half the archives there, ``export_split``).
 The child inherits everything it needs through ``fork`` but must open its own
 database connection (never the parent's); it exits when its work is done, when
 the parent stops reading, or when the parent dies.

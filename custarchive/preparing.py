@@ -14,12 +14,15 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from custarchive import archive
+from custarchive import archive, crypto
 from custarchive.errors import CustarchiveError, ValidationError
 from custarchive.fields import KIND_CHOICES
 from custarchive.templates import field_parser
 
 NEW, NUMBERED, REFUSED = "new", "numbered", "refused"
+# What the importer and archive.insert_cards read of a new card (category and number, identity keys,
+# what consent checks); the rest is in its storage form and need not cross the pipe again.
+_WRITER_READS = ("category", "template", "kind", *archive.IDENTITY_KEYS, *crypto.SENSITIVE_COLUMNS, "extra")
 
 
 class ParseCache:
@@ -75,7 +78,8 @@ class ParseCache:
 class Preparer:
     """Records (field → raw text) to outcomes, one per record:
 
-    - ``(NEW, card, stored)``: a valid new card and its ``archive.StoredCard``;
+    - ``(NEW, card, stored)``: a valid new card (what the writer reads of it: ``_WRITER_READS``)
+      and its ``archive.StoredCard`` as a plain tuple;
     - ``(NUMBERED, number, record)``: the record names an existing or kept archive number;
     - ``(REFUSED, field, value, reason)``: the row is rejected.
     """
@@ -118,8 +122,7 @@ class Preparer:
             return NUMBERED, normalize_query(number).upper(), record
         card = self.card(record)
         stored = archive.store_form(self.keys, card)
-        # the writer reads a new card by .get(): its empty fields need not cross the pipe
-        return NEW, {key: value for key, value in card.items() if value is not None}, stored
+        return NEW, {key: card[key] for key in _WRITER_READS if card.get(key)}, tuple(stored)
 
     @staticmethod
     def update_sets(record: dict) -> dict:
