@@ -57,6 +57,11 @@ def test_refuse_mode_from_settings(cli, db_target, tmp_path):
     assert refused.exit_code == 1 and "consent" in refused.stderr
     refused = cli("update", number, "--set", f"id_number={rid}")
     assert refused.exit_code == 1 and "consent" in refused.stderr
+    for header, value in (("id_number", rid), ("annual_income", "12万")):  # a column, a template field
+        rows = tmp_path / f"{header}.csv"
+        rows.write_text(f"name,phone,{header}\n丙,13800000005,{value}\n丁,13800000006,\n", encoding="utf-8")
+        refused = cli("import", str(rows), "--template", "individual")
+        assert refused.exit_code == 1 and "consent" in refused.stderr and "Traceback" not in refused.stderr
     assert snapshot(db_target) == before
     consent_id = cli.ok("consent", "add", number, "--purpose", "开户", "--scope", "sensitive",
                         "--channel", "柜台").stdout.strip()
