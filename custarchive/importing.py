@@ -155,7 +155,7 @@ class Importer:
                                  category=options.category)
         self.first_new_id = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM customers")).scalar()
         self.indexes = DeferredIndexes(conn, "customers")
-        self.lines = array("L")  # file line of each archive this import created, in id order
+        self.lines = array("I")  # file line of each archive this import created, in id order
 
     # --- the loop ---------------------------------------------------------------------------
 
