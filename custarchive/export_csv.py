@@ -21,6 +21,9 @@ done a batch at a time, in C wherever it can be:
   number, a bool or a list in ``extra``, a one-column empty line) takes the
   whole general path, ``Plan.convert``, ``csv_value`` and the csv module, so
   quoting, neutralising and masking each keep one implementation.
+
+A long UTF-8 export is written by two processes, half the archives each
+(``export_split``).
 """
 from __future__ import annotations
 
