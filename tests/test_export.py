@@ -6,6 +6,8 @@ import datetime as dt
 import io
 import json
 
+import pytest
+
 from tests.builders import company, person, resident_id
 from tests.conftest import Cli
 
@@ -157,3 +159,17 @@ def test_an_error_in_the_reading_process_is_reported(cli, tmp_path, monkeypatch,
     result = cli("export", "-o", str(tmp_path / "out.jsonl"))  # CSV on SQLite takes export_csv's own path
     assert result.exit_code == 1 and "boom" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out.jsonl").exists() and not list(tmp_path.glob(".out.jsonl.part"))
+
+
+@pytest.mark.sqlite_only  # only another program can store text that is not UTF-8 (here: sqlite3 itself)
+def test_text_that_is_not_utf8_is_one_line_not_a_traceback(cli, tmp_path, db_target):
+    import sqlite3
+
+    seed(cli)
+    with sqlite3.connect(db_target) as conn:
+        conn.execute("UPDATE customers SET address = CAST(x'e5ff41' AS TEXT) WHERE id = 1")
+    for args in (["-o", str(tmp_path / "out.csv")], [], ["--format", "json"], ["--format", "jsonl"]):
+        result = cli("export", *args)
+        assert result.exit_code == 1 and "Traceback" not in result.stderr
+        assert result.stderr.startswith("error: the archive holds text that is not valid UTF-8")
+    assert not list(tmp_path.glob("out.csv*"))
