@@ -93,6 +93,18 @@ class DeferredIndexes:
             self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
             self.dropped.append(sql)
 
+    SORT_CACHE_KIB = 8000
+
     def rebuild(self) -> None:
-        while self.dropped:
-            self.conn.exec_driver_sql(self.dropped.pop())
+        """Build the indexes again. Each sort takes as much memory as the page cache is allowed, on
+        top of the cache itself, so the cache is made small meanwhile: the peak of a long import then
+        stays where the rows left it (the sorts spill to temporary files instead)."""
+        if not self.dropped:
+            return
+        cache = self.conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        self.conn.exec_driver_sql(f"PRAGMA cache_size = -{self.SORT_CACHE_KIB}")
+        try:
+            while self.dropped:
+                self.conn.exec_driver_sql(self.dropped.pop())
+        finally:
+            self.conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
