@@ -37,18 +37,10 @@ def stream(produce: Callable[[], Iterator], batch: int = BATCH) -> Iterator:
     sender.close()
     try:
         while True:
-            try:
-                kind, payload = receiver.recv()
-            except EOFError:
-                raise CustarchiveError("the reading process ended unexpectedly") from None
-            if kind == "items":
-                yield from payload
-            elif kind == "end":
+            kind, payload = receive(receiver, "the reading process")
+            if kind == "end":
                 return
-            else:
-                error = CustarchiveError(payload[0])
-                error.exit_code = payload[1]
-                raise error
+            yield from payload
     finally:
         receiver.close()
         child.join(timeout=0.5)
@@ -71,10 +63,29 @@ def _produce(produce: Callable[[], Iterator], sender, receiver, batch: int) -> N
         sender.send(("end", None))
     except (BrokenPipeError, ConnectionResetError):
         return  # the parent stopped reading (or died): nothing left to do
-    except CustarchiveError as exc:
-        _try_send(sender, ("error", (exc.message, exc.exit_code)))
     except Exception as exc:  # noqa: BLE001 - carried to the parent, which reports it
-        _try_send(sender, ("error", (f"reading failed: {exc!r}", 1)))
+        _try_send(sender, carried(exc, "reading"))
+
+
+def receive(connection, who: str) -> tuple:
+    """A child's next ``(kind, payload)`` message; an error it carried (:func:`carried`) is raised
+    here as the error it was, so the parent reports it like its own."""
+    try:
+        kind, payload = connection.recv()
+    except EOFError:
+        raise CustarchiveError(f"{who} ended unexpectedly") from None
+    if kind == "error":
+        error = CustarchiveError(payload[0])
+        error.exit_code = payload[1]
+        raise error
+    return kind, payload
+
+
+def carried(exc: Exception, what: str) -> tuple:
+    """The message a child sends its parent for an error (a bug is carried too, as one line)."""
+    if isinstance(exc, CustarchiveError):
+        return "error", (exc.message, exc.exit_code)
+    return "error", (f"{what} failed: {exc!r}", 1)
 
 
 def _try_send(sender, message) -> None:
@@ -113,15 +124,7 @@ class Job:
         return self._next()
 
     def _next(self):
-        try:
-            kind, payload = self._receiver.recv()
-        except EOFError:
-            raise CustarchiveError("the helper process ended unexpectedly") from None
-        if kind == "error":
-            error = CustarchiveError(payload[0])
-            error.exit_code = payload[1]
-            raise error
-        return payload
+        return receive(self._receiver, "the helper process")[1]
 
     def close(self) -> None:
         self._receiver.close()
@@ -138,7 +141,5 @@ def _run_job(work: Callable, sender, receiver) -> None:
         sender.send(("end", result))
     except (BrokenPipeError, ConnectionResetError):
         return  # the parent stopped waiting (or died)
-    except CustarchiveError as exc:
-        _try_send(sender, ("error", (exc.message, exc.exit_code)))
     except Exception as exc:  # noqa: BLE001 - carried to the parent, which reports it
-        _try_send(sender, ("error", (f"the helper process failed: {exc!r}", 1)))
+        _try_send(sender, carried(exc, "the helper process"))

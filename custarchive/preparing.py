@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from custarchive import archive, crypto
+from custarchive import archive, crypto, forked
 from custarchive.errors import CustarchiveError, ValidationError
 from custarchive.fields import KIND_CHOICES
 from custarchive.templates import field_parser
@@ -206,23 +206,13 @@ class Worker:
 
     @staticmethod
     def available() -> bool:
-        import multiprocessing
-
-        return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+        return forked.available()
 
     def send(self, job: tuple) -> None:
         self.pipe.send(job)
 
     def receive(self) -> list[tuple]:
-        try:
-            kind, payload = self.pipe.recv()
-        except EOFError:
-            raise CustarchiveError("the import's preparing process ended unexpectedly") from None
-        if kind == "error":
-            error = CustarchiveError(payload[0])
-            error.exit_code = payload[1]
-            raise error
-        return payload
+        return forked.receive(self.pipe, "the import's preparing process")[1]
 
     def close(self) -> None:
         try:
@@ -292,10 +282,8 @@ def _serve(preparer: Preparer, pipe, parent_end, parent_pid: int) -> None:
             break
         try:
             reply = ("ok", preparer.prepare_chunk(*pickle.loads(job)))
-        except CustarchiveError as exc:
-            reply = ("error", (exc.message, exc.exit_code))
         except Exception as exc:  # noqa: BLE001 - carried to the importer, which fails the whole import
-            reply = ("error", (f"preparing rows failed: {exc!r}", 1))
+            reply = forked.carried(exc, "preparing rows")
         replies.put(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
     replies.put(None)
     sender.join()
