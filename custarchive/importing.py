@@ -155,7 +155,8 @@ class Importer:
                                  category=options.category)
         self.first_new_id = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM customers")).scalar()
         self.indexes = DeferredIndexes(conn, "customers")
-        self.lines = array("I")  # file line of each archive this import created, in id order
+        self.lines = array("I")  # file line of each archive this import created, by id from line_base
+        self.line_base: int | None = None
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -294,9 +295,11 @@ class Importer:
             else:
                 self._update(row, fresh, Preparer.update_sets(record_of(*record) if isinstance(record, tuple)
                                                               else record))
-        for _row, card in cards:
-            self.lines.extend([0] * (card["id"] - self.first_new_id - 1 - len(self.lines)))
-            self.lines.append(_row.line)
+        for row, card in cards:
+            if self.line_base is None:
+                self.line_base = card["id"]
+            self.lines.extend([0] * (card["id"] - self.line_base - len(self.lines)))  # ids are consecutive; a gap costs only a zero
+            self.lines.append(row.line)
         if self.summary.inserted >= max(self.first_new_id, DEFER_INDEXES_AFTER):
             self.indexes.defer()
         self.events.progress(self.summary.read)
@@ -391,7 +394,8 @@ class Importer:
             for cid, number, value in found:
                 self.summary.possible_duplicate_count += 1
                 if len(kept) + len(listed) < KEEP_DUPLICATES:
-                    line = self.lines[cid - first - 1] if cid - first - 1 < len(self.lines) else None
+                    at = cid - (self.line_base or 0)
+                    line = self.lines[at] if 0 <= at < len(self.lines) else None
                     listed.append({"line": line or None, "archive_no": number, "field": column, "value": value})
             for item in listed:
                 item["others"] = [row[0] for row in self.conn.execute(
