@@ -298,7 +298,8 @@ class Importer:
         for row, card in cards:
             if self.line_base is None:
                 self.line_base = card["id"]
-            self.lines.extend([0] * (card["id"] - self.line_base - len(self.lines)))  # ids are consecutive; a gap costs only a zero
+            # ids are consecutive (the write lock is held); were one skipped, it would only cost a zero
+            self.lines.extend([0] * (card["id"] - self.line_base - len(self.lines)))
             self.lines.append(row.line)
         if self.summary.inserted >= max(self.first_new_id, DEFER_INDEXES_AFTER):
             self.indexes.defer()
