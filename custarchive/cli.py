@@ -57,29 +57,10 @@ class _ReportingGroup(TyperGroup):
             raise typer.Exit(130) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
-        except Exception as exc:
-            message = _undecodable(exc)
-            if message is None:
-                raise
-            sys.stderr.write(f"error: {message}\n")
-            raise typer.Exit(1) from None
         finally:
             app_ctx = ctx.obj
             if isinstance(app_ctx, AppContext):
                 app_ctx.close()
-
-
-def _undecodable(exc: BaseException) -> str | None:
-    """The one-line message for stored text that is not UTF-8 (only another program can have put it
-    there: every custarchive path writes text), or None for any other error."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, UnicodeDecodeError) or "Could not decode to UTF-8" in str(exc):
-            return ("the archive holds text that is not valid UTF-8 (written by another program?): "
-                    f"{str(exc).splitlines()[0][:200]}")
-        exc = exc.__cause__ or exc.__context__ or getattr(exc, "orig", None)
-    return None
 
 
 def _version(value: bool) -> None:

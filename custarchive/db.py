@@ -115,14 +115,25 @@ class Database:
         self._engines.clear()
 
 
+# Only another program can store such text: every custarchive path writes valid UTF-8.
+_NOT_UTF8 = "the archive holds text that is not valid UTF-8 (written by another program?): "
+
+
 @contextlib.contextmanager
 def _translate_errors(db: Database):
     from sqlalchemy.exc import DataError, OperationalError, DatabaseError as SADatabaseError
 
+    import sqlite3
+
     try:
         yield
-    except OperationalError as exc:
-        raise DatabaseError(f"database {db.display}: {str(exc.orig).strip()}") from None
+    except UnicodeDecodeError as exc:  # stored text decoded by custarchive itself (the bytes paths)
+        raise DatabaseError(_NOT_UTF8 + str(exc)) from None
+    except (OperationalError, sqlite3.OperationalError) as exc:  # through SQLAlchemy, or the raw driver
+        detail = str(getattr(exc, "orig", exc)).strip()
+        if "Could not decode to UTF-8" in detail:
+            raise DatabaseError(_NOT_UTF8 + detail[:200]) from None
+        raise DatabaseError(f"database {db.display}: {detail}") from None
     except DataError as exc:
         # A server enforces column widths and number ranges that SQLite ignores; every input is checked
         # before writing, so this is a last line that still rolls back and says why, without a traceback.

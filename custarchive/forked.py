@@ -43,10 +43,7 @@ def stream(produce: Callable[[], Iterator], batch: int = BATCH) -> Iterator:
             yield from payload
     finally:
         receiver.close()
-        child.join(timeout=0.5)
-        if child.is_alive():
-            child.kill()
-            child.join()
+        stop(child)
 
 
 def _produce(produce: Callable[[], Iterator], sender, receiver, batch: int) -> None:
@@ -86,6 +83,14 @@ def carried(exc: Exception, what: str) -> tuple:
     if isinstance(exc, CustarchiveError):
         return "error", (exc.message, exc.exit_code)
     return "error", (f"{what} failed: {exc!r}", 1)
+
+
+def stop(child, wait: float = 0.5) -> None:
+    """Let a child whose pipe was closed leave for ``wait`` seconds, then kill it: none outlives its work."""
+    child.join(timeout=wait)
+    if child.is_alive():
+        child.kill()
+        child.join()
 
 
 def _try_send(sender, message) -> None:
@@ -128,10 +133,7 @@ class Job:
 
     def close(self) -> None:
         self._receiver.close()
-        self._child.join(timeout=0.5)
-        if self._child.is_alive():
-            self._child.kill()
-            self._child.join()
+        stop(self._child)
 
 
 def _run_job(work: Callable, sender, receiver) -> None:

@@ -218,10 +218,7 @@ class Worker:
         try:
             self.pipe.close()
         finally:
-            self.process.join(timeout=5)
-            if self.process.is_alive():
-                self.process.kill()
-                self.process.join()
+            forked.stop(self.process, wait=5)
 
 
 def _widen(fd: int, size: int) -> None:
