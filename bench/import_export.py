@@ -55,8 +55,8 @@ REPEAT = 1
 def run(argv: list[str], stdout=None, env=None, fresh: tuple[Path, ...] = ()) -> tuple[float, float, float]:
     """(median seconds, peak MB, median CPU seconds) of ``REPEAT`` runs of one child process (the
     machine is noisy); the databases in ``fresh`` are removed before each run. CPU is user plus
-    system time of the child and of the helper processes it waited for (the import's worker): on a
-    two-core machine no run can take less wall time than half of it."""
+    system time of the child and of the helper processes it waited for (the import's worker): two
+    busy processes can take no less wall time than half of it."""
     import statistics
 
     results = []
@@ -146,8 +146,9 @@ def main(argv: list[str] | None = None) -> int:
                  env=env, fresh=(work / "su.db",)), floor[0], args.rows)
         ours = run(custarchive + ["import", str(source), "--json"], env=env, fresh=(db,))
         line("custarchive import (validated, numbered, logged)", ours, floor[0], args.rows)
-        print(f"  custarchive import CPU (both processes) / 2 cores / floor: {ours[2] / 2 / floor[0]:.2f}x "
-              "(no two-core run can beat this ratio)", flush=True)
+        cores = min(2, os.cpu_count() or 1)  # the import keeps at most two processes busy
+        print(f"  custarchive import CPU (both processes) / {cores} core(s) / floor: "
+              f"{ours[2] / cores / floor[0]:.2f}x (no run on this machine can beat this ratio)", flush=True)
     if args.only != "import":
         if not db.exists():
             _run_once(custarchive + ["import", str(source)], env=env)
