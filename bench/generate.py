@@ -266,8 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", default="-")
     args = parser.parse_args(argv)
 
-    from custarchive.io.headers import FIELDS, LABELS_ZH
-    from custarchive.io.writers import write_rows
+    from custarchive.transfer.io.headers import FIELDS, LABELS_ZH
+    from custarchive.transfer.io.writers import write_rows
 
     if args.format == "xlsx" and args.output == "-":
         parser.error("xlsx needs -o FILE")

@@ -115,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     REPEAT = max(1, args.repeat)
 
     from bench.generate import generate_rows
-    from custarchive.io import write_rows
-    from custarchive.io.headers import FIELDS
+    from custarchive.transfer.io import write_rows
+    from custarchive.transfer.io.headers import FIELDS
 
     # An installed package has its bytecode compiled by pip; a source tree may not (PYTHONDONTWRITEBYTECODE).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "custarchive")], check=True)

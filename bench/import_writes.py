@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bench.generate import generate_rows
-    from custarchive.io import write_rows
-    from custarchive.io.headers import FIELDS
+    from custarchive.transfer.io import write_rows
+    from custarchive.transfer.io.headers import FIELDS
 
     work = Path(tempfile.mkdtemp(prefix="custarchive-writes-"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CUSTARCHIVE_USER": "bench",

@@ -19,10 +19,10 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from generate import generate_rows  # noqa: E402
 
-from custarchive import archive, lookup  # noqa: E402
-from custarchive.changelog import Actor  # noqa: E402
-from custarchive.db import open_database  # noqa: E402
-from custarchive.templates import load_template  # noqa: E402
+from custarchive.cards import archive, lookup  # noqa: E402
+from custarchive.core.changelog import Actor  # noqa: E402
+from custarchive.store.db import open_database  # noqa: E402
+from custarchive.core.templates import load_template  # noqa: E402
 
 
 def build(path: Path, rows: int) -> None:

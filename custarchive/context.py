@@ -50,7 +50,7 @@ class AppContext:
 
     def database(self, write: bool = False):
         """Open lazily; a read-only command on a missing database is refused, never created."""
-        from custarchive.db import open_database
+        from custarchive.store.db import open_database
 
         if self._db is None or (write and self._db.path is not None and not self._db.path.exists()):
             self._db = open_database(self.target, create=write)
@@ -58,7 +58,7 @@ class AppContext:
         return self._db
 
     def actor(self, source: str = "cli", reason: str | None = None, batch_id: str | None = None):
-        from custarchive.changelog import Actor
+        from custarchive.core.changelog import Actor
 
         if len(self.operator) > OPERATOR_MAX:
             from custarchive.errors import ValidationError

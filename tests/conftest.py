@@ -110,7 +110,7 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     monkeypatch.delenv("CUSTARCHIVE_DB", raising=False)
-    from custarchive import templates
+    from custarchive.core import templates
 
     templates._cache.clear()
     yield
@@ -127,7 +127,7 @@ class PgServer:
     def __init__(self, base_url: str):
         from sqlalchemy import create_engine
 
-        from custarchive.db import resolve_url
+        from custarchive.store.db import resolve_url
 
         self.base = resolve_url(base_url)[0]
         self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
@@ -166,7 +166,7 @@ class PgServer:
         url = self.url(self.archive)
         from sqlalchemy.engine import make_url
 
-        from custarchive import crypto
+        from custarchive.core import crypto
 
         path = crypto.key_path(make_url(url))
         if not path.exists():
@@ -177,7 +177,7 @@ class PgServer:
         from sqlalchemy import MetaData, create_engine, text
         from sqlalchemy.pool import NullPool
 
-        from custarchive.db import open_database
+        from custarchive.store.db import open_database
 
         if self.engine is not None:
             self.engine.dispose()
@@ -186,7 +186,7 @@ class PgServer:
         open_database(self.url(self.archive), create=True).dispose()
         from sqlalchemy.engine import make_url
 
-        from custarchive import crypto
+        from custarchive.core import crypto
 
         self.key = crypto.read_key_file(crypto.key_path(make_url(self.url(self.archive))))
         self.engine = create_engine(self.url(self.archive), poolclass=NullPool)
@@ -201,7 +201,7 @@ class PgServer:
     def _reset(self) -> bool:
         from sqlalchemy import text
 
-        from custarchive.db import table_names
+        from custarchive.store.db import table_names
 
         with self.engine.begin() as conn:
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -306,7 +306,7 @@ def engine_for(target: str):
     """A SQLAlchemy engine on a test database (a SQLite path or any URL); dispose it after use."""
     from sqlalchemy import create_engine
 
-    from custarchive.db import resolve_url
+    from custarchive.store.db import resolve_url
 
     return create_engine(resolve_url(target)[0])
 

@@ -10,7 +10,7 @@ import json
 
 from sqlalchemy import text
 
-from custarchive.changelog import encode_value
+from custarchive.core.changelog import encode_value
 from tests.builders import company, person, resident_id
 from tests.conftest import engine_for
 
@@ -76,7 +76,7 @@ def test_every_write_is_in_the_change_log(cli, db_target):
 
 
 def test_chain_verifies_after_writes(cli, db_target):
-    from custarchive.changelog import verify_chain
+    from custarchive.core.changelog import verify_chain
 
     writing_commands(cli)
     engine = engine_for(db_target)

@@ -9,10 +9,10 @@ import time
 import pytest
 
 from bench.generate import generate_rows
-from custarchive import archive
-from custarchive.changelog import Actor
-from custarchive.db import open_database
-from custarchive.templates import load_template
+from custarchive.cards import archive
+from custarchive.core.changelog import Actor
+from custarchive.store.db import open_database
+from custarchive.core.templates import load_template
 from tests.builders import person
 from tests.conftest import Cli, backend_of, engine_for, snapshot
 
@@ -94,7 +94,7 @@ def test_round_trip_keeps_every_row_and_the_chain(tmp_path, empty_target):
     assert [c["field"] for c in cli.json("history", numbers[0])["changes"]] == ["*", "city", "credit_limit"]
     engine = engine_for(middle)
     with engine.connect() as conn:
-        from custarchive.changelog import verify_chain
+        from custarchive.core.changelog import verify_chain
 
         assert verify_chain(conn)[1] is None
         assert conn.exec_driver_sql("SELECT MAX(id) FROM customers").scalar() == len(numbers) + 2
@@ -141,7 +141,7 @@ def test_a_broken_source_chain_is_refused(tmp_path):
 
 
 def test_a_failed_copy_leaves_the_target_empty(tmp_path, empty_target, monkeypatch):
-    from custarchive import dbcopy
+    from custarchive.transfer import dbcopy
 
     source = str(tmp_path / "source.db")
     build_archive(source, 30)

@@ -146,8 +146,8 @@ def test_database_from_an_older_version_is_sealed_on_upgrade(tmp_path):
     """A database written before encryption (plain id_number, plain log) is encrypted and re-chained in place."""
     from sqlalchemy import create_engine
 
-    from custarchive import migrations
-    from custarchive.changelog import entry_hash
+    from custarchive.store import migrations
+    from custarchive.core.changelog import entry_hash
     from tests.conftest import Cli
 
     target = tmp_path / "old.db"

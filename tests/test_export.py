@@ -129,7 +129,7 @@ def test_export_refusals(cli, tmp_path, no_archive):
 
 def test_a_long_export_read_in_a_second_process_is_identical(cli, tmp_path, monkeypatch):
     """Above FORK_ABOVE rows the reading and decrypting run in a forked process: same bytes out."""
-    from custarchive import exporting, forked
+    from custarchive.transfer import exporting, forked
 
     seed(cli)
     monkeypatch.setattr(exporting, "FORK_ABOVE", 0)
@@ -147,7 +147,7 @@ def test_a_long_export_read_in_a_second_process_is_identical(cli, tmp_path, monk
 
 
 def test_an_error_in_the_reading_process_is_reported(cli, tmp_path, monkeypatch, db_target):
-    from custarchive import exporting, forked
+    from custarchive.transfer import exporting, forked
 
     seed(cli)
     monkeypatch.setattr(exporting, "FORK_ABOVE", 0)

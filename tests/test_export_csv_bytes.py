@@ -1,4 +1,4 @@
-"""CSV export from SQLite takes a bytes path (custarchive.export_csv): it must write exactly what the
+"""CSV export from SQLite takes a bytes path (custarchive.transfer.export_csv): it must write exactly what the
 general path (Plan.convert, csv_value, the csv module) writes, for any value a cell can hold."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from custarchive import exporting
+from custarchive.transfer import exporting
 from tests.builders import company, person, resident_id
 from tests.conftest import Cli
 
@@ -112,7 +112,7 @@ def clone(db, archive_no: str, copies: int) -> list[str]:
 @pytest.fixture
 def many(archive, monkeypatch):
     """The three archives and 30 copies, written in batches of 4 and in two processes (split above 0 rows)."""
-    from custarchive import export_csv, export_split, forked
+    from custarchive.transfer import export_csv, export_split, forked
 
     cli, db, (a, b, c) = archive
     copies = clone(db, a, 10) + clone(db, b, 10) + clone(db, c, 10)
@@ -148,7 +148,7 @@ def test_same_bytes_across_batches_and_halves(many, monkeypatch, tmp_path, cells
 
 def test_halves_from_different_states_are_not_mixed(many, monkeypatch, tmp_path):
     """A commit between the two read transactions: this process writes the second half as well."""
-    from custarchive import export_split
+    from custarchive.transfer import export_split
 
     cli, db, _, copies, jobs = many
     versions = iter(range(1000))

@@ -1,7 +1,7 @@
 """Credit evaluation through the CLI: grade, --history, --all, --export-scorecard, saved assessments."""
 from __future__ import annotations
 
-import importlib.machinery
+import importlib
 import json
 import os
 import sys
@@ -315,26 +315,23 @@ def test_grade_needs_grade_permission(cli, firm, tmp_path, db_target):
 
 
 def _fake_module(monkeypatch, name: str, **functions) -> None:
-    module = types.ModuleType(name)
-    module.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    module = importlib.import_module(name)
     for key, value in functions.items():
-        setattr(module, key, value)
-    monkeypatch.setitem(sys.modules, name, module)
-    monkeypatch.setattr(sys.modules["custarchive"], name.rsplit(".", 1)[1], module, raising=False)
+        monkeypatch.setattr(module, key, value)
 
 
 def test_payment_and_complaint_data_are_used_when_those_modules_exist(cli, firm, tmp_path, monkeypatch):
     import datetime
 
     today = datetime.date.today()
-    _fake_module(monkeypatch, "custarchive.money",
+    _fake_module(monkeypatch, "custarchive.living.txn",
                  payment_stats=lambda conn, cid, as_of=None: {"as_of": today.isoformat(), "on_time_rate": 0.96,
                                                               "longest_delay_days": 40, "outstanding_to_limit": None,
                                                               "annual_spend": 0.0, "orders": 0},
                  transactions=lambda conn, cid: [])
     recent = (today - datetime.timedelta(days=30)).isoformat() + "T10:00:00+08:00"
     old = (today - datetime.timedelta(days=400)).isoformat() + "T10:00:00+08:00"
-    _fake_module(monkeypatch, "custarchive.timeline",
+    _fake_module(monkeypatch, "custarchive.living.timeline",
                  entries=lambda conn, card, entry_type=None: [{"at": recent}, {"at": recent}, {"at": old}])
     result = cli.json("grade", firm, "--model", write_card(tmp_path), "--score", "integrity=4", "--dry-run")
     pay = {i["name"]: i for i in result["factors"][1]["indicators"]}
@@ -344,12 +341,12 @@ def test_payment_and_complaint_data_are_used_when_those_modules_exist(cli, firm,
     overridden = cli.json("grade", firm, "--model", write_card(tmp_path), "--score", "integrity=4",
                           "--input", "longest_delay_days=0", "--dry-run")
     assert overridden["score"] == 75                                    # --input wins: pay (100+100)/2
-    from custarchive import credit
-    from custarchive.db import open_database
+    from custarchive.credit import grade as credit
+    from custarchive.store.db import open_database
 
     db = open_database(cli.target, create=False)
     with db.read() as conn:
-        card = __import__("custarchive.lookup", fromlist=["resolve"]).resolve(conn, firm)
+        card = __import__("custarchive.cards.lookup", fromlist=["resolve"]).resolve(conn, firm)
         measures = credit.gather_inputs(conn, card)
     db.dispose()
     assert measures["complaints_count"].value == 2                      # the 400-day-old one is outside 12 months

@@ -297,7 +297,7 @@ def customer_indexes(db_target) -> list:
 
 def test_large_import_rebuilds_its_deferred_indexes(cli, tmp_path, monkeypatch, db_target):
     """Past the threshold the plain indexes are rebuilt at the end; a dry run leaves them as they were."""
-    from custarchive import importing
+    from custarchive.transfer import importing
 
     monkeypatch.setattr(importing, "CHUNK_ROWS", 16)
     monkeypatch.setattr(importing, "DEFER_INDEXES_AFTER", 20)
@@ -342,8 +342,8 @@ def _import_is_writing(db_target) -> bool:
 def test_kill_9_mid_import_leaves_nothing(tmp_path, db_target):
     from tests.test_io_formats import _generator
 
-    from custarchive.io import write_rows
-    from custarchive.io.headers import FIELDS
+    from custarchive.transfer.io import write_rows
+    from custarchive.transfer.io.headers import FIELDS
 
     write_rows("csv", tmp_path / "big.csv", FIELDS, _generator().generate_rows(30_000, seed=11))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -400,7 +400,7 @@ def _mixed_rows(count: int) -> list[list[str]]:
 @pytest.mark.parametrize("mode", ["error", "update"])
 def test_chunked_import_with_a_worker_matches_one_process(cli, tmp_path, monkeypatch, mode):
     """Small chunks force the preparing worker; the outcome must equal the in-process import."""
-    from custarchive import importing, preparing
+    from custarchive.transfer import importing, preparing
 
     path = write_csv(tmp_path / "m.csv", ["name", "phone", "id_number", "city"], _mixed_rows(130))
     monkeypatch.setattr(importing, "CHUNK_ROWS", 16)

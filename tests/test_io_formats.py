@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from custarchive.errors import ConfigError, CustarchiveError, UsageError, ValidationError
-from custarchive.io.headers import LABELS_ZH, build_header_map, normalise_header
-from custarchive.io.readers import MAX_CELL_CHARS, MAX_COLUMNS, open_rows
-from custarchive.io.vcard import ERROR_PROPERTY
-from custarchive.io.writers import ErrorsWriter, write_rows
+from custarchive.transfer.io.headers import LABELS_ZH, build_header_map, normalise_header
+from custarchive.transfer.io.readers import MAX_CELL_CHARS, MAX_COLUMNS, open_rows
+from custarchive.transfer.io.vcard import ERROR_PROPERTY
+from custarchive.transfer.io.writers import ErrorsWriter, write_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from custarchive import migrations
+from custarchive.store import migrations
 from custarchive.models import Base
 from tests.conftest import engine_for
 

@@ -149,8 +149,10 @@ def test_payment_stats_is_a_library_function(cli, number, db_target):
     _txn(cli, number, "payment", "1000", "2024-02-05")
     import datetime
 
-    from custarchive import lookup, money
-    from custarchive.db import open_database
+    from custarchive.cards import lookup
+
+    from custarchive.living import txn as money
+    from custarchive.store.db import open_database
 
     db = open_database(db_target, create=False)
     try:

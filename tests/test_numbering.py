@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from custarchive import numbering
+from custarchive.cards import numbering
 from custarchive.errors import ConfigError
 from tests.builders import person
 from tests.conftest import run_process

@@ -9,10 +9,10 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import text
 
-from custarchive import archive, lookup
-from custarchive.changelog import Actor, verify_chain
-from custarchive.db import open_database, table_names
-from custarchive.templates import load_template
+from custarchive.cards import archive, lookup
+from custarchive.core.changelog import Actor, verify_chain
+from custarchive.store.db import open_database, table_names
+from custarchive.core.templates import load_template
 from tests.builders import person
 from tests.conftest import Cli, engine_for
 

@@ -89,9 +89,9 @@ def test_library_callers_get_the_same_refusal(cli, db_target):
     """The permission check is in the domain layer, not only in the CLI."""
     import pytest
 
-    from custarchive import archive
-    from custarchive.changelog import Actor
-    from custarchive.db import open_database
+    from custarchive.cards import archive
+    from custarchive.core.changelog import Actor
+    from custarchive.store.db import open_database
     from custarchive.errors import PermissionDenied
 
     cli.add(person())

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from stdnum.cn import uscc
 
 from custarchive.errors import ValidationError
-from custarchive.fields import CANONICAL
-from custarchive.templates import field_parser, load_template, parse_field
-from custarchive.values import parse_credit_code
+from custarchive.core.fields import CANONICAL
+from custarchive.core.templates import field_parser, load_template, parse_field
+from custarchive.core.values import parse_credit_code
 
 SPECS = list(CANONICAL.values()) + [spec for name in ("individual", "enterprise")
                                     for spec in load_template(name).fields.values() if spec.name not in CANONICAL]

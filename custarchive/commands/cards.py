@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _field_label(name: str, lang: str) -> str:
-    from custarchive.fields import CANONICAL
+    from custarchive.core.fields import CANONICAL
 
     spec = CANONICAL.get(name)
     if spec:
@@ -40,7 +40,8 @@ def add(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Add a customer card; prints the new archive number (interactive on a terminal)."""
-    from custarchive import archive, consent, lookup
+    from custarchive.cards import archive, lookup
+    from custarchive.protection import consent
 
     app_ctx = app_context(ctx)
     values = parse_assignments(sets)
@@ -48,7 +49,7 @@ def add(
     if from_file:
         cards = _read_cards(from_file, values)
     elif not values and not no_input and sys.stdin.isatty():
-        from custarchive import prompts
+        from custarchive.commands import prompts
 
         values = prompts.enter_card(app_ctx, template=template, kind=kind, category=category)
         cards = [values]
@@ -67,7 +68,7 @@ def add(
     for warning in warnings:
         app_ctx.warn(f"warning: {warning}")
     if json_:
-        from custarchive.render import emit_json
+        from custarchive.commands.render import emit_json
 
         emit_json({"archive_no": numbers[0]} if len(numbers) == 1 else [{"archive_no": n} for n in numbers])
     else:
@@ -102,25 +103,25 @@ def show(
     reveal: bool = typer.Option(False, "--reveal", help="Show sensitive values unmasked."),
 ) -> None:
     """Show a customer card by section."""
-    from custarchive import lookup
-    from custarchive.templates import load_template
+    from custarchive.cards import lookup
+    from custarchive.core.templates import load_template
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()
     with (db.write() if reveal else db.read()) as conn:
         card = lookup.resolve(conn, ref)
         if reveal:
-            from custarchive.authz import record_reveal
+            from custarchive.core.authz import record_reveal
 
             record_reveal(conn, app_ctx.actor(), [card], "show")
     template = load_template(card["template"])
     data = public_card(card, template, reveal)
     if json_:
-        from custarchive.render import emit_json
+        from custarchive.commands.render import emit_json
 
         emit_json(data)
         return
-    from custarchive.render import panel
+    from custarchive.commands.render import panel
 
     lang = app_ctx.lang
     head = [(_field_label(key, lang), data.get(key)) for key in
@@ -139,7 +140,7 @@ def show(
 
 
 def _card_field_names(card: dict) -> set[str]:
-    from custarchive.lookup import DATA_COLUMNS
+    from custarchive.cards.lookup import DATA_COLUMNS
 
     return set(DATA_COLUMNS) | set(card.get("extra") or {})
 
@@ -158,7 +159,7 @@ def list_(
     csv_: bool = typer.Option(False, "--csv", help="CSV on stdout."),
 ) -> None:
     """List archives, filtered and sorted."""
-    from custarchive import lookup
+    from custarchive.cards import lookup
 
     app_ctx = app_context(ctx)
     filters = {"category": category, "kind": kind, "industry": industry, "city": city, "grade": grade, "status": status}
@@ -168,7 +169,7 @@ def list_(
 
 
 def _render_cards(app_ctx, cards: list[dict], json_: bool, csv_: bool = False) -> None:
-    from custarchive import render
+    from custarchive.commands import render
 
     if json_:
         render.emit_json([public_card(card) for card in cards])
@@ -189,7 +190,7 @@ def search(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Find archives."""
-    from custarchive import lookup
+    from custarchive.cards import lookup
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
@@ -206,7 +207,9 @@ def update(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Change fields of an archive; every change goes to the change log."""
-    from custarchive import archive, consent, crypto, lookup
+    from custarchive.cards import archive, lookup
+    from custarchive.protection import consent
+    from custarchive.core import crypto
 
     app_ctx = app_context(ctx)
     values = parse_assignments(sets)
@@ -222,8 +225,8 @@ def update(
 
 
 def _render_changes(app_ctx, card: dict, changes: dict, json_: bool) -> None:
-    from custarchive import render
-    from custarchive.crypto import mask, sensitive_fields
+    from custarchive.commands import render
+    from custarchive.core.crypto import mask, sensitive_fields
 
     number, secret = card["archive_no"], sensitive_fields(card["template"])
     changes = {k: (mask(k, o), mask(k, n)) if k in secret else (o, n) for k, (o, n) in changes.items()}
@@ -240,7 +243,8 @@ def _render_changes(app_ctx, card: dict, changes: dict, json_: bool) -> None:
 def edit(ctx: typer.Context, ref: str = typer.Argument(...),
          reason: Optional[str] = typer.Option(None, "--reason")) -> None:
     """Edit a card interactively, section by section (needs a terminal)."""
-    from custarchive import archive, lookup, prompts
+    from custarchive.cards import archive, lookup
+    from custarchive.commands import prompts
 
     app_ctx = app_context(ctx)
     if not sys.stdin.isatty():
@@ -263,7 +267,8 @@ def edit(ctx: typer.Context, ref: str = typer.Argument(...),
 def history(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION,
             reveal: bool = typer.Option(False, "--reveal", help="Show sensitive values unmasked (logged).")) -> None:
     """The change log of one archive: when, who, field, old → new, why."""
-    from custarchive import lookup, render
+    from custarchive.cards import lookup
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()
@@ -271,8 +276,8 @@ def history(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JS
         card = lookup.resolve(conn, ref)
         entries = lookup.history(conn, card["id"], reveal)
         if reveal:
-            from custarchive.authz import record_reveal
-            from custarchive.crypto import sensitive_fields
+            from custarchive.core.authz import record_reveal
+            from custarchive.core.crypto import sensitive_fields
 
             record_reveal(conn, app_ctx.actor(), [card], "history", sorted(sensitive_fields(card["template"])))
     if json_:
@@ -310,7 +315,7 @@ def reopen(ctx: typer.Context, ref: str = typer.Argument(...), reason: Optional[
 
 
 def _set_status(ctx, ref: str, status: str, reason: str | None) -> None:
-    from custarchive import archive
+    from custarchive.cards import archive
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:

@@ -5,7 +5,7 @@ import typer
 
 from custarchive.context import AppContext
 from custarchive.errors import UsageError
-from custarchive.masking import SENSITIVE_MASKS, mask  # noqa: F401 - re-exported for command modules
+from custarchive.core.masking import SENSITIVE_MASKS, mask  # noqa: F401 - re-exported for command modules
 
 JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
 # The archive filters shared by list, export (and anything else that selects archives like list).
@@ -40,7 +40,7 @@ def parse_assignments(items: list[str] | None, option: str = "--set") -> dict[st
 
 def public_card(card: dict, template=None, reveal: bool = False) -> dict:
     """The card as scripts see it: canonical fields plus template fields flat, masked unless revealed."""
-    from custarchive.masking import sensitive_fields
+    from custarchive.core.masking import sensitive_fields
 
     out = {key: value for key, value in card.items() if key not in ("id", "extra")}
     out.update(card.get("extra") or {})

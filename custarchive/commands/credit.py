@@ -84,7 +84,9 @@ def grade(
 
 
 def _grade_one(app_ctx, ref, model, given_scores, given_inputs, *, interactive, dry_run, apply_limit, json_):
-    from custarchive import authz, credit, lookup
+    from custarchive.core import authz
+    from custarchive.credit import grade as credit
+    from custarchive.cards import lookup
 
     actor = app_ctx.actor()
     policy = credit.load_policy()
@@ -113,7 +115,7 @@ def _grade_one(app_ctx, ref, model, given_scores, given_inputs, *, interactive, 
         result["saved"], result["assessment_id"] = True, assessment_id
         result["card_changes"] = {key: {"old": old, "new": new} for key, (old, new) in changes.items()}
     if json_:
-        from custarchive.render import emit_json
+        from custarchive.commands.render import emit_json
 
         emit_json(result)
         return
@@ -123,7 +125,9 @@ def _grade_one(app_ctx, ref, model, given_scores, given_inputs, *, interactive, 
 
 
 def _history(app_ctx, ref, json_):
-    from custarchive import credit, lookup, render
+    from custarchive.credit import grade as credit
+    from custarchive.cards import lookup
+    from custarchive.commands import render
 
     with app_ctx.database().read() as conn:
         card = lookup.resolve(conn, ref)
@@ -141,7 +145,9 @@ def _history(app_ctx, ref, json_):
 
 
 def _grade_all(app_ctx, model, filters, dry_run, apply_limit, json_):
-    from custarchive import credit, lookup, render
+    from custarchive.credit import grade as credit
+    from custarchive.cards import lookup
+    from custarchive.commands import render
 
     policy = credit.load_policy()
     db = app_ctx.database(write=not dry_run)
@@ -181,7 +187,8 @@ def finance_add(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Record (or correct) one period's balance-sheet and income-statement lines."""
-    from custarchive import finance, render
+    from custarchive.credit import finance
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     values = parse_assignments(sets)
@@ -211,14 +218,15 @@ def finance_show(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Statements and ratios per period, with the formula behind each ratio and its trend."""
-    from custarchive import finance, lookup
+    from custarchive.credit import finance
+    from custarchive.cards import lookup
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
         card = lookup.resolve(conn, ref)
         data = finance.analysis_to_dict(card, finance.analysis(conn, card["id"]))
     if json_:
-        from custarchive.render import emit_json
+        from custarchive.commands.render import emit_json
 
         emit_json(data)
         return

@@ -40,7 +40,7 @@ def _weight(nominal: Any, effective: Any) -> str:
 def render_result(app_ctx, card: dict, result: dict, *, dry_run: bool, apply_limit: bool) -> None:
     from rich.table import Table
 
-    from custarchive.render import console, panel
+    from custarchive.commands.render import console, panel
 
     t, lang = app_ctx.t, app_ctx.lang
     model_label = result["model_label_zh"] if lang == "zh" else result["model_label_en"]
@@ -96,7 +96,7 @@ def render_result(app_ctx, card: dict, result: dict, *, dry_run: bool, apply_lim
 
 
 def render_finance(app_ctx, data: dict) -> None:
-    from custarchive import render
+    from custarchive.commands import render
     from custarchive.scoring import LINE_LABELS
 
     t, lang = app_ctx.t, app_ctx.lang

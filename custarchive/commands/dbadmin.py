@@ -31,7 +31,9 @@ def db_copy(
     """Copy every table, the change log and attachments to an empty database, then verify the copy."""
     import sys
 
-    from custarchive import dbcopy, render
+    from custarchive.transfer import dbcopy
+
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     progress = None

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _class_label(app_ctx, number: int) -> str:
-    from custarchive.documents import document_classes
+    from custarchive.living.documents import document_classes
 
     spec = document_classes().get(number)
     return f"{number} {spec.label(app_ctx.lang)}" if spec else str(number)
@@ -34,7 +34,8 @@ def doc_add(
     json_: bool = JSON_OPTION,
 ) -> None:
     """File a document in an archive; prints its document number."""
-    from custarchive import documents, render
+    from custarchive.living import documents
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     db = app_ctx.database(write=True)
@@ -51,7 +52,9 @@ def doc_add(
 @doc_app.command("list")
 def doc_list(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION) -> None:
     """The archive catalogue (档案目录): documents by class."""
-    from custarchive import documents, lookup, render
+    from custarchive.living import documents
+    from custarchive.cards import lookup
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
@@ -80,8 +83,8 @@ def doc_list(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = J
 @doc_app.command("classes")
 def doc_classes(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """The five document classes and what belongs in each."""
-    from custarchive import render
-    from custarchive.documents import document_classes
+    from custarchive.commands import render
+    from custarchive.living.documents import document_classes
 
     app_ctx = app_context(ctx)
     classes = document_classes().values()
@@ -146,7 +149,7 @@ def doc_open(ctx: typer.Context, ref: str = typer.Argument(...), docno: str = ty
 
 
 def _fetch(ctx, ref: str, docno: str):
-    from custarchive import documents
+    from custarchive.living import documents
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()

@@ -19,7 +19,7 @@ def _as_of(raw: Optional[str]):
         return None
     import datetime
 
-    from custarchive.values import parse_date
+    from custarchive.core.values import parse_date
 
     return datetime.date.fromisoformat(parse_date(raw, "--as-of"))
 
@@ -32,8 +32,8 @@ def classify(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Put customers in categories A/B/C by annual spend (every change is logged)."""
-    from custarchive import classify as domain
-    from custarchive import render
+    from custarchive.living import classify as domain
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     actor = app_ctx.actor(source="classify")
@@ -67,8 +67,8 @@ def dedupe(
     json_: bool = JSON_OPTION,
 ) -> None:
     """List possible duplicate archives with the reason (never merges by itself)."""
-    from custarchive import dedupe as domain
-    from custarchive import render
+    from custarchive.cards import dedupe as domain
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
@@ -100,8 +100,8 @@ def merge(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Merge DROP into KEEP: fill KEEP's empty fields, move documents, timeline and transactions."""
-    from custarchive import merge as domain
-    from custarchive import render
+    from custarchive.cards import merge as domain
+    from custarchive.commands import render
     from custarchive.errors import UsageError
 
     app_ctx = app_context(ctx)
@@ -138,7 +138,7 @@ def merge(
 
 
 def _show_preview(app_ctx, plan: dict) -> None:
-    from custarchive import render
+    from custarchive.commands import render
     from custarchive.commands.common import mask
 
     t = app_ctx.t
@@ -166,9 +166,9 @@ def audit(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Check archives for gaps and problems; exit 1 when anything needs attention."""
-    from custarchive import audit as domain
-    from custarchive import render
-    from custarchive.documents import store_for
+    from custarchive.living import audit as domain
+    from custarchive.commands import render
+    from custarchive.living.documents import store_for
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()
@@ -199,7 +199,8 @@ def report(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Counts by category, kind, industry, place and grade; spend by category; new archives per month."""
-    from custarchive import render, reports
+    from custarchive.commands import render
+    from custarchive.living import reports
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:

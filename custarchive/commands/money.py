@@ -28,7 +28,8 @@ def txn_add(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Record an order or a payment; prints its ID."""
-    from custarchive import money, render
+    from custarchive.living import txn as money
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -52,8 +53,12 @@ def txn_list(
     """An archive's orders and payments, balance, overdue amounts and on-time record."""
     import datetime
 
-    from custarchive import lookup, money, render
-    from custarchive.values import parse_date
+    from custarchive.cards import lookup
+
+    from custarchive.living import txn as money
+
+    from custarchive.commands import render
+    from custarchive.core.values import parse_date
 
     app_ctx = app_context(ctx)
     day = datetime.date.fromisoformat(parse_date(as_of, "--as-of")) if as_of else None

@@ -64,7 +64,7 @@ def _lang(ctx: typer.Context, lang: str | None):
 
 
 def _save(ctx: typer.Context, sets: dict, unsets: list[str], reason: str | None, source: str = "cli") -> dict:
-    from custarchive import lookup
+    from custarchive.cards import lookup
     from custarchive.worksheets import profile as domain
 
     app_ctx = app_context(ctx)
@@ -77,7 +77,7 @@ def _save(ctx: typer.Context, sets: dict, unsets: list[str], reason: str | None,
 
 
 def _sheet(ctx: typer.Context, app_ctx) -> dict:
-    from custarchive import lookup
+    from custarchive.cards import lookup
     from custarchive.worksheets import profile as domain
 
     with app_ctx.database().read() as conn:
@@ -88,7 +88,7 @@ def _sheet(ctx: typer.Context, app_ctx) -> dict:
 def _show(ctx: typer.Context, app_ctx, json_: bool) -> None:
     sheet = _sheet(ctx, app_ctx)
     if json_:
-        from custarchive.render import emit_json
+        from custarchive.commands.render import emit_json
 
         emit_json(sheet)
         return
@@ -110,7 +110,7 @@ def _edit(ctx: typer.Context, app_ctx, reason: str | None) -> None:
 
 
 def _export(ctx: typer.Context, app_ctx, output: str | None, format_: str | None) -> None:
-    from custarchive import lookup
+    from custarchive.cards import lookup
     from custarchive.worksheets import competition, exports, spec, swot
     from custarchive.worksheets import profile as domain
 

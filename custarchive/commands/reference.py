@@ -20,8 +20,8 @@ def register(app: typer.Typer) -> None:
 @template_app.command("list")
 def template_list(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Built-in and user templates."""
-    from custarchive import render
-    from custarchive.templates import list_templates
+    from custarchive.commands import render
+    from custarchive.core.templates import list_templates
 
     app_ctx = app_context(ctx)
     items = [{"name": t.name, "kind": t.kind, "label": t.label(app_ctx.lang), "fields": len(t.fields), "path": t.path}
@@ -37,8 +37,8 @@ def template_list(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
 @template_app.command("show")
 def template_show(ctx: typer.Context, name: str = typer.Argument(...), json_: bool = JSON_OPTION) -> None:
     """The sections and fields of one template."""
-    from custarchive import render
-    from custarchive.templates import load_template
+    from custarchive.commands import render
+    from custarchive.core.templates import load_template
 
     app_ctx = app_context(ctx)
     template = load_template(name)
@@ -63,7 +63,7 @@ def category_list(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Categories with their number patterns."""
     from sqlalchemy import text
 
-    from custarchive import render
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
@@ -86,7 +86,7 @@ def category_add(
                                 help="Placeholders: {category} {yyyy} {yy} {mm} {seq:05}."),
 ) -> None:
     """Define a category (its numbers follow its own pattern and counter)."""
-    from custarchive import categories
+    from custarchive.cards import categories
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -98,7 +98,7 @@ def category_add(
 def category_set_pattern(ctx: typer.Context, code: str = typer.Argument(...),
                          pattern: str = typer.Argument(...)) -> None:
     """Change a category's number pattern (existing numbers never change)."""
-    from custarchive import categories
+    from custarchive.cards import categories
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -107,7 +107,8 @@ def category_set_pattern(ctx: typer.Context, code: str = typer.Argument(...),
 
 def info(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Where the data lives and what it holds."""
-    from custarchive import __version__, config, render
+    from custarchive import __version__, config
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     data = {"version": __version__, "database": app_ctx.target, "config_dir": str(config.config_dir()),

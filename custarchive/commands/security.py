@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 def user_add(ctx: typer.Context, name: str = typer.Argument(...),
              role: str = typer.Option(..., "--role", help="admin, manager, clerk or viewer.")) -> None:
     """Register an operator (the first one ends single-user mode: an admin is always kept)."""
-    from custarchive import users
+    from custarchive.protection import users
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -43,7 +43,8 @@ def user_add(ctx: typer.Context, name: str = typer.Argument(...),
 @user_app.command("list")
 def user_list(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Operators, roles and whether they are active."""
-    from custarchive import render, users
+    from custarchive.commands import render
+    from custarchive.protection import users
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
@@ -62,7 +63,7 @@ def user_list(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
 @user_app.command("set-role")
 def user_set_role(ctx: typer.Context, name: str = typer.Argument(...), role: str = typer.Argument(...)) -> None:
     """Change an operator's role."""
-    from custarchive import users
+    from custarchive.protection import users
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -83,7 +84,7 @@ def user_enable(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 
 
 def _set_active(ctx, name: str, active: bool) -> None:
-    from custarchive import users
+    from custarchive.protection import users
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -94,7 +95,8 @@ def _set_active(ctx, name: str, active: bool) -> None:
 @user_app.command("events")
 def user_events(ctx: typer.Context, limit: int = typer.Option(100, "--limit", min=1), json_: bool = JSON_OPTION) -> None:
     """Refused actions, newest first (kept even though the refused command changed nothing)."""
-    from custarchive import authz, render
+    from custarchive.core import authz
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()
@@ -121,7 +123,8 @@ def consent_add(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Record a consent the customer gave."""
-    from custarchive import consent, render
+    from custarchive.protection import consent
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -136,7 +139,7 @@ def consent_add(
 def consent_withdraw(ctx: typer.Context, ref: str = typer.Argument(...),
                      consent_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Record that the customer withdrew a consent."""
-    from custarchive import consent
+    from custarchive.protection import consent
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -148,7 +151,9 @@ def consent_withdraw(ctx: typer.Context, ref: str = typer.Argument(...),
 @consent_app.command("list")
 def consent_list(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION) -> None:
     """The consents of one archive, active and withdrawn."""
-    from custarchive import consent, lookup, render
+    from custarchive.protection import consent
+    from custarchive.cards import lookup
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
@@ -167,7 +172,7 @@ def consent_list(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool
 def subject_export(ctx: typer.Context, ref: str = typer.Argument(...),
                    output: str = typer.Option(..., "--output", "-o", metavar="FILE", help="FILE.json or FILE.xlsx")) -> None:
     """Everything held about one customer, for the customer (card revealed, change log, consents …)."""
-    from custarchive import subject
+    from custarchive.protection import subject
 
     app_ctx = app_context(ctx)
     if not output.lower().endswith(subject.FORMATS):
@@ -185,7 +190,8 @@ def erase(ctx: typer.Context, ref: str = typer.Argument(...),
           yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation on a terminal."),
           json_: bool = JSON_OPTION) -> None:
     """Erase one customer's personal data, keeping a tombstone (number, date, operator, reason)."""
-    from custarchive import erasure, render
+    from custarchive.protection import erasure
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()
@@ -205,8 +211,9 @@ def erase(ctx: typer.Context, ref: str = typer.Argument(...),
 
 def check(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Verify the change-log hash chain, the database file, encryption and attachments; exit 1 on failure."""
-    from custarchive import integrity, render
-    from custarchive.documents import store_for
+    from custarchive.protection import integrity
+    from custarchive.commands import render
+    from custarchive.living.documents import store_for
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()
@@ -228,7 +235,8 @@ def backup(ctx: typer.Context, out: str = typer.Argument(..., metavar="OUT"),
            force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
            json_: bool = JSON_OPTION) -> None:
     """A consistent, verified copy of the database (and attachments), safe while others write."""
-    from custarchive import integrity, render
+    from custarchive.protection import integrity
+    from custarchive.commands import render
 
     app_ctx = app_context(ctx)
     result = integrity.backup(app_ctx.database(), app_ctx.actor(), out, with_key, force)
@@ -247,8 +255,9 @@ def restore(ctx: typer.Context, source: str = typer.Argument(..., metavar="IN"),
             yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation on a terminal."),
             json_: bool = JSON_OPTION) -> None:
     """Replace the database with a backup, after verifying it; a bad backup changes nothing."""
-    from custarchive import integrity, render
-    from custarchive.db import Database, resolve_url
+    from custarchive.protection import integrity
+    from custarchive.commands import render
+    from custarchive.store.db import Database, resolve_url
 
     app_ctx = app_context(ctx)
     db = Database(*resolve_url(app_ctx.target), actor=app_ctx.actor())
@@ -267,7 +276,7 @@ def restore(ctx: typer.Context, source: str = typer.Argument(..., metavar="IN"),
 @key_app.command("new")
 def key_new() -> None:
     """Print a fresh random key (base64) to put in $CUSTARCHIVE_KEY before the first write."""
-    from custarchive import crypto
+    from custarchive.core import crypto
 
     typer.echo(crypto.encode_key(crypto.new_master_key()))
 
@@ -275,7 +284,7 @@ def key_new() -> None:
 @key_app.command("export")
 def key_export(ctx: typer.Context) -> None:
     """Print this archive's key (base64), for $CUSTARCHIVE_KEY on a team member's machine. Needs 'backup'."""
-    from custarchive import authz, crypto
+    from custarchive.core import authz, crypto
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:

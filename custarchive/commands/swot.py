@@ -47,7 +47,7 @@ def _lang(ctx: typer.Context, lang: str | None):
 
 
 def _card(conn, ctx: typer.Context) -> dict:
-    from custarchive import lookup
+    from custarchive.cards import lookup
 
     return lookup.resolve(conn, ctx.meta[_REF_KEY])
 
@@ -109,7 +109,7 @@ def _save_items(app_ctx, db, card: dict, items: list[dict], json_: bool) -> None
 
 def _echo_added(app_ctx, items: list[dict], json_: bool) -> None:
     if json_:
-        from custarchive.render import emit_json
+        from custarchive.commands.render import emit_json
 
         emit_json(items[0] if len(items) == 1 else items)
     else:
@@ -157,7 +157,7 @@ def edit(
     with app_ctx.database(write=True).write() as conn:
         card = _card(conn, ctx)
         item, diff = swot.edit_item(conn, card, app_ctx.actor(reason=reason), item_id, changes)
-    from custarchive import render
+    from custarchive.commands import render
 
     if json_:
         render.emit_json({"archive_no": card["archive_no"], "id": item["id"],
@@ -200,7 +200,7 @@ def show(ctx: typer.Context, json_: bool = JSON_OPTION, impact_threshold: Option
     """The four quadrants, the opportunity and threat matrices with each item in its zone, and TOWS prompts."""
     app_ctx, _card_, sheet = _worksheet(ctx, impact_threshold, probability_threshold, lang)
     if json_:
-        from custarchive.render import emit_json
+        from custarchive.commands.render import emit_json
 
         emit_json(sheet)
         return
@@ -242,7 +242,7 @@ def compete(ctx: typer.Context, json_: bool = JSON_OPTION, lang: Optional[str] =
     with app_ctx.database().read() as conn:
         sheet = competition.sheet(conn, _card(conn, ctx), app_ctx.actor(), app_ctx.lang)
     if json_:
-        from custarchive.render import emit_json
+        from custarchive.commands.render import emit_json
 
         emit_json(sheet)
         return

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _type_label(app_ctx, name: str) -> str:
-    from custarchive.timeline import log_types
+    from custarchive.living.timeline import log_types
 
     spec = log_types().get(name)
     return spec.label(app_ctx.lang) if spec else name
@@ -28,7 +28,7 @@ def _as_of(raw: Optional[str]):
         return None
     import datetime
 
-    from custarchive.values import parse_date
+    from custarchive.core.values import parse_date
 
     return datetime.date.fromisoformat(parse_date(raw, "--as-of"))
 
@@ -45,7 +45,8 @@ def log_add(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Add an entry to an archive's timeline; prints its ID."""
-    from custarchive import render, timeline
+    from custarchive.commands import render
+    from custarchive.living import timeline
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -64,7 +65,8 @@ def log_resolve(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Resolve an open complaint."""
-    from custarchive import render, timeline
+    from custarchive.commands import render
+    from custarchive.living import timeline
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -78,7 +80,7 @@ def log_resolve(
 @log_app.command("done")
 def log_done(ctx: typer.Context, entry_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Mark the follow-up of an entry as done."""
-    from custarchive import timeline
+    from custarchive.living import timeline
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
@@ -93,8 +95,9 @@ def timeline(
     json_: bool = JSON_OPTION,
 ) -> None:
     """An archive's timeline, oldest first."""
-    from custarchive import lookup, render
-    from custarchive import timeline as domain
+    from custarchive.cards import lookup
+    from custarchive.commands import render
+    from custarchive.living import timeline as domain
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
@@ -131,8 +134,8 @@ def due(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Follow-ups due today or overdue (exit 0 either way: for a morning script)."""
-    from custarchive import render
-    from custarchive import timeline as domain
+    from custarchive.commands import render
+    from custarchive.living import timeline as domain
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:

@@ -38,8 +38,8 @@ def import_(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Import customers from a file in one transaction; rejected rows are reported with their line."""
-    from custarchive import importing
-    from custarchive.io import ErrorsWriter, open_rows
+    from custarchive.transfer import importing
+    from custarchive.transfer.io import ErrorsWriter, open_rows
 
     app_ctx = app_context(ctx)
     if on_duplicate not in importing.DUPLICATE_MODES:
@@ -151,7 +151,7 @@ class _Progress:
 
 
 def _report(app_ctx, summary, committed: bool, dry_run: bool, strict: bool, json_: bool, errors_out) -> None:
-    from custarchive import render
+    from custarchive.commands import render
 
     if dry_run:
         outcome = "dry run: nothing was written"
@@ -200,7 +200,7 @@ def export(
     with_history: bool = typer.Option(False, "--with-history", help="XLSX: add the change log as a sheet."),
 ) -> None:
     """Export archives (filtered like list) to CSV, XLSX, JSON, JSON Lines or vCard."""
-    from custarchive import exporting
+    from custarchive.transfer import exporting
 
     app_ctx = app_context(ctx)
     fmt = format_ or exporting.format_from_name(output)

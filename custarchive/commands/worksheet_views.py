@@ -53,7 +53,7 @@ def _quadrant_cell(app_ctx, quadrant: dict, items: dict[str, dict]):
 def show_swot(app_ctx, sheet: dict) -> None:
     from rich.table import Table
 
-    from custarchive.render import console
+    from custarchive.commands.render import console
 
     t = app_ctx.t
     out = console(app_ctx)
@@ -133,7 +133,7 @@ def tows_table(app_ctx, sheet: dict):
 def show_compete(app_ctx, sheet: dict) -> None:
     from rich.table import Table
 
-    from custarchive.render import console, fmt, table
+    from custarchive.commands.render import console, fmt, table
 
     t = app_ctx.t
     out = console(app_ctx)
@@ -170,7 +170,7 @@ def show_compete(app_ctx, sheet: dict) -> None:
 
 
 def show_profile(app_ctx, sheet: dict) -> None:
-    from custarchive.render import panel
+    from custarchive.commands.render import panel
 
     t = app_ctx.t
     panel(app_ctx, t(f"大客户分析 — {sheet['archive_no']} {sheet['name']}",

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from custarchive import authz
-from custarchive.changelog import Actor, ChangeEntry, record
+from custarchive.core import authz
+from custarchive.core.changelog import Actor, ChangeEntry, record
 from custarchive.errors import Duplicate, NotFound, ValidationError
-from custarchive.sqlutil import now
-from custarchive.values import normalize_text
+from custarchive.core.sqlutil import now
+from custarchive.core.values import normalize_text
 from custarchive.worksheets import spec
 
 SELF = "self"

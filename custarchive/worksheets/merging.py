@@ -12,7 +12,7 @@ import json
 
 from sqlalchemy import text
 
-from custarchive.finance import LINES
+from custarchive.credit.finance import LINES
 
 
 def _rows(conn, table: str, customer_id: int) -> list[dict]:

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from custarchive import authz
-from custarchive.changelog import Actor, ChangeEntry, record
+from custarchive.core import authz
+from custarchive.core.changelog import Actor, ChangeEntry, record
 from custarchive.errors import ValidationError
-from custarchive.sqlutil import now
-from custarchive.values import parse_amount
+from custarchive.core.sqlutil import now
+from custarchive.core.values import parse_amount
 from custarchive.worksheets import spec
 
 MAX_TEXT = 10_000

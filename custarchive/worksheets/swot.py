@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from custarchive import authz
-from custarchive.changelog import Actor, ChangeEntry, record
+from custarchive.core import authz
+from custarchive.core.changelog import Actor, ChangeEntry, record
 from custarchive.errors import NotFound, ValidationError
-from custarchive.sqlutil import now
-from custarchive.values import normalize_text, parse_date
+from custarchive.core.sqlutil import now
+from custarchive.core.values import normalize_text, parse_date
 from custarchive.worksheets import spec
 
 _COLUMNS = ("id", "quadrant", "seq", "text", "impact", "probability", "implication", "action_plan", "item_date",

@@ -1,0 +1,281 @@
+"""Reading archives: resolve a REF, fetch a card, list, search, history.
+
+Plain SQL on a connection, with no ORM import, because ``show`` and
+``search`` are on the start-up path and ``sqlalchemy.orm`` alone costs
+about 0.2 s to import.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+
+from custarchive.core.crypto import INDEX_COLUMNS, keyring, open_card, open_logged
+from custarchive.errors import Ambiguous, NotFound, ValidationError
+from custarchive.core.fields import CANONICAL
+from custarchive.core.searchindex import normalize_query, query_grams
+from custarchive.core.sqlutil import chunks, prefix_condition, prefix_params
+
+SYSTEM_COLUMNS = ("id", "archive_no", "kind", "category", "template", "status", "merged_into", "grade",
+                  "created_at", "updated_at", "created_by")
+DATA_COLUMNS = tuple(name for name in CANONICAL if name not in ("archive_no", "kind", "category"))
+CARD_COLUMNS = SYSTEM_COLUMNS + DATA_COLUMNS + ("extra",)
+_SELECT = f"SELECT {', '.join(CARD_COLUMNS)} FROM customers"
+LIST_FILTERS = ("category", "kind", "industry", "city", "grade", "status")
+SORTABLE = set(CARD_COLUMNS) - {"extra"}
+
+
+def row_to_card(row, conn=None) -> dict[str, Any]:
+    """A card in clear; with ``conn``, encrypted values are opened (the key is loaded only if needed)."""
+    card = dict(zip(CARD_COLUMNS, row))
+    extra = card.pop("extra")
+    card["extra"] = json.loads(extra) if extra else {}
+    return open_card(conn, card) if conn is not None else card
+
+
+def fetch_by_ids(conn, ids: list[int]) -> list[dict]:
+    cards = []
+    for part in chunks(list(ids)):
+        params = {f"i{n}": value for n, value in enumerate(part)}
+        marks = ", ".join(f":i{n}" for n in range(len(part)))
+        cards += [row_to_card(row, conn) for row in conn.execute(text(f"{_SELECT} WHERE id IN ({marks})"), params)]
+    order = {value: n for n, value in enumerate(ids)}
+    return sorted(cards, key=lambda card: order[card["id"]])
+
+
+def get_by_number(conn, archive_no: str) -> dict | None:
+    row = conn.execute(text(f"{_SELECT} WHERE archive_no = :a"), {"a": archive_no}).first()
+    return row_to_card(row, conn) if row else None
+
+
+def _follow_merge(conn, card: dict) -> dict:
+    seen = set()
+    while card["status"] == "merged" and card["merged_into"] and card["id"] not in seen:
+        seen.add(card["id"])
+        target = fetch_by_ids(conn, [card["merged_into"]])
+        if not target:
+            break
+        card = target[0]
+    return card
+
+
+def resolve(conn, ref: str) -> dict:
+    """The one way to turn a REF into an archive: number, or a unique name/phone/ID/code/email."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise ValidationError("REF", ref, "empty reference")
+    card = get_by_number(conn, normalize_query(ref).upper())
+    if card:
+        return _follow_merge(conn, card)
+    from custarchive.core.values import normalize_text
+
+    conditions, params = ["name = :name"], {"name": normalize_text(ref)}
+    for column, parse in _identity_parsers():
+        try:
+            params[column] = parse(ref)
+        except ValidationError:
+            continue
+        if column in INDEX_COLUMNS:
+            params[column] = keyring(conn).index(column, params[column])
+            conditions.append(f"{INDEX_COLUMNS[column]} = :{column}")
+        else:
+            conditions.append(f"{column} = :{column}")
+    rows = conn.execute(text(f"{_SELECT} WHERE ({' OR '.join(conditions)}) AND status != 'merged' "
+                             "ORDER BY archive_no LIMIT 21"), params).all()
+    if not rows:
+        raise NotFound(f"no archive matches {ref!r}")
+    if len(rows) > 1:
+        raise Ambiguous(ref, [f"{row[1]} {row[CARD_COLUMNS.index('name')]}" for row in rows])
+    return row_to_card(rows[0], conn)
+
+
+def _identity_parsers():
+    from custarchive.core import values
+
+    return (("phone", values.parse_phone), ("id_number", values.parse_id_number),
+            ("credit_code", values.parse_credit_code), ("email", values.parse_email))
+
+
+def list_where(filters: dict[str, str | None]) -> tuple[str, dict]:
+    """`` WHERE …`` for the ``list``/``export`` filters: active archives unless a status is given."""
+    conditions, params = [], {}
+    for key in LIST_FILTERS:
+        value = filters.get(key)
+        if value is None:
+            continue
+        if key == "status" and value == "all":
+            continue
+        conditions.append(f"{key} = :{key}")
+        params[key] = value.upper() if key in ("category", "grade") else value
+    if filters.get("status") is None:
+        conditions.append("status = 'active'")
+    return (f" WHERE {' AND '.join(conditions)}" if conditions else ""), params
+
+
+def list_query(filters: dict[str, str | None], sort: str = "archive_no", limit: int | None = None,
+               descending: bool = False, columns: str | None = None) -> tuple[str, dict]:
+    """The SELECT behind ``list`` and ``export``: filters, default active only, stable order."""
+    if sort not in SORTABLE:
+        raise ValidationError("--sort", sort, f"cannot sort by this (use one of: {', '.join(sorted(SORTABLE))})")
+    where, params = list_where(filters)
+    order = f" ORDER BY {sort} {'DESC' if descending else 'ASC'}, archive_no"
+    select = f"SELECT {columns} FROM customers" if columns else _SELECT
+    return select + where + order + (f" LIMIT {int(limit)}" if limit else ""), params
+
+
+def list_cards(conn, filters: dict[str, str | None], sort: str = "archive_no", limit: int | None = None,
+               descending: bool = False) -> list[dict]:
+    query, params = list_query(filters, sort, limit, descending)
+    return [row_to_card(row, conn) for row in conn.execute(text(query), params)]
+
+
+def iter_rows(conn, query: str, params: dict, batch: int = 1000):
+    """Rows of a query fetched in batches from a server-side cursor: memory stays flat for any size.
+
+    On SQLite the driver's own cursor is used (it understands ``:name``
+    parameters): plain tuples, without a SQLAlchemy Row per record.
+    """
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(query, params)
+            while part := cursor.fetchmany(batch):
+                yield from part
+        finally:
+            cursor.close()
+        return
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(text(query), params)
+    try:
+        for part in result.partitions(batch):
+            yield from part
+    finally:
+        result.close()
+
+
+def iter_cards(conn, filters: dict[str, str | None], sort: str = "archive_no"):
+    """Stream cards for export without holding them all in memory."""
+    query, params = list_query(filters, sort)
+    for row in iter_rows(conn, query, params):
+        yield row_to_card(row)
+
+
+def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> list[dict]:
+    """Archive number, name substring, full pinyin or initials, phone, email, industry."""
+    q = normalize_query(query)
+    if not q:
+        raise ValidationError("TEXT", query, "empty search")
+    ids: dict[int, None] = {}
+
+    def collect(sql: str, params: dict) -> None:
+        for (found,) in conn.execute(text(sql), params):
+            ids.setdefault(found, None)
+
+    collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'archive_no', 'p')}",
+            prefix_params("p", q.upper()))
+    _name_matches(conn, q, ids)
+    compact = q.replace(" ", "").replace("-", "")
+    if compact.isascii() and compact.isalpha():
+        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'name_pinyin', 'p')}",
+                prefix_params("p", compact))
+        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'name_initials', 'p')}",
+                prefix_params("p", compact))
+    if compact.lstrip("+").isdigit() and len(compact) >= 3:
+        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'phone', 'p')}", prefix_params("p", compact))
+    _sealed_matches(conn, compact, collect)
+    if "@" in q or (q.isascii() and "." in q):
+        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'email', 'p')}", prefix_params("p", q))
+    industries = [row[0] for row in conn.execute(text("SELECT DISTINCT industry FROM customers "
+                                                      "WHERE industry IS NOT NULL"))
+                  if q in normalize_query(row[0])]
+    for part in chunks(industries):
+        params = {f"i{n}": value for n, value in enumerate(part)}
+        collect(f"SELECT id FROM customers WHERE industry IN ({', '.join(':' + k for k in params)})", params)
+    cards = fetch_by_ids(conn, list(ids))
+    if not include_closed:
+        cards = [card for card in cards if card["status"] == "active"]
+    cards.sort(key=lambda card: card["archive_no"])
+    return cards[:limit] if limit else cards
+
+
+def _sealed_matches(conn, compact: str, collect) -> None:
+    """Resident IDs and bank accounts are encrypted: only an exact match, through their keyed hash."""
+    from custarchive.core import values
+
+    if not compact.isascii() or not compact.isalnum() or len(compact) < 8:
+        return
+    try:
+        collect("SELECT id FROM customers WHERE id_number_hmac = :h",
+                {"h": keyring(conn).index("id_number", values.parse_id_number(compact))})
+    except ValidationError:
+        pass
+    if compact.isdigit():
+        collect("SELECT id FROM customers WHERE bank_account_hmac = :h",
+                {"h": keyring(conn).index("bank_account", compact)})
+
+
+def _name_matches(conn, q: str, ids: dict) -> None:
+    wanted = query_grams(q)
+    if not wanted:
+        return
+    candidates: set[int] | None = None
+    for gram in sorted(wanted, key=len):
+        if len(gram) == 1:  # every character starts a gram (see searchindex)
+            sql, params = f"SELECT customer_id FROM name_grams WHERE {prefix_condition(conn, 'gram', 'g')}", \
+                prefix_params("g", gram)
+        else:
+            sql, params = "SELECT customer_id FROM name_grams WHERE gram = :g", {"g": gram}
+        found = {row[0] for row in conn.execute(text(sql), params)}
+        candidates = found if candidates is None else candidates & found
+        if not candidates:
+            return
+    needle = q.replace(" ", "")
+    if len(needle) <= 2:
+        # a one- or two-character query is itself a gram: the index answer is already exact
+        for found in sorted(candidates):
+            ids.setdefault(found, None)
+        return
+    for part in chunks(sorted(candidates)):
+        params = {f"i{n}": value for n, value in enumerate(part)}
+        rows = conn.execute(text(f"SELECT id, name FROM customers WHERE id IN ({', '.join(':' + k for k in params)})"),
+                            params)
+        for found, name in rows:
+            if needle in normalize_query(name).replace(" ", ""):
+                ids.setdefault(found, None)
+
+
+def history(conn, customer_id: int, reveal: bool = False) -> list[dict]:
+    """The archive's log, including that of archives merged into it (each entry names its archive).
+
+    Sensitive values come masked unless ``reveal`` (the caller logs the reveal).
+    """
+    ids, frontier = [customer_id], [customer_id]
+    while frontier:
+        params = {f"m{n}": value for n, value in enumerate(frontier)}
+        frontier = [row[0] for row in conn.execute(text(
+            f"SELECT id FROM customers WHERE merged_into IN ({', '.join(':' + k for k in params)}) "
+            "AND status = 'merged'"), params) if row[0] not in ids]
+        ids += frontier
+    params = {f"c{n}": value for n, value in enumerate(ids)}
+    rows = conn.execute(text("SELECT id, at, operator, action, field, old_value, new_value, reason, source, batch_id, "
+                             f"archive_no FROM change_log WHERE customer_id IN ({', '.join(':' + k for k in params)}) "
+                             "ORDER BY id"), params)
+    keys = ("id", "at", "operator", "action", "field", "old", "new", "reason", "source", "batch_id", "archive_no")
+    entries = [dict(zip(keys, row)) for row in rows]
+    for entry in entries:
+        for side in ("old", "new"):
+            entry[side] = open_logged(conn, entry["field"], entry[side], reveal)
+    return entries
+
+
+def possible_duplicates(conn, card: dict, exclude_id: int | None = None) -> list[str]:
+    """Archives sharing a phone or email, or with the same name: warned about, never refused."""
+    found = []
+    for column in ("phone", "email", "name"):
+        value = card.get(column)
+        if not value:
+            continue
+        rows = conn.execute(text(f"SELECT archive_no, name FROM customers WHERE {column} = :v AND status = 'active' "
+                                 "AND id != :x LIMIT 5"), {"v": value, "x": exclude_id or -1})
+        found += [f"{no} {name} (same {column})" for no, name in rows]
+    return found

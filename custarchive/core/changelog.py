@@ -1,0 +1,177 @@
+"""The one way to record a change: every write path calls :func:`record`.
+
+Entries form a hash chain (each hash covers the entry and the previous hash),
+and the chain head row is updated in the same transaction, so an entry
+edited or deleted behind the tool's back is detected by ``check``.
+
+Values of sensitive fields (anywhere in an entry, also inside a logged card)
+are sealed here, in the one write function, so no caller can log them in clear.
+The hash covers a keyed digest (HMAC) of each old/new value, kept in its own
+column, not the value itself: ``erase`` can then blank a customer's values
+while every hash still verifies, and a kept digest of a low-entropy value
+(a phone number) cannot be reversed by trying all candidates without the key.
+Values present are checked against their digests when the key is available.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from sqlalchemy import text
+
+from custarchive.core.sqlutil import bulk_insert, now
+
+_COLUMNS = ("customer_id", "archive_no", "at", "operator", "action", "field", "old_value", "new_value",
+            "reason", "source", "batch_id", "old_digest", "new_digest", "prev_hash", "hash")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is writing, through which path, and why: stamped on every log entry."""
+
+    operator: str
+    source: str = "cli"
+    batch_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    """One logged change. ``sealed``: its values hold no sensitive value in clear (they were sealed
+    by ``crypto.seal_card``), so :func:`record` need not walk them again."""
+
+    customer_id: int | None
+    archive_no: str | None
+    action: str
+    field: str | None = None
+    old: Any = None
+    new: Any = None
+    sealed: bool = False
+
+
+_sha256 = hashlib.sha256
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # json.dumps(…) with these, built once
+
+
+def encode_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _ENCODER.encode(value)
+
+
+def entry_hash(prev_hash: str, row: Iterable[Any]) -> str:
+    """SHA-256 over the previous hash and each value, each after a 0x1F separator (None as 0x00)."""
+    parts = [prev_hash] + ["\x00" if value is None else str(value) for value in row]
+    return _sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:
+    """Append entries to the log, chained to the current head; returns how many."""
+    entries = list(entries)
+    if not entries:
+        return 0
+    lock = " FOR UPDATE" if conn.dialect.name != "sqlite" else ""
+    head = conn.execute(text(f"SELECT last_hash FROM chain_head WHERE id = 1{lock}")).scalar_one()
+    keys = keyring(conn)
+    from custarchive.core.crypto import seal_logged_value
+
+    at = now()
+    rows = []
+    tail = (actor.reason, actor.source, actor.batch_id)
+    digest = keys.digest
+    for entry in entries:
+        if entry.sealed:
+            old, new = encode_value(entry.old), encode_value(entry.new)
+        else:
+            old = encode_value(seal_logged_value(keys, entry.field, entry.old))
+            new = encode_value(seal_logged_value(keys, entry.field, entry.new))
+        digests = (digest(old), digest(new))
+        meta = (entry.customer_id, entry.archive_no, at, actor.operator, entry.action, entry.field)
+        head_new = entry_hash(head, meta + digests + tail)
+        rows.append((*meta, old, new, *tail, *digests, head, head_new))
+        head = head_new
+    bulk_insert(conn, "change_log", _COLUMNS, rows)
+    conn.execute(text("UPDATE chain_head SET last_hash = :h, last_id = (SELECT MAX(id) FROM change_log) "
+                      "WHERE id = 1"), {"h": head})
+    return len(rows)
+
+
+def keyring(conn, create: bool = False):
+    from custarchive.core.crypto import keyring as _keyring
+
+    return _keyring(conn, create)
+
+
+def verify_chain(conn, keys=None) -> tuple[int, str | None]:
+    """Walk the log in order; returns (entries checked, description of the first break or None).
+
+    Links and hashes need no key; each stored value is also checked against its digest, which needs
+    the key (``keys=False``: links and hashes only). A value may be missing only where its archive was
+    erased later in the log.
+    """
+    from custarchive.errors import ConfigError
+
+    if keys is None:
+        try:
+            keys = keyring(conn)
+        except ConfigError:
+            keys = None
+    erased = {row[0]: row[1] for row in conn.execute(text(
+        "SELECT customer_id, MAX(id) FROM change_log WHERE action = 'erase' GROUP BY customer_id"))}
+    prev = "0" * 64
+    count = 0
+    last_id = 0
+    result = conn.execute(text(f"SELECT id, {', '.join(_COLUMNS)} FROM change_log ORDER BY id"))
+    for row in result:
+        entry_id = row[0]
+        (customer_id, archive_no, at, operator, action, field, old, new, reason, source, batch_id,
+         old_digest, new_digest, stored_prev, stored_hash) = row[1:]
+        if stored_prev != prev:
+            return count, f"change_log entry {entry_id}: previous-hash link broken (an entry before it was removed or altered)"
+        body = (customer_id, archive_no, at, operator, action, field, old_digest, new_digest, reason, source, batch_id)
+        if entry_hash(prev, body) != stored_hash:
+            return count, f"change_log entry {entry_id}: content does not match its hash (edited)"
+        for value, digest in ((old, old_digest), (new, new_digest)):
+            if value is None and digest is not None and erased.get(customer_id, 0) <= entry_id:
+                return count, f"change_log entry {entry_id}: a value was removed (its archive was not erased)"
+            if value is not None and keys and keys.digest(value) != digest:
+                return count, f"change_log entry {entry_id}: a value does not match its digest (edited)"
+        prev, last_id, count = stored_hash, entry_id, count + 1
+    head = conn.execute(text("SELECT last_hash, last_id FROM chain_head WHERE id = 1")).first()
+    if head is None or head[0] != prev:
+        return count, f"change_log ends at entry {last_id} but the chain head says otherwise (entries removed at the end)"
+    return count, None
+
+
+def rechain_legacy(conn, keys, seal) -> None:
+    """Upgrade a log written before value digests: seal sensitive values, add digests, re-hash.
+
+    Re-hashing happens only if the old chain verifies, so a log tampered with before the upgrade stays broken.
+    """
+    rows = conn.execute(text(f"SELECT id, {', '.join(_COLUMNS[:11])}, prev_hash, hash FROM change_log "
+                             "ORDER BY id")).all()
+    prev, intact = "0" * 64, True
+    for row in rows:
+        if row[12] != prev or entry_hash(prev, row[1:12]) != row[13]:
+            intact = False
+            break
+        prev = row[13]
+    prev = "0" * 64
+    for row in rows:
+        entry_id, body = row[0], list(row[1:12])
+        body[6], body[7] = seal(body[5], body[6]), seal(body[5], body[7])
+        digests = (keys.digest(body[6]), keys.digest(body[7]))
+        new_hash = entry_hash(prev, (*body[:6], *digests, *body[8:])) if intact else row[13]
+        conn.execute(text("UPDATE change_log SET old_value = :o, new_value = :n, old_digest = :od, new_digest = :nd, "
+                          "prev_hash = :p, hash = :h WHERE id = :id"),
+                     {"o": body[6], "n": body[7], "od": digests[0], "nd": digests[1],
+                      "p": prev if intact else row[12], "h": new_hash, "id": entry_id})
+        prev = new_hash
+    if intact:
+        conn.execute(text("UPDATE chain_head SET last_hash = :h WHERE id = 1"), {"h": prev})

@@ -1,0 +1,129 @@
+"""The customer's consent: what they agreed to, for which purpose, through which channel, until withdrawn.
+
+PIPL asks for separate consent before sensitive personal information (resident ID, bank account,
+health, religion …) is processed. Storing a sensitive value for an archive without an active
+consent of scope ``sensitive`` is warned about, or refused when ``settings.toml`` says::
+
+    [protection]
+    sensitive_without_consent = "refuse"   # or "warn" (the default)
+
+A new archive can hold no consent yet, so in refuse mode its sensitive values are added by
+``update`` after ``consent add``.
+"""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from custarchive.core import authz
+from custarchive.core.changelog import Actor, ChangeEntry, record
+from custarchive.errors import NotFound, PermissionDenied, ValidationError
+from custarchive.core.sqlutil import now
+
+SCOPES = ("basic", "sensitive")
+CHANNEL_MAX = 60
+_FIELDS = ("id", "purpose", "scope", "channel", "given_on", "withdrawn_on", "recorded_at", "recorded_by")
+
+
+def mode() -> str:
+    from custarchive.config import load_settings
+
+    value = load_settings().get("protection", {}).get("sensitive_without_consent", "warn")
+    return value if value in ("warn", "refuse") else "warn"
+
+
+def _sensitive_values(card: dict) -> list[str]:
+    from custarchive.core.crypto import sensitive_fields
+
+    secret = sensitive_fields(card.get("template"))
+    found = [name for name in secret if card.get(name) is not None]
+    return found + [name for name in secret if (card.get("extra") or {}).get(name) is not None]
+
+
+def enforce_new(cards: list[dict]) -> None:
+    """In refuse mode a new archive may not carry sensitive values: it cannot have a consent yet."""
+    if mode() != "refuse":
+        return
+    for card in cards:
+        found = _sensitive_values(card)
+        if found:
+            raise PermissionDenied(f"{', '.join(sorted(found))}: sensitive personal information needs the customer's "
+                                   "sensitive-scope consent first (add the archive without it, then consent add)")
+
+
+def has_sensitive_consent(conn, customer_id: int) -> bool:
+    return conn.execute(text("SELECT 1 FROM consents WHERE customer_id = :c AND scope = 'sensitive' "
+                             "AND withdrawn_on IS NULL LIMIT 1"), {"c": customer_id}).first() is not None
+
+
+def enforce_existing(conn, card: dict, fields: list[str]) -> None:
+    if fields and mode() == "refuse" and not has_sensitive_consent(conn, card["id"]):
+        raise PermissionDenied(f"{card['archive_no']}: {', '.join(sorted(fields))} is sensitive personal "
+                               "information and the customer has no sensitive-scope consent on record (consent add)")
+
+
+def missing(conn, cards: list[dict]) -> list[str]:
+    """Warnings for archives holding sensitive values without a sensitive-scope consent."""
+    lacking = {}
+    for card in cards:
+        found = _sensitive_values(card)
+        if found and not has_sensitive_consent(conn, card["id"]):
+            lacking[card["archive_no"]] = found
+    hint = "without the customer's sensitive-scope consent (consent add REF --scope sensitive …)"
+    if len(lacking) > 3:
+        return [f"{len(lacking)} archives ({', '.join(list(lacking)[:3])} …) hold sensitive values {hint}"]
+    return [f"{number}: {', '.join(sorted(found))} stored {hint}" for number, found in lacking.items()]
+
+
+def add(conn, actor: Actor, ref: str, purpose: str, scope: str, channel: str, given_on: str | None) -> dict:
+    from custarchive.cards import lookup
+    from custarchive.cards.archive import ensure_writable
+    from custarchive.core.values import normalize_text, parse_date
+
+    authz.require(conn, actor, "update")
+    card = lookup.resolve(conn, ref)
+    ensure_writable(card)
+    purpose, channel = normalize_text(purpose or ""), normalize_text(channel or "")
+    if not purpose:
+        raise ValidationError("--purpose", purpose, "say what the data is collected for")
+    if not channel:
+        raise ValidationError("--channel", channel, "say how consent was given (paper form, app, phone …)")
+    if len(channel) > CHANNEL_MAX:
+        raise ValidationError("--channel", channel[:20] + "…", f"longer than {CHANNEL_MAX} characters")
+    if scope not in SCOPES:
+        raise ValidationError("--scope", scope, "must be basic or sensitive")
+    import datetime
+
+    given = parse_date(given_on, "--date") if given_on else datetime.date.today().isoformat()
+    if given > datetime.date.today().isoformat():
+        raise ValidationError("--date", given_on, "is in the future")
+    row = {"c": card["id"], "p": purpose, "s": scope, "ch": channel, "g": given, "t": now(), "by": actor.operator}
+    consent_id = conn.execute(text("INSERT INTO consents (customer_id, purpose, scope, channel, given_on, recorded_at, "
+                                   "recorded_by) VALUES (:c, :p, :s, :ch, :g, :t, :by) RETURNING id"), row).scalar_one()
+    item = {"id": consent_id, "purpose": purpose, "scope": scope, "channel": channel, "given_on": given}
+    record(conn, [ChangeEntry(card["id"], card["archive_no"], "consent", "consent", None, item)], actor)
+    return {"archive_no": card["archive_no"], **item}
+
+
+def withdraw(conn, actor: Actor, ref: str, consent_id: int) -> dict:
+    import datetime
+
+    from custarchive.cards import lookup
+
+    authz.require(conn, actor, "update")
+    card = lookup.resolve(conn, ref)
+    row = conn.execute(text("SELECT withdrawn_on FROM consents WHERE id = :i AND customer_id = :c"),
+                       {"i": consent_id, "c": card["id"]}).first()
+    if row is None:
+        raise NotFound(f"{card['archive_no']} has no consent {consent_id}")
+    if row[0] is not None:
+        raise ValidationError("consent", consent_id, f"was already withdrawn on {row[0]}")
+    today = datetime.date.today().isoformat()
+    conn.execute(text("UPDATE consents SET withdrawn_on = :d WHERE id = :i"), {"d": today, "i": consent_id})
+    record(conn, [ChangeEntry(card["id"], card["archive_no"], "consent-withdraw", "consent", consent_id, today)], actor)
+    return {"archive_no": card["archive_no"], "id": consent_id, "withdrawn_on": today}
+
+
+def list_for(conn, customer_id: int) -> list[dict]:
+    rows = conn.execute(text(f"SELECT {', '.join(_FIELDS)} FROM consents WHERE customer_id = :c ORDER BY id"),
+                        {"c": customer_id})
+    return [{**dict(zip(_FIELDS, row)), "active": row[5] is None} for row in rows]

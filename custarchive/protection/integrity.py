@@ -1,0 +1,202 @@
+"""Integrity: verify the database, back it up while others write, restore only a verified copy.
+
+A backup is a plain SQLite file made with SQLite's online backup API (a consistent snapshot even
+while other processes write), plus ``OUT.attachments/`` when the archive has attachment files and,
+only on request, ``OUT.key``. Laid out like a live database (``<db>`` + ``<db>.key``), a backup can
+be opened directly with ``--db OUT``. Without ``--with-key`` the backup is useless to whoever finds
+it: keep the key apart (another medium, a password manager) — and keep it, or the backup's
+sensitive values are lost too.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import text
+
+from custarchive.core import authz, crypto
+from custarchive.core.changelog import verify_chain
+from custarchive.errors import ConfigError, UsageError, ValidationError, VerificationFailed
+
+
+def _result(name: str, ok: bool, detail: str) -> dict:
+    return {"name": name, "ok": ok, "detail": detail}
+
+
+def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
+    """Run every check; ``ok`` is false if any failed. Never raises for a failed check."""
+    results = []
+    try:
+        if keys is None:
+            keys = crypto.keyring(conn)
+        else:
+            crypto.check_fingerprint(conn, keys)
+        results.append(_result("key", True, "the key matches this database"))
+    except ConfigError as exc:
+        keys = None
+        results.append(_result("key", False, exc.message))
+    count, broken = verify_chain(conn, keys or False)
+    results.append(_result("change_log", broken is None, broken or f"{count} entries, hash chain intact"))
+    if conn.dialect.name == "sqlite":
+        rows = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+        results.append(_result("sqlite", rows == ["ok"], "; ".join(rows[:5])))
+    clear = conn.execute(text("SELECT COUNT(*) FROM customers WHERE (id_number IS NOT NULL AND id_number NOT LIKE "
+                              "'enc1:%') OR (bank_account IS NOT NULL AND bank_account NOT LIKE 'enc1:%')")).scalar()
+    results.append(_result("encryption", clear == 0, f"{clear} sensitive value(s) stored in clear" if clear
+                           else "sensitive values are encrypted"))
+    results.append(_attachments(conn, store))
+    return {"ok": all(item["ok"] for item in results), "checks": results}
+
+
+def _attachments(conn, store) -> dict:
+    if store is None:
+        return _result("attachments", True, "not checked (no file store given)")
+    from custarchive.living.documents import verify_attachments
+
+    problems = verify_attachments(conn, store)
+    detail = "; ".join(f"{p['doc_no']}: {p['problem']}" for p in problems[:5])
+    return _result("attachments", not problems, detail or "every attached file matches its SHA-256")
+
+
+def attachments_dir(db) -> Path:
+    from custarchive.living.documents import store_for
+
+    return store_for(db).root
+
+
+def _sqlite_only(db) -> Path:
+    if db.path is None:
+        raise UsageError("backup and restore work on SQLite files; for PostgreSQL use pg_dump / pg_restore")
+    return db.path
+
+
+def _private_new_file(path: Path, force: bool) -> None:
+    if path.exists():
+        if not force:
+            raise ValidationError("OUT", str(path), "already exists (use --force to replace it)")
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def backup(db, actor, out: str, with_key: bool = False, force: bool = False) -> dict:
+    source = _sqlite_only(db)
+    with db.read() as conn:
+        authz.require(conn, actor, "backup")
+        keys = crypto.keyring(conn)
+        master_source = crypto.key_source(conn)
+    target = Path(out).expanduser().resolve()
+    if target == source:
+        raise ValidationError("OUT", out, "is the database itself")
+    _private_new_file(target, force)
+    src = sqlite3.connect(source, timeout=60)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        dst.close()
+        src.close()
+    report = verify_file(target, keys)
+    if not report["ok"]:
+        target.unlink()
+        raise VerificationFailed(f"the copy did not verify: {_first_failure(report)}")
+    copied = _copy_attachments(attachments_dir(db), Path(f"{target}.attachments"))
+    key_file = None
+    if with_key:
+        key_file = Path(f"{target}.key")
+        key_file.unlink(missing_ok=True)
+        crypto.write_key_file(key_file, master_source)
+    return {"backup": str(target), "attachments": copied, "key": str(key_file) if key_file else None,
+            "change_log_entries": report["entries"]}
+
+
+def _copy_attachments(source: Path, target: Path, replace: bool = True) -> int:
+    """Copy a content-addressed file store; restoring adds the backup's files to the live store."""
+    if not source.is_dir():
+        return 0
+    if replace and target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    return sum(1 for path in source.rglob("*") if path.is_file())
+
+
+def _first_failure(report: dict) -> str:
+    return next((f"{item['name']}: {item['detail']}" for item in report["checks"] if not item["ok"]), "unknown")
+
+
+def verify_file(path: Path, keys: crypto.Keyring | None) -> dict:
+    """Check a SQLite file without changing it (opened read-only, never upgraded)."""
+    from sqlalchemy import create_engine
+
+    if not path.is_file():
+        raise ValidationError("IN", str(path), "no such file")
+    engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        with engine.connect() as conn:
+            try:
+                tables = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+            except Exception as exc:  # noqa: BLE001 - any driver error: not a readable database
+                raise VerificationFailed(f"{path} is not a readable SQLite database ({exc.__class__.__name__})") from None
+            if not {"customers", "change_log", "protection_meta"} <= tables:
+                raise VerificationFailed(f"{path} is not a custarchive database of this version")
+            report = check(conn, keys)
+            report["entries"] = conn.execute(text("SELECT COUNT(*) FROM change_log")).scalar()
+            return report
+    except VerificationFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - corrupt files fail in many driver-specific ways
+        raise VerificationFailed(f"{path} cannot be read: {exc.__class__.__name__}: {str(exc)[:200]}") from None
+    finally:
+        engine.dispose()
+
+
+def restore(db, actor, source: str, key_file: str | None = None) -> dict:
+    """Replace the database with a verified backup; a backup that fails any check changes nothing."""
+    target = _sqlite_only(db)
+    src = Path(source).expanduser().resolve()
+    if src == target:
+        raise ValidationError("IN", source, "is the database itself")
+    if target.exists() and target.stat().st_size > 0:
+        with db.read() as conn:
+            authz.require(conn, actor, "restore")
+    master = _backup_master(src, key_file, target)
+    report = verify_file(src, crypto.Keyring(master))
+    if not report["ok"]:
+        raise VerificationFailed(f"backup {src} refused, nothing changed: {_first_failure(report)}")
+    db.dispose()
+    if not target.exists():
+        _private_new_file(target, False)
+    live = sqlite3.connect(target, timeout=60)
+    backup_conn = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    try:
+        backup_conn.backup(live)
+    finally:
+        backup_conn.close()
+        live.close()
+    if os.environ.get(crypto.KEY_ENV) is None:
+        current = Path(f"{target}.key")
+        if not current.exists() or crypto.read_key_file(current) != master:
+            current.unlink(missing_ok=True)
+            crypto.write_key_file(current, master)
+    copied = _copy_attachments(Path(f"{src}.attachments"), attachments_dir(db), replace=False)
+    return {"restored": str(src), "database": str(target), "change_log_entries": report["entries"],
+            "attachments": copied}
+
+
+def _backup_master(src: Path, key_file: str | None, target: Path) -> bytes:
+    """The backup's key: --key FILE, else ``IN.key``, else the live database's key ($CUSTARCHIVE_KEY or ``<db>.key``)."""
+    env = crypto.master_from_env()
+    if key_file:
+        return crypto.read_key_file(Path(key_file))
+    beside = Path(f"{src}.key")
+    if beside.exists() and env is None:
+        return crypto.read_key_file(beside)
+    if env is not None:
+        return env
+    current = Path(f"{target}.key")
+    if current.exists():
+        return crypto.read_key_file(current)
+    raise ConfigError(f"no key for backup {src} (expected {beside}, --key FILE or ${crypto.KEY_ENV})")

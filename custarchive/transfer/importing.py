@@ -1,0 +1,408 @@
+"""Batch import: rows from any supported file become archives, all or nothing.
+
+One import is one write transaction. Rows are read lazily and handled in
+chunks: each chunk is validated by a ``preparing.Preparer`` (the rules of
+``add``; in a forked worker process once the file has a second chunk, so the
+next chunk is validated while this one is written), checked for identity
+conflicts, inserted with ``archive.insert_cards`` and logged, so memory stays
+flat however long the file is. Identity keys seen earlier in the same file are
+found in the database itself (earlier chunks are already inserted,
+uncommitted, in this transaction), so no per-file key set grows with the
+file. The caller decides whether the transaction commits (``--dry-run`` and
+``--strict`` roll it back).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import secrets
+import time
+from array import array
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import text
+
+from custarchive.cards import archive, lookup, numbering
+
+from custarchive.core import authz, crypto
+from custarchive.core.changelog import Actor
+from custarchive.errors import CustarchiveError, UsageError, ValidationError
+from custarchive.core.fields import CANONICAL
+from custarchive.core.sqlutil import DeferredIndexes, picker
+from custarchive.transfer.preparing import NEW, REFUSED, Preparer, Worker, record_of
+from custarchive.core.templates import load_template, template_files
+
+CHUNK_ROWS = 1000
+AHEAD = 2  # chunks the worker may prepare beyond the one being written
+# Plain indexes are rebuilt at the end once an import has added this many archives and at least as many
+# as the table held before (so the rebuild never costs more than twice the import itself).
+DEFER_INDEXES_AFTER = 2000
+KEEP_REJECTED = 10_000       # rejected rows kept for --json; all of them go to stderr and --errors
+KEEP_DUPLICATES = 1_000      # possible duplicates listed in the summary
+DUPLICATE_MODES = ("error", "skip", "update")
+IGNORED_SYSTEM_COLUMNS = ("status", "grade", "created_at", "updated_at", "created_by")
+IDENTITY_KEYS = archive.IDENTITY_KEYS
+
+
+@dataclass
+class Options:
+    on_duplicate: str = "error"
+    template: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    map_file: str | None = None
+    keep_numbers: bool = False
+    chunk_rows: int | None = None  # CHUNK_ROWS
+
+
+@dataclass
+class Rejection:
+    line: int
+    where: str
+    field: str | None
+    value: Any
+    reason: str
+
+    def as_dict(self) -> dict:
+        value = self.value
+        if isinstance(value, str) and len(value) > 200:
+            value = value[:200] + "…"
+        return {"line": self.line, "where": self.where, "field": self.field, "value": value, "reason": self.reason}
+
+    def message(self) -> str:
+        shown = self.as_dict()["value"]
+        where = f"{self.field}: " if self.field else ""
+        return f"{self.where}: {where}{self.reason}" + (f" ({shown!r})" if shown not in (None, "") else "")
+
+
+@dataclass
+class Summary:
+    batch_id: str
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    rejected_rows: list[Rejection] = field(default_factory=list)
+    possible_duplicates: list[dict] = field(default_factory=list)
+    possible_duplicate_count: int = 0
+    notices: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    elapsed: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "batch_id": self.batch_id, "read": self.read, "inserted": self.inserted, "updated": self.updated,
+            "unchanged": self.unchanged, "skipped": self.skipped, "rejected": self.rejected,
+            "possible_duplicate_count": self.possible_duplicate_count,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "rejected_rows": [r.as_dict() for r in self.rejected_rows],
+            "rejected_rows_truncated": self.rejected > len(self.rejected_rows),
+            "possible_duplicates": self.possible_duplicates,
+            "notices": self.notices,
+        }
+
+
+@dataclass
+class Events:
+    """How the importer talks to its caller while it runs (it never prints)."""
+
+    rejected: Callable[[Any, Rejection], None] = lambda row, rejection: None
+    notice: Callable[[str], None] = lambda message: None
+    progress: Callable[[int], None] = lambda rows: None
+
+
+def new_batch_id() -> str:
+    return f"imp-{_dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _job(chunk: tuple) -> tuple:
+    """What the preparer needs of a chunk: the field names and the cells of the rows the reader accepted."""
+    _rows, cells, names = chunk
+    return names, [picked for picked in cells if picked is not None]
+
+
+def extra_labels(template_name: str | None) -> dict[str, str]:
+    """Template-only fields (name → Chinese label) that a header may name.
+
+    With ``--template`` only that template's; otherwise every template's, so a
+    ``template`` column can pick any of them per row.
+    """
+    names = [template_name] if template_name else list(template_files())
+    labels: dict[str, str] = {}
+    for name in names:
+        for spec in load_template(name).fields.values():
+            if spec.name not in CANONICAL:
+                labels.setdefault(spec.name, spec.label_zh)
+    return labels
+
+
+class Importer:
+    """One import on one connection: call :meth:`run` with an opened ``io.Source``."""
+
+    def __init__(self, conn, actor: Actor, options: Options, events: Events | None = None):
+        if options.on_duplicate not in DUPLICATE_MODES:
+            raise UsageError(f"--on-duplicate must be one of {', '.join(DUPLICATE_MODES)}")
+        self.conn = conn
+        self.actor = actor
+        self.options = options
+        self.events = events or Events()
+        self.summary = Summary(actor.batch_id or new_batch_id())
+        categories = {row[0] for row in conn.execute(text("SELECT code FROM categories"))}
+        from custarchive.core.crypto import keyring
+
+        self.preparer = Preparer(keyring(conn), categories, template=options.template, kind=options.kind,
+                                 category=options.category)
+        self.first_new_id = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM customers")).scalar()
+        self.indexes = DeferredIndexes(conn, "customers")
+        self.lines = array("I")  # file line of each archive this import created, by id from line_base
+        self.line_base: int | None = None
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def run(self, source) -> Summary:
+        """Chunks are read here and prepared ahead in a worker process when the file is long
+        enough to need more than one chunk (see ``preparing``); writing stays in this process."""
+        authz.require(self.conn, self.actor, "import")
+        labels = extra_labels(self.options.template)
+        worker = None
+        pending: deque = deque()  # chunks sent to the worker, oldest first, outcomes not yet received
+        try:
+            for table in source.tables():
+                from custarchive.transfer.io import build_header_map
+
+                hmap = build_header_map(table.headers, labels, self.options.map_file)
+                hmap.check()
+                plan = self._plan(table, hmap)
+                names = tuple(name for _index, name in plan)
+                pick = picker([index for index, _name in plan])
+                held = None  # the first chunk, kept until a second one shows a worker pays
+                for rows in self._chunks(table.rows):
+                    chunk = (rows, [None if row.error else pick(row.cells) for row in rows], names)
+                    if worker is None:
+                        if held is None and Worker.available():
+                            held = chunk
+                            continue
+                        if held is None:
+                            self._write(chunk, self.preparer.prepare_chunk(*_job(chunk)))
+                            continue
+                        worker = Worker(self.preparer)
+                        worker.send(_job(held))
+                        pending.append(held)
+                        held = None
+                    worker.send(_job(chunk))
+                    pending.append(chunk)
+                    if len(pending) > AHEAD:
+                        self._write(pending.popleft(), worker.receive())
+                if held is not None:
+                    self._write(held, self.preparer.prepare_chunk(*_job(held)))
+                while pending:
+                    self._write(pending.popleft(), worker.receive())
+        finally:
+            if worker is not None:
+                worker.close()
+        self.indexes.rebuild()
+        self._possible_duplicates()
+        for warning in source.warnings:
+            self._notice(warning)
+        self.summary.elapsed = time.perf_counter() - self.summary.started
+        return self.summary
+
+    def _chunks(self, rows):
+        size = self.options.chunk_rows or CHUNK_ROWS
+        batch: list = []
+        for row in rows:
+            self.summary.read += 1
+            batch.append(row)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _plan(self, table, hmap) -> list[tuple[int, str]]:
+        where = f"sheet {table.name!r}: " if table.name is not None else ""
+        plan = [(index, name) for index, name in sorted(hmap.fields.items()) if name not in IGNORED_SYSTEM_COLUMNS]
+        if not plan:
+            raise ValidationError(None, None, f"{where}no column matches a customer field "
+                                  f"(headers: {', '.join(table.headers[:10])}); use --map FILE")
+        if not any(name in ("name", "archive_no") for _i, name in plan):
+            raise ValidationError(None, None, f"{where}no name column (姓名/名称/name) and no archive_no column")
+        for index, header in hmap.unknown:
+            self._notice(f"{where}column {index + 1} has no header; ignored" if not header.strip()
+                         else f"{where}unknown column {header!r} ignored")
+        skipped = [name for name in hmap.fields.values() if name in IGNORED_SYSTEM_COLUMNS]
+        if skipped:
+            self._notice(f"{where}columns set by custarchive are not imported: {', '.join(skipped)}")
+        return plan
+
+    def _notice(self, message: str) -> None:
+        self.summary.notices.append(message)
+        self.events.notice(message)
+
+    def _reject(self, row, field: str | None, value: Any, reason: str) -> None:
+        rejection = Rejection(row.line, row.where, field, value, reason)
+        self.summary.rejected += 1
+        if len(self.summary.rejected_rows) < KEEP_REJECTED:
+            self.summary.rejected_rows.append(rejection)
+        self.events.rejected(row, rejection)
+
+    def _reject_error(self, row, exc: CustarchiveError) -> None:
+        if isinstance(exc, ValidationError):
+            self._reject(row, exc.field, exc.value, exc.reason)
+        else:
+            self._reject(row, None, None, exc.message)
+
+    # --- one chunk --------------------------------------------------------------------------
+
+    def _write(self, chunk: tuple, outcomes: list[tuple]) -> None:
+        """One chunk's prepared outcomes into the database: updates, identity checks, inserts."""
+        rows, cells, names = chunk
+        new: list[tuple] = []
+        updates: list[tuple[Any, str, dict]] = []
+        outcomes = iter(outcomes)
+        for row, picked in zip(rows, cells):
+            if picked is None:
+                self._reject(row, None, None, row.error)
+                continue
+            outcome = next(outcomes)
+            if outcome[0] == NEW:
+                new.append((row, outcome[1], outcome[2], (names, picked)))
+            elif outcome[0] == REFUSED:
+                self._reject(row, *outcome[1:])
+            else:
+                self._numbered(row, outcome[1], outcome[2], new, updates)
+        for row, number, record in updates:
+            self._update(row, lookup.get_by_number(self.conn, number), record)
+        accepted, later = self._check_identity(new)
+        cards, stored = [], []
+        for row, card, form, _record in accepted:
+            if card.get("archive_no"):
+                try:
+                    numbering.claim(self.conn, card["category"], card["archive_no"])
+                except CustarchiveError as exc:
+                    self._reject_error(row, exc)
+                    continue
+            cards.append((row, card))
+            stored.append(form)
+        archive.insert_cards(self.conn, [card for _row, card in cards], self.actor, identity_checked=True,
+                             stored=stored)
+        self.summary.inserted += len(cards)
+        for row, target, record in later:
+            fresh = lookup.get_by_number(self.conn, target.get("archive_no") or "")
+            if fresh is None:
+                self._reject(row, None, None, "duplicate of a row that was itself rejected")
+            else:
+                self._update(row, fresh, Preparer.update_sets(record_of(*record) if isinstance(record, tuple)
+                                                              else record))
+        for row, card in cards:
+            if self.line_base is None:
+                self.line_base = card["id"]
+            # ids are consecutive (the write lock is held); were one skipped, it would only cost a zero
+            self.lines.extend([0] * (card["id"] - self.line_base - len(self.lines)))
+            self.lines.append(row.line)
+        if self.summary.inserted >= max(self.first_new_id, DEFER_INDEXES_AFTER):
+            self.indexes.defer()
+        self.events.progress(self.summary.read)
+
+    def _numbered(self, row, number: str, record: dict, new: list, updates: list) -> None:
+        """A row with an archive number updates that archive, or (``--keep-numbers``) creates it."""
+        if lookup.get_by_number(self.conn, number) is not None:
+            updates.append((row, number, record))
+            return
+        if not self.options.keep_numbers:
+            self._reject(row, "archive_no", number, "no such archive (to create archives under their own numbers, "
+                                                    "e.g. from another database's export, use --keep-numbers)")
+            return
+        try:
+            card = self.preparer.card(dict(record))
+        except CustarchiveError as exc:
+            self._reject_error(row, exc)
+            return
+        card["archive_no"] = number
+        new.append((row, card, archive.store_form(self.preparer.keys, card), {**record, "archive_no": number}))
+
+    def _update(self, row, card: dict, record: dict) -> None:
+        sets = {key: value for key, value in record.items() if key not in ("archive_no", "template")}
+        try:
+            changes = archive.plan_update(self.conn, card, sets)  # validates everything before any write
+            archive.apply_changes(self.conn, card, changes, self.actor)
+        except CustarchiveError as exc:
+            self._reject_error(row, exc)
+            return
+        if changes:
+            self.summary.updated += 1
+        else:
+            self.summary.unchanged += 1
+
+    def _check_identity(self, new: list) -> tuple[list, list]:
+        """Split new rows into (to insert, to update afterwards); reject or skip duplicates."""
+        held: dict[tuple[str, str], dict] = {}
+        for key in IDENTITY_KEYS + (("archive_no",) if self.options.keep_numbers else ()):
+            digests = None
+            if key in crypto.INDEX_COLUMNS:
+                digests = {card[key]: archive.stored_index(form, key) for _row, card, form, _cells in new
+                           if card.get(key)}
+            found = archive.holders(self.conn, key, [item[1].get(key) for item in new], digests)
+            for value, (cid, number) in found.items():
+                held[(key, value)] = {"id": cid, "archive_no": number}
+        accepted, later = [], []
+        seen: dict[tuple[str, str], tuple[Any, dict]] = {}
+        keys = IDENTITY_KEYS + ("archive_no",)
+        for row, card, form, record in new:
+            target, reason, key = None, None, None
+            for key in keys:
+                value = card.get(key)
+                if not value:
+                    continue
+                if (key, value) in held:
+                    target = held[(key, value)]
+                    earlier = target["id"] > self.first_new_id
+                    reason = (f"already in archive {target['archive_no']}"
+                              + (" (made from an earlier row of this file)" if earlier else ""))
+                    break
+                if (key, value) in seen:
+                    first_row, target = seen[(key, value)]
+                    reason = f"same as {first_row.where} of this file"
+                    break
+            if target is None:
+                for name in keys:
+                    if card.get(name):
+                        seen[(name, card[name])] = (row, card)
+                accepted.append((row, card, form, record))
+            elif self.options.on_duplicate == "error":
+                self._reject(row, key, card[key], f"duplicate: {reason} (use --on-duplicate skip or update)")
+            elif self.options.on_duplicate == "skip":
+                self.summary.skipped += 1
+            else:
+                later.append((row, target, record))
+        return accepted, later
+
+    def _possible_duplicates(self) -> None:
+        """New archives sharing a phone or email with another active archive: listed, never refused.
+
+        Looked for once, when every row is in: two rows of the file that share a number are both
+        listed, and the probe reads the indexes only after they are rebuilt.
+        """
+        first = int(self.first_new_id)
+        kept = self.summary.possible_duplicates
+        for column in ("phone", "email"):
+            found = self.conn.exec_driver_sql(
+                f"SELECT c.id, c.archive_no, c.{column} FROM customers c WHERE c.id > {first} "
+                f"AND c.{column} IS NOT NULL AND c.status = 'active' AND EXISTS (SELECT 1 FROM customers o "
+                f"WHERE o.{column} = c.{column} AND o.id <> c.id AND o.status = 'active') ORDER BY c.id")
+            listed = []
+            for cid, number, value in found:
+                self.summary.possible_duplicate_count += 1
+                if len(kept) + len(listed) < KEEP_DUPLICATES:
+                    at = cid - (self.line_base or 0)
+                    line = self.lines[at] if 0 <= at < len(self.lines) else None
+                    listed.append({"line": line or None, "archive_no": number, "field": column, "value": value})
+            for item in listed:
+                item["others"] = [row[0] for row in self.conn.execute(
+                    text(f"SELECT archive_no FROM customers WHERE {column} = :v AND status = 'active' "
+                         "AND archive_no <> :n ORDER BY archive_no LIMIT 5"),
+                    {"v": item["value"], "n": item["archive_no"]})]
+            kept.extend(listed)
