@@ -30,7 +30,7 @@ COMMANDS_BY_MODULE = {
     "profile": ("profile",),
     "documents": ("doc",),
     "timeline": ("timeline", "due", "log"),
-    "money": ("txn",),
+    "txn": ("txn",),
     "maintenance": ("classify", "dedupe", "merge", "audit", "report"),
     "dbadmin": ("db",),
     "security": ("subject-export", "erase", "check", "backup", "restore", "user", "consent", "key"),

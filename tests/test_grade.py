@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import sys
-import types
 
 import pexpect
 import pytest

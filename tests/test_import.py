@@ -13,7 +13,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.builders import company, credit_code, person, resident_id
+from tests.builders import credit_code, person, resident_id
 from tests.conftest import ROOT, backend_of, db_rows, snapshot
 
 

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from custarchive.errors import ConfigError, CustarchiveError, UsageError, ValidationError
 from custarchive.transfer.io.headers import LABELS_ZH, build_header_map, normalise_header
-from custarchive.transfer.io.readers import MAX_CELL_CHARS, MAX_COLUMNS, open_rows
+from custarchive.transfer.io.readers import open_rows
+from custarchive.transfer.io.tables import MAX_CELL_CHARS, MAX_COLUMNS
 from custarchive.transfer.io.vcard import ERROR_PROPERTY
 from custarchive.transfer.io.writers import ErrorsWriter, write_rows
 

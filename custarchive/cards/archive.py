@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from custarchive.core import authz, crypto
 
-from custarchive.protection import consent
+from custarchive.core import consent_rules
 
 from custarchive.cards import lookup, numbering
 from custarchive.core.changelog import Actor, ChangeEntry, encode_value, record
@@ -208,7 +208,7 @@ def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: boo
     authz.require(conn, actor, "import" if actor.source == "import" else "add")
     if not identity_checked:
         check_identity(conn, cards)
-    consent.enforce_new(cards)
+    consent_rules.enforce_new(cards)
     if stored is None:
         keys = crypto.keyring(conn)
         stored = [store_form(keys, card) for card in cards]
@@ -304,7 +304,7 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     authz.require(conn, actor, "grade" if action == "grade" else "update")
     ensure_writable(card)
     secret = crypto.sensitive_fields(card["template"])
-    consent.enforce_existing(conn, card, [key for key, (_old, new) in changes.items() if key in secret and new is not None])
+    consent_rules.enforce_existing(conn, card, [key for key, (_old, new) in changes.items() if key in secret and new is not None])
     keys = crypto.keyring(conn)
     columns = {key: new for key, (_old, new) in changes.items() if key in CANONICAL or key in WRITABLE_SYSTEM}
     for key in crypto.SENSITIVE_COLUMNS:

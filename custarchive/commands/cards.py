@@ -41,7 +41,7 @@ def add(
 ) -> None:
     """Add a customer card; prints the new archive number (interactive on a terminal)."""
     from custarchive.cards import archive, lookup
-    from custarchive.protection import consent
+    from custarchive.core import consent_rules
 
     app_ctx = app_context(ctx)
     values = parse_assignments(sets)
@@ -64,7 +64,7 @@ def add(
             card = lookup.get_by_number(conn, number)
             warnings += [f"{number}: possible duplicate of {hit}" for hit in lookup.possible_duplicates(conn, card, card["id"])]
             added.append(card)
-        warnings += consent.missing(conn, added)
+        warnings += consent_rules.missing(conn, added)
     for warning in warnings:
         app_ctx.warn(f"warning: {warning}")
     if json_:
@@ -208,7 +208,7 @@ def update(
 ) -> None:
     """Change fields of an archive; every change goes to the change log."""
     from custarchive.cards import archive, lookup
-    from custarchive.protection import consent
+    from custarchive.core import consent_rules
     from custarchive.core import crypto
 
     app_ctx = app_context(ctx)
@@ -218,7 +218,7 @@ def update(
     with app_ctx.database(write=True).write() as conn:
         card, changes = archive.update_card(conn, ref, values, list(unsets or []), app_ctx.actor(reason=reason))
         secret = crypto.sensitive_fields(card["template"])
-        warnings = consent.missing(conn, [lookup.get_by_number(conn, card["archive_no"])]) if secret & set(changes) else []
+        warnings = consent_rules.missing(conn, [lookup.get_by_number(conn, card["archive_no"])]) if secret & set(changes) else []
     for warning in warnings:
         app_ctx.warn(f"warning: {warning}")
     _render_changes(app_ctx, card, changes, json_)

@@ -211,14 +211,14 @@ def erase(ctx: typer.Context, ref: str = typer.Argument(...),
 
 def check(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Verify the change-log hash chain, the database file, encryption and attachments; exit 1 on failure."""
-    from custarchive.protection import integrity
+    from custarchive.protection import check
     from custarchive.commands import render
     from custarchive.living.documents import store_for
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()
     with db.read() as conn:
-        report = integrity.check(conn, store=store_for(db))
+        report = check.check(conn, store=store_for(db))
     if json_:
         render.emit_json(report)
     else:
@@ -235,11 +235,11 @@ def backup(ctx: typer.Context, out: str = typer.Argument(..., metavar="OUT"),
            force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
            json_: bool = JSON_OPTION) -> None:
     """A consistent, verified copy of the database (and attachments), safe while others write."""
-    from custarchive.protection import integrity
+    from custarchive.protection import backup
     from custarchive.commands import render
 
     app_ctx = app_context(ctx)
-    result = integrity.backup(app_ctx.database(), app_ctx.actor(), out, with_key, force)
+    result = backup.backup(app_ctx.database(), app_ctx.actor(), out, with_key, force)
     if json_:
         render.emit_json(result)
         return
@@ -255,7 +255,7 @@ def restore(ctx: typer.Context, source: str = typer.Argument(..., metavar="IN"),
             yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation on a terminal."),
             json_: bool = JSON_OPTION) -> None:
     """Replace the database with a backup, after verifying it; a bad backup changes nothing."""
-    from custarchive.protection import integrity
+    from custarchive.protection import backup
     from custarchive.commands import render
     from custarchive.store.db import Database, resolve_url
 
@@ -264,7 +264,7 @@ def restore(ctx: typer.Context, source: str = typer.Argument(..., metavar="IN"),
     if not yes and sys.stdin.isatty():
         typer.confirm(app_ctx.t(f"用 {source} 替换当前数据库？", f"Replace the database with {source}?"), abort=True)
     try:
-        result = integrity.restore(db, app_ctx.actor(), source, key)
+        result = backup.restore(db, app_ctx.actor(), source, key)
     finally:
         db.dispose()
     if json_:

@@ -52,9 +52,8 @@ Modules: ``encoding`` (detection, decode errors with line and byte),
 from custarchive.transfer.io.headers import (
     ALIASES, AUXILIARY_FIELDS, FIELDS, LABELS_ZH, SYSTEM_LABELS_ZH, HeaderMap, build_header_map, normalise_header,
 )
-from custarchive.transfer.io.readers import (
-    MAX_CELL_CHARS, MAX_COLUMNS, MAX_RECORD_CHARS, Row, Source, Table, open_rows,
-)
+from custarchive.transfer.io.readers import open_rows
+from custarchive.transfer.io.tables import MAX_CELL_CHARS, MAX_COLUMNS, MAX_RECORD_CHARS, Row, Source, Table
 from custarchive.transfer.io.writers import ErrorsWriter, write_rows
 
 __all__ = [

@@ -12,7 +12,7 @@ import json
 from typing import Iterator, TextIO
 
 from custarchive.errors import ValidationError
-from custarchive.transfer.io.readers import MAX_CELL_CHARS, MAX_COLUMNS, MAX_RECORD_CHARS, Row, Source, Table
+from custarchive.transfer.io.tables import MAX_CELL_CHARS, MAX_COLUMNS, MAX_RECORD_CHARS, Row, Source, Table
 
 _CHUNK = 1 << 16
 _WHITESPACE = " \t\r\n"

@@ -15,7 +15,7 @@ import zipfile
 from typing import Iterator
 
 from custarchive.errors import ValidationError
-from custarchive.transfer.io.readers import (
+from custarchive.transfer.io.tables import (
     MAX_CELL_CHARS, HEADER_SCAN_ROWS, Row, Source, Table, pick_header, ragged_reason, trim_header,
 )
 

@@ -1,4 +1,4 @@
-"""Integrity: verify the database, back it up while others write, restore only a verified copy.
+"""backup and restore: back the database up while others write, restore only a verified copy.
 
 A backup is a plain SQLite file made with SQLite's online backup API (a consistent snapshot even
 while other processes write), plus ``OUT.attachments/`` when the archive has attachment files and,
@@ -14,50 +14,10 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import text
 
 from custarchive.core import authz, crypto
-from custarchive.core.changelog import verify_chain
 from custarchive.errors import ConfigError, UsageError, ValidationError, VerificationFailed
-
-
-def _result(name: str, ok: bool, detail: str) -> dict:
-    return {"name": name, "ok": ok, "detail": detail}
-
-
-def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
-    """Run every check; ``ok`` is false if any failed. Never raises for a failed check."""
-    results = []
-    try:
-        if keys is None:
-            keys = crypto.keyring(conn)
-        else:
-            crypto.check_fingerprint(conn, keys)
-        results.append(_result("key", True, "the key matches this database"))
-    except ConfigError as exc:
-        keys = None
-        results.append(_result("key", False, exc.message))
-    count, broken = verify_chain(conn, keys or False)
-    results.append(_result("change_log", broken is None, broken or f"{count} entries, hash chain intact"))
-    if conn.dialect.name == "sqlite":
-        rows = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
-        results.append(_result("sqlite", rows == ["ok"], "; ".join(rows[:5])))
-    clear = conn.execute(text("SELECT COUNT(*) FROM customers WHERE (id_number IS NOT NULL AND id_number NOT LIKE "
-                              "'enc1:%') OR (bank_account IS NOT NULL AND bank_account NOT LIKE 'enc1:%')")).scalar()
-    results.append(_result("encryption", clear == 0, f"{clear} sensitive value(s) stored in clear" if clear
-                           else "sensitive values are encrypted"))
-    results.append(_attachments(conn, store))
-    return {"ok": all(item["ok"] for item in results), "checks": results}
-
-
-def _attachments(conn, store) -> dict:
-    if store is None:
-        return _result("attachments", True, "not checked (no file store given)")
-    from custarchive.living.documents import verify_attachments
-
-    problems = verify_attachments(conn, store)
-    detail = "; ".join(f"{p['doc_no']}: {p['problem']}" for p in problems[:5])
-    return _result("attachments", not problems, detail or "every attached file matches its SHA-256")
+from custarchive.protection.check import first_failure, verify_file
 
 
 def attachments_dir(db) -> Path:
@@ -102,7 +62,7 @@ def backup(db, actor, out: str, with_key: bool = False, force: bool = False) -> 
     report = verify_file(target, keys)
     if not report["ok"]:
         target.unlink()
-        raise VerificationFailed(f"the copy did not verify: {_first_failure(report)}")
+        raise VerificationFailed(f"the copy did not verify: {first_failure(report)}")
     copied = _copy_attachments(attachments_dir(db), Path(f"{target}.attachments"))
     key_file = None
     if with_key:
@@ -123,36 +83,6 @@ def _copy_attachments(source: Path, target: Path, replace: bool = True) -> int:
     return sum(1 for path in source.rglob("*") if path.is_file())
 
 
-def _first_failure(report: dict) -> str:
-    return next((f"{item['name']}: {item['detail']}" for item in report["checks"] if not item["ok"]), "unknown")
-
-
-def verify_file(path: Path, keys: crypto.Keyring | None) -> dict:
-    """Check a SQLite file without changing it (opened read-only, never upgraded)."""
-    from sqlalchemy import create_engine
-
-    if not path.is_file():
-        raise ValidationError("IN", str(path), "no such file")
-    engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
-    try:
-        with engine.connect() as conn:
-            try:
-                tables = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
-            except Exception as exc:  # noqa: BLE001 - any driver error: not a readable database
-                raise VerificationFailed(f"{path} is not a readable SQLite database ({exc.__class__.__name__})") from None
-            if not {"customers", "change_log", "protection_meta"} <= tables:
-                raise VerificationFailed(f"{path} is not a custarchive database of this version")
-            report = check(conn, keys)
-            report["entries"] = conn.execute(text("SELECT COUNT(*) FROM change_log")).scalar()
-            return report
-    except VerificationFailed:
-        raise
-    except Exception as exc:  # noqa: BLE001 - corrupt files fail in many driver-specific ways
-        raise VerificationFailed(f"{path} cannot be read: {exc.__class__.__name__}: {str(exc)[:200]}") from None
-    finally:
-        engine.dispose()
-
-
 def restore(db, actor, source: str, key_file: str | None = None) -> dict:
     """Replace the database with a verified backup; a backup that fails any check changes nothing."""
     target = _sqlite_only(db)
@@ -165,7 +95,7 @@ def restore(db, actor, source: str, key_file: str | None = None) -> dict:
     master = _backup_master(src, key_file, target)
     report = verify_file(src, crypto.Keyring(master))
     if not report["ok"]:
-        raise VerificationFailed(f"backup {src} refused, nothing changed: {_first_failure(report)}")
+        raise VerificationFailed(f"backup {src} refused, nothing changed: {first_failure(report)}")
     db.dispose()
     if not target.exists():
         _private_new_file(target, False)

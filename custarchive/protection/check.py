@@ -1,0 +1,82 @@
+"""check: the change-log hash chain, the database file, encryption at rest and attachment files.
+
+Every check runs and reports; none raises for a failed check, so one broken part never hides another.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+from custarchive.core import crypto
+from custarchive.core.changelog import verify_chain
+from custarchive.errors import ConfigError, ValidationError, VerificationFailed
+
+
+def _result(name: str, ok: bool, detail: str) -> dict:
+    return {"name": name, "ok": ok, "detail": detail}
+
+
+def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
+    """Run every check; ``ok`` is false if any failed. Never raises for a failed check."""
+    results = []
+    try:
+        if keys is None:
+            keys = crypto.keyring(conn)
+        else:
+            crypto.check_fingerprint(conn, keys)
+        results.append(_result("key", True, "the key matches this database"))
+    except ConfigError as exc:
+        keys = None
+        results.append(_result("key", False, exc.message))
+    count, broken = verify_chain(conn, keys or False)
+    results.append(_result("change_log", broken is None, broken or f"{count} entries, hash chain intact"))
+    if conn.dialect.name == "sqlite":
+        rows = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+        results.append(_result("sqlite", rows == ["ok"], "; ".join(rows[:5])))
+    clear = conn.execute(text("SELECT COUNT(*) FROM customers WHERE (id_number IS NOT NULL AND id_number NOT LIKE "
+                              "'enc1:%') OR (bank_account IS NOT NULL AND bank_account NOT LIKE 'enc1:%')")).scalar()
+    results.append(_result("encryption", clear == 0, f"{clear} sensitive value(s) stored in clear" if clear
+                           else "sensitive values are encrypted"))
+    results.append(_attachments(conn, store))
+    return {"ok": all(item["ok"] for item in results), "checks": results}
+
+
+def _attachments(conn, store) -> dict:
+    if store is None:
+        return _result("attachments", True, "not checked (no file store given)")
+    from custarchive.living.documents import verify_attachments
+
+    problems = verify_attachments(conn, store)
+    detail = "; ".join(f"{p['doc_no']}: {p['problem']}" for p in problems[:5])
+    return _result("attachments", not problems, detail or "every attached file matches its SHA-256")
+
+
+def verify_file(path: Path, keys: crypto.Keyring | None) -> dict:
+    """Check a SQLite file without changing it (opened read-only, never upgraded)."""
+    from sqlalchemy import create_engine
+
+    if not path.is_file():
+        raise ValidationError("IN", str(path), "no such file")
+    engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        with engine.connect() as conn:
+            try:
+                tables = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+            except Exception as exc:  # noqa: BLE001 - any driver error: not a readable database
+                raise VerificationFailed(f"{path} is not a readable SQLite database ({exc.__class__.__name__})") from None
+            if not {"customers", "change_log", "protection_meta"} <= tables:
+                raise VerificationFailed(f"{path} is not a custarchive database of this version")
+            report = check(conn, keys)
+            report["entries"] = conn.execute(text("SELECT COUNT(*) FROM change_log")).scalar()
+            return report
+    except VerificationFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - corrupt files fail in many driver-specific ways
+        raise VerificationFailed(f"{path} cannot be read: {exc.__class__.__name__}: {str(exc)[:200]}") from None
+    finally:
+        engine.dispose()
+
+
+def first_failure(report: dict) -> str:
+    return next((f"{item['name']}: {item['detail']}" for item in report["checks"] if not item["ok"]), "unknown")
