@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from custarchive.errors import ConfigError
+
+
 APP_NAME = "custarchive"
 
 
@@ -43,8 +46,6 @@ def load_settings() -> dict:
     if not path.exists():
         return {}
     import tomllib
-
-    from custarchive.errors import ConfigError
 
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

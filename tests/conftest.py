@@ -12,18 +12,12 @@ on PostgreSQL: with ``CUSTARCHIVE_TEST_PG`` set, any skipped PostgreSQL test fai
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from tests.builders import set_args
+from tests.helpers import Cli, backend_of
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_ENV = "CUSTARCHIVE_TEST_PG"
 PG_SKIP_REASON = f"PostgreSQL half skipped: set {PG_ENV}=postgresql+psycopg://USER@HOST:PORT/postgres to run it"
 _pg_ids: set[str] = set()
@@ -38,10 +32,6 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: reads or damages the SQLite file itself; not run on PostgreSQL")
     config.addinivalue_line("markers", "slow: takes more than a few seconds (CI runs it)")
-
-
-def backend_of(target: str) -> str:
-    return "postgresql" if target.startswith(("postgresql", "postgres:")) else "sqlite"
 
 
 def _item_backend(item) -> str | None:
@@ -266,96 +256,7 @@ def no_archive(request, db_target) -> tuple[str, str]:
     return request.getfixturevalue("pg_empty")(), "no archive"
 
 
-class Cli:
-    """Runs custarchive in-process against one database, like a person at a shell."""
-
-    def __init__(self, target: str):
-        self.target = target
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None, env: dict | None = None):
-        from custarchive.cli import app
-
-        return self.runner.invoke(app, ["--db", self.target, *args], input=input, env=env)
-
-    def ok(self, *args: str, input: str | None = None):
-        result = self(*args, input=input)
-        assert result.exit_code == 0, f"{args}: exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}\n{result.exception!r}"
-        return result
-
-    def json(self, *args: str):
-        return json.loads(self.ok(*args, "--json").stdout)
-
-    def add(self, card: dict, *extra: str) -> str:
-        return self.ok("add", "--no-input", *set_args(card), *extra).stdout.strip()
-
-
 @pytest.fixture
 def cli(db_target) -> Cli:
     return Cli(db_target)
 
-
-def run_process(*args: str, env: dict | None = None, input: str | None = None, timeout: float = 120):
-    """custarchive in a real subprocess (for concurrency, crashes and start-up)."""
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "custarchive", *args], capture_output=True, text=True,
-                          env=full_env, input=input, timeout=timeout)
-
-
-def engine_for(target: str):
-    """A SQLAlchemy engine on a test database (a SQLite path or any URL); dispose it after use."""
-    from sqlalchemy import create_engine
-
-    from custarchive.store.db import resolve_url
-
-    return create_engine(resolve_url(target)[0])
-
-
-def file_store(target: str) -> Path:
-    """Where attachments of a test database are kept: beside a SQLite file, in the data dir for a server."""
-    if backend_of(target) == "sqlite":
-        path = Path(target)
-        return path.parent / f"{path.stem}.files"
-    return Path(os.environ["CUSTARCHIVE_DATA_DIR"]) / "files"
-
-
-def db_rows(target: str, sql: str, **params) -> list[tuple]:
-    """Rows of one query (portable SQL, ``:name`` parameters) on a test database of either backend."""
-    from sqlalchemy import text
-
-    engine = engine_for(target)
-    try:
-        with engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(text(sql), params)]
-    finally:
-        engine.dispose()
-
-
-def db_exec(target: str, sql: str, params: dict | list[dict] | None = None) -> None:
-    """One statement (a list of parameter dicts runs it for each) committed behind the program's back:
-    to plant test data or tamper with a database on either backend."""
-    from sqlalchemy import text
-
-    engine = engine_for(target)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(sql), params or {})
-    finally:
-        engine.dispose()
-
-
-def snapshot(db_target: str) -> list:
-    """Every row of every table, on either backend: to prove a refused command changed nothing."""
-    from sqlalchemy import inspect, text
-
-    engine = engine_for(db_target)
-    try:
-        with engine.connect() as conn:
-            out = []
-            for table in sorted(inspect(conn).get_table_names()):
-                width = len(inspect(conn).get_columns(table))
-                order = ", ".join(str(n) for n in range(1, width + 1))
-                out.append((table, [tuple(row) for row in conn.execute(text(f'SELECT * FROM "{table}" ORDER BY {order}'))]))
-            return out
-    finally:
-        engine.dispose()

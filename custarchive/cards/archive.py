@@ -14,17 +14,16 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import text
 
-from custarchive.core import authz, crypto
-
-from custarchive.core import consent_rules
-
 from custarchive.cards import lookup, numbering
+from custarchive.core import authz, consent_rules, crypto
 from custarchive.core.changelog import Actor, ChangeEntry, encode_value, record
-from custarchive.errors import Duplicate, ValidationError
 from custarchive.core.fields import CANONICAL
 from custarchive.core.searchindex import grams, pinyin_keys
 from custarchive.core.sqlutil import bulk_insert, now, select_in
 from custarchive.core.templates import Template, derive, field_parser, load_template, parse_field, resolve_field
+from custarchive.core.values import parse_choice
+from custarchive.errors import Duplicate, ValidationError
+
 
 IDENTITY_KEYS = ("id_number", "credit_code")
 PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated_at", "created_by", "merged_into",
@@ -271,8 +270,6 @@ def plan_update(conn, card: dict, sets: dict[str, Any], unsets: list[str] = ()) 
                 raise ValidationError(name, raw, "every archive needs a category")
             numbering.category_pattern(conn, new)
         elif name == "kind":
-            from custarchive.core.values import parse_choice
-
             new = parse_choice(str(raw or ""), CANONICAL["kind"].choices, "kind")
         else:
             spec = resolve_field(template, name)

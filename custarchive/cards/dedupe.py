@@ -16,14 +16,13 @@ from itertools import combinations
 from sqlalchemy import text
 
 from custarchive.core.searchindex import pinyin_keys
+from custarchive.core.settings import number, section
 
 KEY_REASONS = {"id_number": "same resident ID", "credit_code": "same credit code", "phone": "same phone",
                "email": "same email"}
 
 
 def dedupe_settings() -> dict:
-    from custarchive.core.settings import number, section
-
     settings = section("dedupe", "dedupe.toml")
     number(settings, "min_score", "dedupe")
     number(settings, "max_block", "dedupe", minimum=2)
@@ -67,10 +66,10 @@ def _load(conn, noise: list[str]) -> list[dict]:
     rows = conn.execute(text("SELECT id, archive_no, name, phone, email, id_number_hmac, credit_code FROM customers "
                              "WHERE status = 'active' ORDER BY archive_no")).all()
     items = []
-    for cid, number, name, phone, email, id_number, credit_code in rows:
+    for cid, archive_no, name, phone, email, id_number, credit_code in rows:
         core = core_name(name, noise)
         pinyin = pinyin_keys(core)[0] or core.lower()
-        items.append({"id": cid, "archive_no": number, "name": name, "phone": phone, "email": email,
+        items.append({"id": cid, "archive_no": archive_no, "name": name, "phone": phone, "email": email,
                       "id_number": id_number, "credit_code": credit_code, "core": core, "core_pinyin": pinyin,
                       "head": pinyin_keys(core[:2])[0], "tail": pinyin_keys(core[-2:])[0] if len(core) > 3 else None})
     return items

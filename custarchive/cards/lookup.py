@@ -11,11 +11,13 @@ from typing import Any
 
 from sqlalchemy import text
 
+from custarchive.core import values
 from custarchive.core.crypto import INDEX_COLUMNS, keyring, open_card, open_logged
-from custarchive.errors import Ambiguous, NotFound, ValidationError
 from custarchive.core.fields import CANONICAL
 from custarchive.core.searchindex import normalize_query, query_grams
 from custarchive.core.sqlutil import chunks, prefix_condition, prefix_params
+from custarchive.core.values import normalize_text
+from custarchive.errors import Ambiguous, NotFound, ValidationError
 
 SYSTEM_COLUMNS = ("id", "archive_no", "kind", "category", "template", "status", "merged_into", "grade",
                   "created_at", "updated_at", "created_by")
@@ -68,7 +70,6 @@ def resolve(conn, ref: str) -> dict:
     card = get_by_number(conn, normalize_query(ref).upper())
     if card:
         return _follow_merge(conn, card)
-    from custarchive.core.values import normalize_text
 
     conditions, params = ["name = :name"], {"name": normalize_text(ref)}
     for column, parse in _identity_parsers():
@@ -91,8 +92,6 @@ def resolve(conn, ref: str) -> dict:
 
 
 def _identity_parsers():
-    from custarchive.core import values
-
     return (("phone", values.parse_phone), ("id_number", values.parse_id_number),
             ("credit_code", values.parse_credit_code), ("email", values.parse_email))
 
@@ -200,8 +199,6 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
 
 def _sealed_matches(conn, compact: str, collect) -> None:
     """Resident IDs and bank accounts are encrypted: only an exact match, through their keyed hash."""
-    from custarchive.core import values
-
     if not compact.isascii() or not compact.isalnum() or len(compact) < 8:
         return
     try:

@@ -16,21 +16,20 @@ from typing import Any
 from sqlalchemy import text
 
 from custarchive.cards import archive, lookup
-
 from custarchive.core import authz
 from custarchive.core.changelog import Actor, ChangeEntry, record
 from custarchive.core.crypto import INDEX_COLUMNS
-from custarchive.errors import ConfigError, CustarchiveError, ValidationError
 from custarchive.core.fields import CANONICAL
+from custarchive.core.settings import packaged
 from custarchive.core.sqlutil import now
 from custarchive.core.templates import load_template, parse_field
+from custarchive.errors import ConfigError, CustarchiveError, ValidationError
+
 
 IDENTITY = ("id_number", "credit_code")
 
 
 def merge_tables() -> list[dict]:
-    from custarchive.core.settings import packaged
-
     tables = packaged("merge.toml").get("tables", [])
     for spec in tables:
         if not spec.get("table", "").isidentifier() or not spec.get("column", "").isidentifier():
@@ -39,8 +38,6 @@ def merge_tables() -> list[dict]:
 
 
 def kept_tables() -> list[str]:
-    from custarchive.core.settings import packaged
-
     return list(packaged("merge.toml").get("keep", {}).get("tables", []))
 
 

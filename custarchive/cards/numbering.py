@@ -13,7 +13,7 @@ import string
 
 from sqlalchemy import text
 
-from custarchive.errors import ConfigError, NotFound
+from custarchive.errors import ConfigError, NotFound, ValidationError
 
 DEFAULT_PATTERN = "{category}-{yyyy}-{seq:05}"
 PATTERN_MAX = 100  # categories.pattern
@@ -174,8 +174,6 @@ def claim(conn, category: str, number: str) -> None:
     pattern = category_pattern(conn, category)
     match = _number_regex(pattern, category).fullmatch(number)
     if match is None:
-        from custarchive.errors import ValidationError
-
         raise ValidationError("archive_no", number, f"does not fit category {category}'s number pattern {pattern}")
     seq = int(match.group("seq"))
     key = number[:match.start("seq")] + "{seq}" + number[match.end("seq"):]

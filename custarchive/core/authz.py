@@ -12,7 +12,10 @@ from functools import lru_cache
 
 from sqlalchemy import text
 
-from custarchive.config import package_data
+from custarchive.config import data_dir, package_data
+from custarchive.core.changelog import ChangeEntry, record
+from custarchive.core.crypto import sensitive_fields
+from custarchive.core.sqlutil import now
 from custarchive.errors import PermissionDenied
 
 ACTIONS = ("read", "add", "update", "import", "export", "reveal", "grade", "merge", "erase", "manage_users",
@@ -59,8 +62,6 @@ def security_log_path(db):
         return Path(f"{db.path}.security.log")
     from sqlalchemy.engine import make_url
 
-    from custarchive.config import data_dir
-
     url = make_url(db.url)
     return data_dir() / f"security-{url.host or 'local'}-{url.database or 'db'}.log".replace("/", "_")
 
@@ -72,8 +73,6 @@ def log_refusal(db, error: PermissionDenied, operator: str | None = None) -> Non
     """
     import json
     import os
-
-    from custarchive.core.sqlutil import now
 
     event = {"at": now(), "operator": getattr(error, "operator", None) or operator or "unknown",
              "action": getattr(error, "action", None) or "policy", "outcome": "denied", "detail": error.message}
@@ -111,8 +110,6 @@ def record_reveal(conn, actor, cards: list[dict], command: str, fields: list[str
     Every path that shows sensitive values unmasked (show/history/export --reveal, subject-export) calls
     this; ``fields`` names what was shown when it is not simply the card's current sensitive values.
     """
-    from custarchive.core.changelog import ChangeEntry, record
-    from custarchive.core.crypto import sensitive_fields
 
     require(conn, actor, "reveal")
     entries = []

@@ -21,7 +21,9 @@ from typing import Any, Iterable
 
 from sqlalchemy import text
 
+from custarchive.core.crypto import keyring as _keyring, seal_logged_value
 from custarchive.core.sqlutil import bulk_insert, now
+from custarchive.errors import ConfigError
 
 _COLUMNS = ("customer_id", "archive_no", "at", "operator", "action", "field", "old_value", "new_value",
             "reason", "source", "batch_id", "old_digest", "new_digest", "prev_hash", "hash")
@@ -79,7 +81,6 @@ def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:
     lock = " FOR UPDATE" if conn.dialect.name != "sqlite" else ""
     head = conn.execute(text(f"SELECT last_hash FROM chain_head WHERE id = 1{lock}")).scalar_one()
     keys = keyring(conn)
-    from custarchive.core.crypto import seal_logged_value
 
     at = now()
     rows = []
@@ -103,8 +104,6 @@ def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:
 
 
 def keyring(conn, create: bool = False):
-    from custarchive.core.crypto import keyring as _keyring
-
     return _keyring(conn, create)
 
 
@@ -115,8 +114,6 @@ def verify_chain(conn, keys=None) -> tuple[int, str | None]:
     the key (``keys=False``: links and hashes only). A value may be missing only where its archive was
     erased later in the log.
     """
-    from custarchive.errors import ConfigError
-
     if keys is None:
         try:
             keys = keyring(conn)

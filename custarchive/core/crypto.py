@@ -21,8 +21,10 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
-from custarchive.errors import ConfigError
+from custarchive.config import config_dir
 from custarchive.core.masking import mask, sensitive_fields  # noqa: F401 - the one masking, used by callers here
+from custarchive.core.templates import template_files
+from custarchive.errors import ConfigError
 
 TOKEN = "enc1:"
 SENSITIVE_COLUMNS = ("id_number", "bank_account")
@@ -139,7 +141,6 @@ def key_path(url) -> Path:
     """Where the key file of a database lives (used when $CUSTARCHIVE_KEY is not set)."""
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(url.database + ".key")
-    from custarchive.config import config_dir
 
     label = f"{url.host or 'local'}_{url.port or ''}_{url.database or 'db'}".replace("/", "_")
     return config_dir() / "keys" / f"{label}.key"
@@ -301,8 +302,6 @@ def open_logged(conn, field: str | None, value: str | None, reveal: bool = False
 @functools.lru_cache(maxsize=1)
 def all_sensitive_fields() -> frozenset[str]:
     """Fields sensitive in any template: what the change log seals, whatever the archive's template."""
-    from custarchive.core.templates import template_files
-
     names: set[str] = set()
     for name in template_files():
         names |= sensitive_fields(name)

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from custarchive.core.fields import CANONICAL
+from custarchive.core.templates import load_template
+from custarchive.errors import ConfigError
+
+
 SENSITIVE_MASKS = {"id_number": (6, 4), "bank_account": (0, 4)}
 _by_template: dict[str, frozenset[str]] = {}
 
@@ -28,13 +33,10 @@ def sensitive_fields(template=None) -> frozenset[str]:
     found = _by_template.get(template) if isinstance(template, str) or template is None else None
     if found is not None:
         return found
-    from custarchive.core.fields import CANONICAL
 
     if isinstance(template, str) or template is None:
         name = template
         if name not in _by_template:
-            from custarchive.errors import ConfigError
-            from custarchive.core.templates import load_template
 
             try:
                 loaded = load_template(name) if name else None

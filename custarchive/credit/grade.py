@@ -29,14 +29,20 @@ from typing import Any, Mapping
 from sqlalchemy import text
 
 from custarchive.cards import archive, lookup
-
+from custarchive.config import config_dir, load_settings
 from custarchive.core import authz
 from custarchive.core.changelog import Actor
-from custarchive.errors import ValidationError
-from custarchive.scoring import (CATALOGUE, Evaluation, GradeScale, LimitRule, Measure, Scorecard, check_compatible,
-                                 evaluate, load_limit_rule, load_scale, measures_from_analysis, resolve_scorecard)
-from custarchive.scoring.indicators import check_range, to_decimal
 from custarchive.core.sqlutil import now
+from custarchive.core.values import normalize_text, parse_amount
+from custarchive.credit import finance
+from custarchive.errors import ValidationError
+from custarchive.living import timeline, txn
+from custarchive.scoring import (
+    CATALOGUE, Evaluation, GradeScale, LimitRule, Measure, Scorecard, check_compatible, evaluate, load_limit_rule,
+    load_scale, measures_from_analysis, resolve_scorecard,
+)
+from custarchive.scoring.indicators import check_range, to_decimal
+
 
 DEFAULT_MODELS = {"enterprise": "enterprise", "individual": "5c"}
 CLI_EVIDENCE = "given on the command line (--input)"
@@ -58,8 +64,6 @@ class Policy:
 def load_policy() -> Policy:
     """``<config>/scale.toml`` and ``<config>/limit.toml`` when present; ``[credit] partial_threshold``
     in ``<config>/settings.toml``."""
-    from custarchive.config import config_dir, load_settings
-
     folder = config_dir()
     scale_path, limit_path = folder / "scale.toml", folder / "limit.toml"
     scale = load_scale(scale_path if scale_path.exists() else None)
@@ -83,8 +87,6 @@ def choose_scorecard(card: dict, model: str | None) -> Scorecard:
 
 def parse_inputs(given: Mapping[str, str]) -> dict[str, Measure]:
     """``--input ID=VALUE``: amounts accept 12万 / 1,200.50, ratios accept 95%; an empty value means unknown."""
-    from custarchive.core.values import normalize_text, parse_amount
-
     out: dict[str, Measure] = {}
     for key, raw in given.items():
         spec = CATALOGUE.get(key)
@@ -124,15 +126,11 @@ def _card_measures(card: dict, as_of: _dt.date) -> dict[str, Measure]:
 
 
 def _finance_measures(conn, card: dict) -> dict[str, Measure]:
-    from custarchive.credit import finance
-
     return measures_from_analysis(finance.analysis(conn, card["id"]))
 
 
 def _payment_measures(conn, card: dict, as_of: _dt.date) -> dict[str, Measure]:
     """From the archive's transactions; absent values stay absent (missing, not 0)."""
-    from custarchive.living import txn
-
     stats = txn.payment_stats(conn, card["id"], as_of=as_of)
     where = f"transactions as of {stats.get('as_of', as_of.isoformat())}"
     out: dict[str, Measure] = {}
@@ -150,8 +148,6 @@ def _payment_measures(conn, card: dict, as_of: _dt.date) -> dict[str, Measure]:
 
 def _complaint_measures(conn, card: dict, as_of: _dt.date) -> dict[str, Measure]:
     """Complaint entries of the contact log (the timeline) in the 12 months up to as_of."""
-    from custarchive.living import timeline
-
     since = (as_of - _dt.timedelta(days=365)).isoformat()
     found = [e for e in timeline.entries(conn, card, "complaint") if since < str(e["at"])[:10] <= as_of.isoformat()]
     return {"complaints_count": Measure(Decimal(len(found)), f"contact log: {len(found)} complaint(s) "

@@ -10,18 +10,17 @@ import datetime as _dt
 from sqlalchemy import text
 
 from custarchive.cards import lookup, numbering
-
+from custarchive.core.settings import number, section
+from custarchive.core.templates import load_template, missing_required
+from custarchive.errors import ConfigError
 from custarchive.living import timeline
 from custarchive.living.documents import FileStore, verify_attachments
-from custarchive.errors import ConfigError
-from custarchive.core.templates import load_template, missing_required
+
 
 KINDS = ("missing_fields", "stale", "open_complaint", "attachment", "numbering_gap")
 
 
 def audit_settings(stale_days: int | None = None, complaint_days: int | None = None) -> dict:
-    from custarchive.core.settings import number, section
-
     settings = section("audit")
     if stale_days is not None:
         settings["stale_days"] = stale_days
@@ -56,11 +55,11 @@ def stale(conn, days: int, today: _dt.date) -> list[dict]:
     found = []
     rows = conn.execute(text("SELECT id, archive_no, updated_at FROM customers WHERE status = 'active' "
                              "ORDER BY archive_no")).all()
-    for cid, number, updated in rows:
+    for cid, archive_no, updated in rows:
         stamp = max(filter(None, (last.get(cid), updated)))
         age = (today - _dt.datetime.fromisoformat(stamp).date()).days
         if age > days:
-            found.append({"kind": "stale", "archive_no": number, "last_activity": stamp, "age_days": age,
+            found.append({"kind": "stale", "archive_no": archive_no, "last_activity": stamp, "age_days": age,
                           "detail": f"no update for {age} days (last {stamp[:10]})"})
     return found
 

@@ -11,21 +11,19 @@ from __future__ import annotations
 import datetime as _dt
 
 from custarchive.cards import archive, lookup
-
-from custarchive.core import authz
-
-from custarchive.living import txn as money
-from custarchive.core.changelog import Actor
-from custarchive.errors import ConfigError, ValidationError
 from custarchive.cards.numbering import category_pattern
+from custarchive.core import authz
+from custarchive.core.changelog import Actor
+from custarchive.core.settings import section
+from custarchive.errors import ConfigError, ValidationError
+from custarchive.living import txn as money
+
 
 METHODS = ("amount", "share")
 
 
 def classify_settings(method: str | None = None) -> dict:
     """``data/living/abc.toml`` overlaid by ``[classify]`` in settings.toml, checked."""
-    from custarchive.core.settings import section
-
     settings = section("classify", "abc.toml")
     if method is not None:
         if method not in METHODS:

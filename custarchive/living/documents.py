@@ -17,13 +17,15 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from custarchive.core import authz
-
+from custarchive import config
 from custarchive.cards import lookup
+from custarchive.core import authz
 from custarchive.core.changelog import Actor, ChangeEntry, record
-from custarchive.errors import NotFound, ValidationError, VerificationFailed
+from custarchive.core.settings import packaged, section
 from custarchive.core.sqlutil import now
 from custarchive.core.values import normalize_text, parse_date
+from custarchive.errors import NotFound, ValidationError, VerificationFailed
+
 
 _COLUMNS = ("id", "customer_id", "doc_class", "seq", "doc_no", "former_no", "title", "doc_date", "file_name",
             "sha256", "size", "notes", "created_at", "created_by")
@@ -45,8 +47,6 @@ class DocClass:
 
 
 def document_classes() -> dict[int, DocClass]:
-    from custarchive.core.settings import packaged
-
     return {int(c["number"]): DocClass(int(c["number"]), c["label_zh"], c["label_en"], c.get("examples_zh", ""),
                                        c.get("examples_en", ""), c.get("order", "number"))
             for c in packaged("document_classes.toml")["classes"]}
@@ -113,8 +113,6 @@ class FileStore:
 
 def store_for(db) -> FileStore:
     """The store for a database: settings ``[documents] store``, else ``<db dir>/<stem>.files``, else the data dir."""
-    from custarchive import config
-    from custarchive.core.settings import section
 
     configured = str(section("documents").get("store") or "").strip()
     if configured:

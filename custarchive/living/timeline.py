@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from custarchive.core import authz
-
 from custarchive.cards import lookup
+from custarchive.core import authz
 from custarchive.core.changelog import Actor, ChangeEntry, record
-from custarchive.errors import NotFound, ValidationError
+from custarchive.core.settings import packaged
 from custarchive.core.sqlutil import now
 from custarchive.core.values import normalize_text, parse_date
+from custarchive.errors import NotFound, ValidationError
+
 
 _COLUMNS = ("id", "customer_id", "entry_type", "at", "body", "follow_up", "follow_up_done_at", "state",
             "resolution", "resolved_by", "resolved_at", "created_at", "created_by")
@@ -39,8 +40,6 @@ class LogType:
 
 
 def log_types() -> dict[str, LogType]:
-    from custarchive.core.settings import packaged
-
     return {name: LogType(name, spec["label_zh"], spec["label_en"], bool(spec.get("stateful", False)))
             for name, spec in packaged("log_types.toml")["types"].items()}
 

@@ -13,13 +13,14 @@ from typing import Any
 
 from sqlalchemy import text
 
-from custarchive.core import authz
-
 from custarchive.cards import lookup
+from custarchive.core import authz
 from custarchive.core.changelog import Actor, ChangeEntry, record
-from custarchive.errors import NotFound, ValidationError
+from custarchive.core.settings import choice, number, section
 from custarchive.core.sqlutil import now
 from custarchive.core.values import normalize_text, parse_amount, parse_date
+from custarchive.errors import NotFound, ValidationError
+
 
 TYPES = ("order", "payment")
 _TYPE_ALIASES = {"order": "order", "invoice": "order", "订单": "order", "发票": "order", "payment": "payment",
@@ -45,8 +46,6 @@ def year_before(day: _dt.date) -> _dt.date:
 
 
 def money_settings() -> dict:
-    from custarchive.core.settings import choice, number, section
-
     settings = section("money")
     choice(settings, "credit_limit_mode", "money", ("warn", "block"))
     number(settings, "payment_terms_days", "money")
@@ -266,6 +265,5 @@ def annual_spend(card: dict, measured: dict[int, float], has_orders: set[int]) -
     if card["id"] in has_orders:
         return measured.get(card["id"], 0.0)
     return card.get("annual_spend")
-
 
 

@@ -17,12 +17,11 @@ from pathlib import Path
 
 from custarchive.core import authz, crypto
 from custarchive.errors import ConfigError, UsageError, ValidationError, VerificationFailed
+from custarchive.living.documents import store_for
 from custarchive.protection.check import first_failure, verify_file
 
 
 def attachments_dir(db) -> Path:
-    from custarchive.living.documents import store_for
-
     return store_for(db).root
 
 

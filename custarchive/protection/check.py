@@ -11,6 +11,7 @@ from sqlalchemy import text
 from custarchive.core import crypto
 from custarchive.core.changelog import verify_chain
 from custarchive.errors import ConfigError, ValidationError, VerificationFailed
+from custarchive.living.documents import verify_attachments
 
 
 def _result(name: str, ok: bool, detail: str) -> dict:
@@ -45,7 +46,6 @@ def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
 def _attachments(conn, store) -> dict:
     if store is None:
         return _result("attachments", True, "not checked (no file store given)")
-    from custarchive.living.documents import verify_attachments
 
     problems = verify_attachments(conn, store)
     detail = "; ".join(f"{p['doc_no']}: {p['problem']}" for p in problems[:5])

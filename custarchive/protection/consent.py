@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from custarchive.cards import lookup
+from custarchive.cards.archive import ensure_writable
 from custarchive.core import authz
 from custarchive.core.changelog import Actor, ChangeEntry, record
-from custarchive.errors import NotFound, ValidationError
 from custarchive.core.sqlutil import now
+from custarchive.core.values import normalize_text, parse_date
+from custarchive.errors import NotFound, ValidationError
 
 SCOPES = ("basic", "sensitive")
 CHANNEL_MAX = 60
@@ -25,9 +28,6 @@ _FIELDS = ("id", "purpose", "scope", "channel", "given_on", "withdrawn_on", "rec
 
 
 def add(conn, actor: Actor, ref: str, purpose: str, scope: str, channel: str, given_on: str | None) -> dict:
-    from custarchive.cards import lookup
-    from custarchive.cards.archive import ensure_writable
-    from custarchive.core.values import normalize_text, parse_date
 
     authz.require(conn, actor, "update")
     card = lookup.resolve(conn, ref)
@@ -56,8 +56,6 @@ def add(conn, actor: Actor, ref: str, purpose: str, scope: str, channel: str, gi
 
 def withdraw(conn, actor: Actor, ref: str, consent_id: int) -> dict:
     import datetime
-
-    from custarchive.cards import lookup
 
     authz.require(conn, actor, "update")
     card = lookup.resolve(conn, ref)

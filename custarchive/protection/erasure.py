@@ -14,12 +14,13 @@ import dataclasses
 
 from sqlalchemy import inspect, text
 
-from custarchive.core import authz
-
 from custarchive.cards import lookup
+from custarchive.core import authz
 from custarchive.core.changelog import Actor, ChangeEntry, record
-from custarchive.errors import ValidationError
 from custarchive.core.sqlutil import now
+from custarchive.errors import ValidationError
+from custarchive.living.documents import store_for
+
 
 ERASED_NAME = "[erased]"
 KEPT_COLUMNS = {"id", "archive_no", "kind", "category", "template", "status", "merged_into", "created_at",
@@ -98,7 +99,6 @@ def remove_files(db, hashes: list[str]) -> list[str]:
     content-addressed, so two archives may share one file); returns the paths that could not be deleted."""
     if not hashes:
         return []
-    from custarchive.living.documents import store_for
 
     store, left = store_for(db), []
     with db.read() as conn:

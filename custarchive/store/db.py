@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from custarchive.core import authz
 from custarchive.errors import DatabaseError, DatabaseMissing, PermissionDenied
+from custarchive.store import migrations
 
 BUSY_TIMEOUT_MS = 60_000
 WRITER_LOCK_KEY = 0x6375737461726368  # "custarch": the one advisory lock all custarchive writers share
@@ -95,8 +97,6 @@ class Database:
 
     def _require_read(self, conn) -> None:
         if self.actor is not None:
-            from custarchive.core import authz
-
             authz.require(conn, self.actor, "read")
 
     @contextlib.contextmanager
@@ -104,8 +104,6 @@ class Database:
         try:
             yield
         except PermissionDenied as exc:
-            from custarchive.core import authz
-
             authz.log_refusal(self, exc, getattr(self.actor, "operator", None))
             raise
 
@@ -225,8 +223,6 @@ def _create_private_file(path: Path) -> None:
 
 def _upgrade_if_needed(db: Database, create: bool = True) -> None:
     from sqlalchemy import text
-
-    from custarchive.store import migrations
 
     with db.read() as conn:
         try:

@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from typing import Callable
 
+from custarchive.core import crypto
+from custarchive.core.changelog import rechain_legacy
+from custarchive.core.searchindex import grams
+from custarchive.core.sqlutil import bulk_insert
+
+
 MIGRATIONS: list[tuple[str, Callable]] = []
 
 
@@ -197,8 +203,6 @@ def m040_protection(s: Schema) -> None:
 @migration
 def m041_seal_existing_values(s: Schema) -> None:
     """Create the key, then encrypt what an older version stored in clear and give its log digests."""
-    from custarchive.core import crypto
-    from custarchive.core.changelog import rechain_legacy
 
     keys = crypto.keyring(s.conn, create=True)
     crypto.seal_existing_cards(s.conn, keys)
@@ -231,8 +235,6 @@ def m070_bigram_name_index(s: Schema) -> None:
     """
     from sqlalchemy import text
 
-    from custarchive.core.searchindex import grams
-    from custarchive.core.sqlutil import bulk_insert
 
     indexed = s.conn.execute(text("SELECT id, name FROM customers WHERE status <> 'erased' ORDER BY id")).all()
     s.sql("DELETE FROM name_grams")

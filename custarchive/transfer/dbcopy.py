@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from custarchive.core import authz
-
-from custarchive.store import migrations
+from custarchive.core import authz, crypto
 from custarchive.core.changelog import Actor, verify_chain
-from custarchive.store.db import Database, _create_private_file, open_database, resolve_url, table_names
 from custarchive.errors import DatabaseError, ValidationError, VerificationFailed
+from custarchive.store import migrations
+from custarchive.store.db import Database, _create_private_file, open_database, resolve_url, table_names
+
 
 Progress = Callable[[str, int], None]
 
@@ -143,8 +143,6 @@ def _share_key(src_conn, dst_conn) -> str | None:
     Returns the key file written for the target (so a failed copy can remove it), or None when the
     key comes from $CUSTARCHIVE_KEY or the target already has this very key.
     """
-    from custarchive.core import crypto
-
     master = crypto.key_source(src_conn)
     if crypto.master_from_env() is not None:
         return None

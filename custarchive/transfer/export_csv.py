@@ -37,8 +37,9 @@ from itertools import accumulate, repeat
 from typing import Any, Callable
 
 from custarchive.core.crypto import TOKEN
-from custarchive.transfer.io.writers import _open_out, csv_encoding, csv_value
 from custarchive.core.masking import mask
+from custarchive.transfer import export_split
+from custarchive.transfer.io.writers import _open_out, csv_encoding, csv_value
 
 _SEP = b"\xff"  # between the cells of a line, and between the lines of a batch while it is checked
 # What the csv module would quote becomes 0x01, what could start a formula 0x02: a line needs care if
@@ -362,7 +363,6 @@ def write(conn, plan, where: str, params: dict, out, headers: list[str], encodin
     try:
         stream.write(encoder.encode(lines.written([csv_value(header) for header in headers]).decode() + "\r\n"))
         if encoded is None:  # UTF-8: a long export may be written by two processes
-            from custarchive.transfer import export_split
 
             count = export_split.copy(conn, lines, layout.select, where, params, stream)
             if count is not None:

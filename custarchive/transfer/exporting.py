@@ -17,13 +17,17 @@ from typing import Any, Iterator
 
 from sqlalchemy import text
 
-from custarchive.core import authz
-
 from custarchive.cards import lookup
-from custarchive.errors import ConfigError, UsageError, ValidationError
+from custarchive.core import authz, crypto
+from custarchive.core.crypto import TOKEN, open_logged
 from custarchive.core.fields import CANONICAL
-from custarchive.core.crypto import TOKEN
 from custarchive.core.masking import mask, sensitive_fields
+from custarchive.core.templates import load_template
+from custarchive.errors import ConfigError, UsageError, ValidationError
+from custarchive.store.db import _make_engine
+from custarchive.transfer import export_csv, forked
+from custarchive.transfer.io import LABELS_ZH, SYSTEM_LABELS_ZH, write_rows
+
 
 FORMATS = ("csv", "xlsx", "json", "jsonl", "vcf")
 SYSTEM_HEAD = ("archive_no", "kind", "category", "template", "status", "grade")
@@ -117,8 +121,6 @@ class Plan:
         self.keys = None  # set by export() when a sealed field is chosen
         self.labels = None
         if lang_zh:
-            from custarchive.transfer.io import LABELS_ZH, SYSTEM_LABELS_ZH
-
             self.labels = {**{name: spec.label_zh for name, spec in extras.items()}, **LABELS_ZH, **SYSTEM_LABELS_ZH}
 
     def convert(self, row) -> list:
@@ -159,14 +161,10 @@ def _opened_rows(conn, plan: Plan, query: str, params: dict, where: str) -> Iter
     """``plan.convert`` of every selected row. For a long export the rows are read, their sealed
     values opened and masked in a forked process (``forked``) on its own connection, while this one
     formats and writes."""
-    from custarchive.transfer import forked
-
     if forked.available() and conn.execute(text(f"SELECT COUNT(*) FROM customers{where}"), params).scalar() > FORK_ABOVE:
         url = conn.engine.url.render_as_string(hide_password=False)
 
         def produce():
-            from custarchive.store.db import _make_engine
-
             engine = _make_engine(url, False)
             with engine.connect() as own:
                 for row in lookup.iter_rows(own, query, params):
@@ -176,8 +174,6 @@ def _opened_rows(conn, plan: Plan, query: str, params: dict, where: str) -> Iter
 
 
 def _templates(conn, where: str, params: dict) -> list:
-    from custarchive.core.templates import load_template
-
     found = []
     for (name,) in conn.execute(text(f"SELECT DISTINCT template FROM customers{where}"), params):
         try:
@@ -190,8 +186,6 @@ def _templates(conn, where: str, params: dict) -> list:
 def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | None = None, headers: str = "en",
            reveal: bool = False, encoding: str | None = None, with_history: bool = False) -> int:
     """Write the filtered archives to ``out`` (a path or ``-``); returns how many were written."""
-    from custarchive.transfer.io import write_rows
-
     authz.require(conn, actor, "export")
     if reveal:
         authz.require(conn, actor, "reveal")
@@ -206,8 +200,6 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     where, params = lookup.list_where(filters)
     plan = Plan(_templates(conn, where, params), fields, fmt, reveal, headers == "zh")
     if plan.sealed:
-        from custarchive.core import crypto
-
         plan.keys = crypto.keyring(conn)
     query = f"SELECT {', '.join(plan.columns)} FROM customers{where} ORDER BY archive_no"
     state = {"archive_no": None}
@@ -236,8 +228,6 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     stream = rows()
     try:
         if _bytes_csv(conn, fmt):
-            from custarchive.transfer import export_csv
-
             headers = [plan.labels.get(name, name) if plan.labels else name for name in plan.fields]
             count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
         else:
@@ -307,8 +297,6 @@ def _related_sheets(conn, where: str, params: dict, with_history: bool, reveal: 
 
 def _history_rows(conn, query: str, params: dict, reveal: bool) -> Iterator[list]:
     """Change-log rows with sealed values opened, and masked unless revealed (also inside logged cards)."""
-    from custarchive.core.crypto import open_logged
-
     for row in lookup.iter_rows(conn, query, params):
         values = list(row)
         field = values[4]

@@ -24,14 +24,16 @@ from typing import Any, Callable
 from sqlalchemy import text
 
 from custarchive.cards import archive, lookup, numbering
-
 from custarchive.core import authz, crypto
 from custarchive.core.changelog import Actor
-from custarchive.errors import CustarchiveError, UsageError, ValidationError
+from custarchive.core.crypto import keyring
 from custarchive.core.fields import CANONICAL
 from custarchive.core.sqlutil import DeferredIndexes, picker
-from custarchive.transfer.preparing import NEW, REFUSED, Preparer, Worker, record_of
 from custarchive.core.templates import load_template, template_files
+from custarchive.errors import CustarchiveError, UsageError, ValidationError
+from custarchive.transfer.io import build_header_map
+from custarchive.transfer.preparing import NEW, Preparer, REFUSED, Worker, record_of
+
 
 CHUNK_ROWS = 1000
 AHEAD = 2  # chunks the worker may prepare beyond the one being written
@@ -151,7 +153,6 @@ class Importer:
         self.events = events or Events()
         self.summary = Summary(actor.batch_id or new_batch_id())
         categories = {row[0] for row in conn.execute(text("SELECT code FROM categories"))}
-        from custarchive.core.crypto import keyring
 
         self.preparer = Preparer(keyring(conn), categories, template=options.template, kind=options.kind,
                                  category=options.category)
@@ -171,8 +172,6 @@ class Importer:
         pending: deque = deque()  # chunks sent to the worker, oldest first, outcomes not yet received
         try:
             for table in source.tables():
-                from custarchive.transfer.io import build_header_map
-
                 hmap = build_header_map(table.headers, labels, self.options.map_file)
                 hmap.check()
                 plan = self._plan(table, hmap)

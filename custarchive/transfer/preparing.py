@@ -15,13 +15,14 @@ import os
 from typing import Any, Callable
 
 from custarchive.cards import archive
-
 from custarchive.core import crypto
-
-from custarchive.transfer import forked
-from custarchive.errors import CustarchiveError, ValidationError
 from custarchive.core.fields import KIND_CHOICES
+from custarchive.core.searchindex import normalize_query
 from custarchive.core.templates import field_parser
+from custarchive.core.values import parse_choice
+from custarchive.errors import CustarchiveError, ValidationError
+from custarchive.transfer import forked
+
 
 NEW, NUMBERED, REFUSED = "new", "numbered", "refused"
 # What the importer and archive.insert_cards read of a new card (category and number, identity keys,
@@ -121,8 +122,6 @@ class Preparer:
         record = _merge_extras(record)
         number = record.pop("archive_no", None)
         if number:
-            from custarchive.core.searchindex import normalize_query
-
             return NUMBERED, normalize_query(number).upper(), record
         card = self.card(record)
         stored = archive.store_form(self.keys, card)
@@ -153,8 +152,6 @@ class Preparer:
     def kind(self, raw: str, where: str) -> str:
         found = self._kinds.get((raw, where))
         if found is None:
-            from custarchive.core.values import parse_choice
-
             found = parse_choice(raw, KIND_CHOICES, where)
             if len(self._kinds) < 64:
                 self._kinds[(raw, where)] = found

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from custarchive.config import load_settings, package_data
 from custarchive.errors import ConfigError, ValidationError
 
 QUADRANTS = ("S", "W", "O", "T")
@@ -47,8 +48,6 @@ class Zone:
 
 @lru_cache(maxsize=1)
 def data() -> dict[str, Any]:
-    from custarchive.config import package_data
-
     path = package_data("worksheets.toml")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -111,8 +110,6 @@ def parse_rating(raw: Any, field: str) -> int:
 
 def thresholds(impact: int | None = None, probability: int | None = None) -> Thresholds:
     """Defaults from the data file, then settings.toml, then the command's options."""
-    from custarchive.config import load_settings
-
     base = dict(data()["thresholds"])
     override = (load_settings().get("worksheets") or {}).get("thresholds") or {}
     if not isinstance(override, dict):

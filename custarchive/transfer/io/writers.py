@@ -24,6 +24,7 @@ from typing import BinaryIO, Iterable, Mapping, Sequence
 
 from custarchive.errors import UsageError, ValidationError
 from custarchive.transfer.io.encoding import canonical_encoding
+from custarchive.transfer.io.vcard import fields_to_card, mark_card
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CELL = 32_767
@@ -118,8 +119,6 @@ def write_rows(
         if fmt == "jsonl":
             return _write_json(stream, (_pick(fields, headers, r) for r in rows), array=False)
         if fmt == "vcf":
-            from custarchive.transfer.io.vcard import fields_to_card
-
             count = 0
             for row in rows:
                 stream.write(fields_to_card(row).encode("utf-8"))
@@ -337,7 +336,6 @@ class XlsxSheet:
                 self.widths[col] = width + 2
 
 
-
 class ErrorsWriter:
     """Rejected rows in the input's own format, encoding and columns, plus an ``error`` column.
 
@@ -408,8 +406,6 @@ class ErrorsWriter:
             else:
                 self.stream.write(data + b"\n")
         elif self.format == "vcf":
-            from custarchive.transfer.io.vcard import fields_to_card, mark_card
-
             text = row.original if isinstance(row.original, str) and row.original else fields_to_card(row.values)
             codec = "utf-8" if (self.source.encoding or "").startswith("utf-8") else self.source.encoding
             self.stream.write(mark_card(text, error).encode(codec or "utf-8"))

@@ -1,0 +1,380 @@
+"""Credit evaluation through the CLI: grade, --history, --all, --export-scorecard, saved assessments."""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import pexpect
+import pytest
+
+from custarchive.scoring import builtin_scorecard_text, parse_scorecard
+from tests.builders import SCORECARD_ANCHORS as ANCHORS, company, person
+from tests.helpers import ROOT, snapshot
+
+
+# finance 40 (current_ratio), pay 40 (on_time_rate 50 + longest_delay_days 50), trust 20 (one question)
+CARD = """format = 1
+name = "mini"
+label_zh = "小卡"
+label_en = "Mini card"
+
+[[factors]]
+name = "finance"
+label_zh = "财务"
+label_en = "Finance"
+weight = 40
+
+[[factors.indicators]]
+name = "current_ratio"
+type = "quantitative"
+weight = 100
+table = [ { at = 2, score = 100 }, { at = CR_AT, score = CR_SCORE } ]
+
+[[factors]]
+name = "pay"
+label_zh = "付款"
+label_en = "Payment"
+weight = 40
+
+[[factors.indicators]]
+name = "on_time_rate"
+type = "quantitative"
+weight = 50
+table = [ { at = 0.95, score = 100 }, { at = 0.80, score = 60 } ]
+otherwise = 10
+
+[[factors.indicators]]
+name = "longest_delay_days"
+type = "quantitative"
+weight = 50
+better = "lower"
+table = [ { at = 0, score = 100 }, { at = 30, score = 50 } ]
+
+[[factors]]
+name = "trust"
+label_zh = "诚信"
+label_en = "Trust"
+weight = 20
+
+[[factors.indicators]]
+name = "integrity"
+type = "qualitative"
+weight = 100
+label_zh = "诚信"
+label_en = "Integrity"
+question_zh = "诚信如何？"
+question_en = "How trustworthy is the customer?"
+ANCHORS
+"""
+
+
+def write_card(tmp_path, name="mini.toml", cr_at="1", cr_score="50") -> str:
+    path = tmp_path / name
+    path.write_text(CARD.replace("CR_AT", cr_at).replace("CR_SCORE", cr_score).replace("ANCHORS", ANCHORS),
+                    encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def firm(cli) -> str:
+    number = cli.add(company(credit_limit="10万"))
+    # current ratio 1,500,000 / 1,000,000 = 1.5
+    cli.ok("finance", "add", number, "--period", "2025", "--set", "current_assets=150万",
+           "--set", "current_liabilities=100万")
+    return number
+
+
+PAY = ("--input", "on_time_rate=0.9", "--input", "longest_delay_days=0")
+
+
+def test_hand_computed_score_grade_and_limit(cli, firm, tmp_path):
+    card = write_card(tmp_path)
+    result = cli.json("grade", firm, "--model", card, *PAY, "--score", "integrity=4", "--dry-run")
+    # finance: current ratio 1.5 ≥ 1 → 50
+    # pay: on_time 0.9 ≥ 0.80 → 60, longest delay 0 ≤ 0 → 100; 0.5×60 + 0.5×100 = 80
+    # trust: answer 4 → 75
+    # total 0.4×50 + 0.4×80 + 0.2×75 = 20 + 32 + 15 = 67 → BBB (≥ 60)
+    assert result["archive_no"] == firm and result["model"] == "mini"
+    assert result["score"] == 67 and result["grade"] == "BBB"
+    assert [(f["name"], f["weight"], f["score"]) for f in result["factors"]] == [
+        ("finance", 40, 50), ("pay", 40, 80), ("trust", 20, 75)]
+    # limit: current credit limit 100,000 × 1.0 × BBB multiplier 1.0 = 100,000
+    assert result["recommended_credit_limit"] == 100_000
+    assert result["partial"] is False and result["missing"] == []
+    pay = result["factors"][1]["indicators"]
+    assert pay[0]["value"] == 0.9 and pay[0]["contribution"] == 12       # 40% × 50% × 60
+    assert "1,500,000" in result["factors"][0]["indicators"][0]["evidence"]
+    assert "2025" in result["factors"][0]["indicators"][0]["evidence"]
+
+
+def test_unanswered_question_is_missing_not_zero(cli, firm, tmp_path):
+    card = write_card(tmp_path)
+    result = cli.json("grade", firm, "--model", card, *PAY, "--no-input", "--dry-run")
+    # trust has no data: its 20 goes to finance and pay in proportion 40:40 → 0.5×50 + 0.5×80 = 65 → BBB
+    assert result["score"] == 65 and result["grade"] == "BBB"
+    assert result["missing"] == ["trust.integrity"] and result["partial"] is False   # 20% missing ≤ 30%
+    trust = result["factors"][2]
+    assert trust["missing"] is True and trust["score"] is None
+    # also no on-time rate: missing 20 + 40×50% = 40% > 30% → partial
+    # finance 50, pay = longest delay alone 100: 0.5×50 + 0.5×100 = 75 → A, but the A multiplier 1.15 is
+    # capped at 1.0 for a partial result: 100,000 × 1.0 = 100,000
+    result = cli.json("grade", firm, "--model", card, "--input", "longest_delay_days=0", "--dry-run")
+    assert result["score"] == 75 and result["grade"] == "A" and result["partial"] is True
+    assert result["missing_share"] == 40
+    assert result["recommended_credit_limit"] == 100_000
+    human = cli.ok("grade", firm, "--model", card, "--input", "longest_delay_days=0", "--dry-run").stdout
+    assert "missing" in human and "capped" in human and "nothing saved" in human
+
+
+def test_edited_scorecard_changes_the_result(cli, firm, tmp_path):
+    base = cli.json("grade", firm, "--model", write_card(tmp_path), *PAY, "--score", "trust=4", "--dry-run")
+    edited = cli.json("grade", firm, "--model", write_card(tmp_path, "edited.toml", "1.5", "90"), *PAY,
+                      "--score", "trust=4", "--dry-run")
+    # current ratio 1.5 now scores 90: 0.4×90 + 32 + 15 = 83 → AA; limit 100,000 × 1.3 = 130,000
+    assert base["score"] == 67 and edited["score"] == 83 and edited["grade"] == "AA"
+    assert edited["recommended_credit_limit"] == 130_000
+    assert base["scorecard"]["sha256"] != edited["scorecard"]["sha256"]
+
+
+def test_saving_history_change_log_and_apply_limit(cli, firm, tmp_path, db_target):
+    card = write_card(tmp_path)
+    first = cli.json("grade", firm, "--model", card, *PAY, "--score", "integrity=4")
+    assert first["saved"] is True and first["previous"] is None
+    assert first["card_changes"] == {"grade": {"old": None, "new": "BBB"}}
+    assert cli.json("show", firm)["grade"] == "BBB"
+    assert cli.json("show", firm)["credit_limit"] == 100_000                # unchanged without --apply-limit
+    second = cli.json("grade", firm, "--model", write_card(tmp_path, "edited.toml", "1.5", "90"), *PAY,
+                      "--score", "integrity=4", "--apply-limit")
+    assert second["previous"]["grade"] == "BBB" and second["previous"]["score_change"] == 16   # 83 - 67
+    assert second["card_changes"] == {"grade": {"old": "BBB", "new": "AA"},
+                                      "credit_limit": {"old": 100_000, "new": 130_000}}
+    shown = cli.json("show", firm)
+    assert shown["grade"] == "AA" and shown["credit_limit"] == 130_000
+    history = cli.json("grade", firm, "--history")["assessments"]
+    assert [(h["model"], h["score"], h["grade"], h["recommended_credit_limit"]) for h in history] == [
+        ("mini", 67, "BBB", 100_000), ("mini", 83, "AA", 130_000)]
+    assert history[0]["operator"] == "tester" and len(history[0]["scorecard_sha256"]) == 64
+    assert history[0]["scorecard_sha256"] != history[1]["scorecard_sha256"]
+    assert history[0]["inputs"]["answers"] == {"integrity": 4}
+    assert history[0]["inputs"]["measures"]["on_time_rate"]["value"] == 0.9
+    assert history[0]["inputs"]["measures"]["current_ratio"]["value"] == 1.5
+    assert history[0]["result"]["grade"] == "BBB"
+    log = [(e["action"], e["field"], e["old"], e["new"]) for e in cli.json("history", firm)["changes"]
+           if e["action"] == "grade"]
+    assert log == [("grade", "grade", None, "BBB"), ("grade", "grade", "BBB", "AA"),
+                   ("grade", "credit_limit", "100000", "130000")]
+    assert "2 assessment(s)" in cli.ok("grade", firm, "--history").stdout
+    # the grade is protected from ordinary updates
+    assert cli("update", firm, "--set", "grade=AAA").exit_code == 1
+
+
+def test_dry_run_saves_nothing(cli, firm, tmp_path, db_target):
+    before = snapshot(db_target)
+    cli.ok("grade", firm, "--model", write_card(tmp_path), *PAY, "--score", "integrity=5", "--dry-run",
+           "--apply-limit")
+    cli.ok("grade", firm, "--model", write_card(tmp_path), *PAY, "--dry-run", "--json")
+    assert snapshot(db_target) == before
+
+
+def test_contract_json_with_builtin_models_and_defaults(cli):
+    firm = cli.add(company(registered_capital="600万"))
+    result = cli.json("grade", firm, "--score", "operator_quality=4", "--dry-run")
+    assert result["model"] == "enterprise"                              # default for enterprises
+    for key in ("archive_no", "model", "score", "grade", "factors", "recommended_credit_limit", "partial",
+                "missing"):
+        assert key in result
+    assert all({"name", "weight", "score"} <= set(f) for f in result["factors"])
+    individual = cli.add(person(annual_spend="8万"))
+    result = cli.json("grade", individual, "--score", "character=4", "--dry-run")
+    assert result["model"] == "5c"                                       # default for individuals
+    # 5c with only annual spend known: the limit base is annual spend 80,000 × 0.25 = 20,000 before the grade
+    assert "annual spend" in result["credit_limit"]["why_en"]
+    refused = cli("grade", individual, "--model", "enterprise", "--score", "operator_quality=4", "--dry-run")
+    assert refused.exit_code == 1 and "enterprise" in refused.stderr
+
+
+def test_export_scorecard_round_trip(cli, firm, tmp_path):
+    text = cli.ok("grade", "--export-scorecard", "5c").stdout
+    assert text == builtin_scorecard_text("5c")
+    path = tmp_path / "mine.toml"
+    path.write_text(text, encoding="utf-8")
+    mine = cli.json("grade", firm, "--model", str(path), *PAY, "--score", "character=3", "--dry-run")
+    builtin = cli.json("grade", firm, "--model", "5c", *PAY, "--score", "character=3", "--dry-run")
+    assert mine["score"] == builtin["score"] and mine["scorecard"]["sha256"] == builtin["scorecard"]["sha256"]
+    assert parse_scorecard(text.encode(), "x").name == "5c"
+    assert cli("grade", "--export-scorecard", "nosuch").exit_code == 1
+
+
+def test_bad_inputs_are_refused_and_change_nothing(cli, firm, tmp_path, db_target):
+    card = write_card(tmp_path)
+    broken = tmp_path / "broken.toml"
+    broken.write_text(CARD.replace("CR_AT", "1").replace("CR_SCORE", "50").replace("ANCHORS", ANCHORS)
+                      .replace("weight = 40\n\n[[factors.indicators]]\nname = \"current_ratio\"",
+                               "weight = 45\n\n[[factors.indicators]]\nname = \"current_ratio\""), encoding="utf-8")
+    cli.ok("grade", firm, "--model", card, *PAY, "--score", "integrity=4")
+    before = snapshot(db_target)
+    cases = [
+        (["--model", "nosuch"], 1, "nosuch"),
+        (["--model", str(broken)], 1, "broken.toml"),
+        (["--model", card, "--score", "integrity=6"], 1, "1 to 5"),
+        (["--model", card, "--score", "integrity=0"], 1, "1 to 5"),
+        (["--model", card, "--score", "nosuch=3"], 1, "nosuch"),
+        (["--model", card, "--score", "current_ratio=3"], 1, "measured indicator"),
+        (["--model", card, "--input", "nosuch=1"], 1, "nosuch"),
+        (["--model", card, "--input", "on_time_rate=95"], 1, "fraction"),
+        (["--model", card, "--input", "on_time_rate=abc"], 1, "on_time_rate"),
+        (["--model", card, "--score", "integrity"], 2, "--score"),
+    ]
+    for args, code, word in cases:
+        result = cli("grade", firm, *args)
+        assert result.exit_code == code, (args, result.output)
+        assert word in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
+    assert "weights sum to 105" in cli("grade", firm, "--model", str(broken)).stderr
+    assert snapshot(db_target) == before
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["REF", "--all"],
+    ["--all", "--history"],
+    ["--history"],
+    ["--export-scorecard", "5c", "REF"],
+    ["--export-scorecard", "5c", "--all"],
+    ["REF", "--category", "A"],
+    ["--all", "--score", "trust=3"],
+    ["REF", "--history", "--score", "trust=3"],
+])
+def test_bad_combinations_are_usage_errors(cli, firm, args, db_target):
+    before = snapshot(db_target)
+    result = cli("grade", *[firm if a == "REF" else a for a in args])
+    assert result.exit_code == 2, (args, result.output)
+    assert snapshot(db_target) == before
+
+
+def test_grade_all_distribution_and_moved(cli, tmp_path, db_target):
+    card = write_card(tmp_path)
+    firms = []
+    for n, (assets, answer) in enumerate((("250万", "5"), ("150万", "4"), ("50万", "1"))):
+        number = cli.add(company(name=f"公司{n}", credit_limit="10万"))
+        cli.ok("finance", "add", number, "--period", "2025", "--set", f"current_assets={assets}",
+               "--set", "current_liabilities=100万")
+        firms.append(number)
+        cli.ok("grade", number, "--model", card, "--score", f"integrity={answer}")
+    # each graded from the current ratio and its answer, no payment data (pay factor missing → 40 spread):
+    # 2.5 → 100, answer 5 → 100: 100 → AAA;  1.5 → 50, answer 4 → 75: (40×50 + 20×75)/60 = 58.33 → BB;
+    # 0.5 → 0, answer 1 → 0: 0 → C
+    grades = [cli.json("show", number)["grade"] for number in firms]
+    assert grades == ["AAA", "BB", "C"]
+    person_no = cli.add(person())                                       # no data at all: skipped
+    # the second firm's current ratio improves to 2.1 → 100: (40×100 + 20×75)/60 = 91.67 → AAA
+    cli.ok("finance", "add", firms[1], "--period", "2025", "--set", "current_assets=210万")
+    before = snapshot(db_target)
+    dry = cli.json("grade", "--all", "--model", card, "--dry-run")
+    assert snapshot(db_target) == before
+    summary = cli.json("grade", "--all", "--model", card)
+    for out in (dry, summary):
+        assert out["graded"] == 3 and out["distribution"]["AAA"] == 2 and out["distribution"]["C"] == 1
+        assert out["distribution"]["BB"] == 0
+        assert [(m["archive_no"], m["old_grade"], m["grade"], m["score"]) for m in out["moved"]] == [
+            (firms[1], "BB", "AAA", 91.67)]
+        assert [s["archive_no"] for s in out["skipped"]] == [person_no]
+    assert summary["dry_run"] is False and dry["dry_run"] is True
+    assert cli.json("show", firms[1])["grade"] == "AAA"
+    latest = cli.json("grade", firms[1], "--history")["assessments"][-1]
+    assert latest["inputs"]["answers"] == {"integrity": 4}              # stored answer reused
+    human = cli.ok("grade", "--all", "--model", card, "--kind", "enterprise", "--dry-run").stdout
+    assert "Grade distribution" in human and "no grade moved" not in human
+
+
+def test_grade_scale_and_limit_rule_from_config_dir(cli, firm, tmp_path):
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "scale.toml").write_text(
+        'format = 1\ngrades = [ { grade = "GOOD", min = 66 }, { grade = "BAD", min = 0 } ]\n', encoding="utf-8")
+    (config / "limit.toml").write_text(
+        'format = 1\nround_down_to = 1000\nbases = [ { source = "credit_limit", fraction = 0.5 } ]\n'
+        '[multipliers]\nGOOD = 2\nBAD = 0\n', encoding="utf-8")
+    result = cli.json("grade", firm, "--model", write_card(tmp_path), *PAY, "--score", "integrity=4", "--dry-run")
+    # score 67 ≥ 66 → GOOD; 100,000 × 0.5 × 2 = 100,000
+    assert result["grade"] == "GOOD" and result["recommended_credit_limit"] == 100_000
+    (config / "limit.toml").write_text('format = 1\nbases = [ { source = "credit_limit", fraction = 1 } ]\n'
+                                       '[multipliers]\nGOOD = 1\n', encoding="utf-8")
+    refused = cli("grade", firm, "--model", write_card(tmp_path), *PAY, "--dry-run")
+    assert refused.exit_code == 1 and "limit.toml" in refused.stderr and "BAD" in refused.stderr
+
+
+def test_grade_needs_grade_permission(cli, firm, tmp_path, db_target):
+    cli.ok("--as", "boss", "user", "add", "tester", "--role", "clerk")
+    before = snapshot(db_target)
+    result = cli("grade", firm, "--model", write_card(tmp_path), *PAY, "--score", "integrity=4")
+    assert result.exit_code == 1 and "may not grade" in result.stderr
+    assert snapshot(db_target) == before
+
+
+def _fake_module(monkeypatch, name: str, **functions) -> None:
+    module = importlib.import_module(name)
+    for key, value in functions.items():
+        monkeypatch.setattr(module, key, value)
+
+
+def test_payment_and_complaint_data_are_used_when_those_modules_exist(cli, firm, tmp_path, monkeypatch):
+    import datetime
+
+    today = datetime.date.today()
+    _fake_module(monkeypatch, "custarchive.living.txn",
+                 payment_stats=lambda conn, cid, as_of=None: {"as_of": today.isoformat(), "on_time_rate": 0.96,
+                                                              "longest_delay_days": 40, "outstanding_to_limit": None,
+                                                              "annual_spend": 0.0, "orders": 0},
+                 transactions=lambda conn, cid: [])
+    recent = (today - datetime.timedelta(days=30)).isoformat() + "T10:00:00+08:00"
+    old = (today - datetime.timedelta(days=400)).isoformat() + "T10:00:00+08:00"
+    _fake_module(monkeypatch, "custarchive.living.timeline",
+                 entries=lambda conn, card, entry_type=None: [{"at": recent}, {"at": recent}, {"at": old}])
+    result = cli.json("grade", firm, "--model", write_card(tmp_path), "--score", "integrity=4", "--dry-run")
+    pay = {i["name"]: i for i in result["factors"][1]["indicators"]}
+    # on time 0.96 ≥ 0.95 → 100; longest delay 40 > 30 → 0: pay 50 → 0.4×50 + 0.4×50 + 0.2×75 = 55 → BB
+    assert pay["on_time_rate"]["value"] == 0.96 and "transactions" in pay["on_time_rate"]["evidence"]
+    assert result["score"] == 55 and result["grade"] == "BB"
+    overridden = cli.json("grade", firm, "--model", write_card(tmp_path), "--score", "integrity=4",
+                          "--input", "longest_delay_days=0", "--dry-run")
+    assert overridden["score"] == 75                                    # --input wins: pay (100+100)/2
+    from custarchive.credit import grade as credit
+    from custarchive.store.db import open_database
+
+    db = open_database(cli.target, create=False)
+    with db.read() as conn:
+        card = __import__("custarchive.cards.lookup", fromlist=["resolve"]).resolve(conn, firm)
+        measures = credit.gather_inputs(conn, card)
+    db.dispose()
+    assert measures["complaints_count"].value == 2                      # the 400-day-old one is outside 12 months
+    assert "annual_spend" not in measures                               # no orders: spend stays unknown
+
+
+@pytest.mark.slow
+def test_interactive_grade_in_a_terminal(cli, firm, tmp_path, db_target):
+    card = write_card(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "LANG": "en_US.UTF-8"}
+    child = pexpect.spawn(sys.executable, ["-m", "custarchive", "--db", db_target, "grade", firm, "--model", card,
+                                           *PAY], env=env, encoding="utf-8", timeout=30, dimensions=(40, 160))
+    child.expect("Trust")
+    child.expect("How trustworthy")
+    child.send("4")
+    child.send("\r")
+    child.expect("67 / 100")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    history = cli.json("grade", firm, "--history")["assessments"]
+    assert len(history) == 1 and history[0]["inputs"]["answers"] == {"integrity": 4}
+    assert history[0]["grade"] == "BBB"
+    # the previous answer is the default the next time: Enter keeps it
+    child = pexpect.spawn(sys.executable, ["-m", "custarchive", "--db", db_target, "grade", firm, "--model", card,
+                                           *PAY, "--dry-run", "--json"], env=env, encoding="utf-8", timeout=30,
+                          dimensions=(40, 160))
+    child.expect("How trustworthy")
+    child.send("\r")
+    child.expect('"score": 67')
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -1,0 +1,98 @@
+"""check: the change-log chain, SQLite's own integrity check, encryption; tampering behind the tool's back fails."""
+from __future__ import annotations
+
+import pytest
+
+from tests.builders import person, resident_id
+from tests.helpers import backend_of, db_exec, file_store
+
+
+def _setup(cli):
+    first = cli.add(person(id_number=resident_id()))
+    cli.ok("update", first, "--set", "city=上海")
+    cli.ok("update", first, "--set", "city=广州")
+    cli.add(person(name="李四", phone="13800000007"))
+    return first
+
+
+def _tamper(db_target: str, sql: str):
+    db_exec(db_target, sql)
+
+
+def _failing(cli, needle: str):
+    result = cli("check", "--json")
+    assert result.exit_code == 1, result.stdout
+    assert needle in result.stderr and "Traceback" not in result.stderr
+    return result
+
+
+def test_clean_database_passes(cli, db_target):
+    _setup(cli)
+    report = cli.json("check")
+    assert report["ok"] is True
+    expected = {"key", "change_log", "encryption", "attachments"}
+    if backend_of(db_target) == "sqlite":
+        expected.add("sqlite")  # SQLite's own integrity_check (a server checks its own pages)
+    assert {item["name"] for item in report["checks"]} >= expected
+    assert "Check" in cli.ok("check").stdout
+
+
+def test_edited_value_is_detected(cli, db_target):
+    _setup(cli)
+    _tamper(db_target, "UPDATE change_log SET new_value = '深圳' WHERE field = 'city' AND new_value = '广州'")
+    result = _failing(cli, "does not match its digest")
+    assert "entry 3" in result.stderr
+
+
+def test_edited_metadata_is_detected(cli, db_target):
+    _setup(cli)
+    _tamper(db_target, "UPDATE change_log SET operator = 'someone-else' WHERE id = 2")
+    _failing(cli, "change_log entry 2: content does not match its hash")
+
+
+def test_deleted_entry_is_detected(cli, db_target):
+    _setup(cli)
+    _tamper(db_target, "DELETE FROM change_log WHERE id = 2")
+    _failing(cli, "change_log entry 3: previous-hash link broken")
+
+
+def test_deleted_last_entry_is_detected(cli, db_target):
+    _setup(cli)
+    _tamper(db_target, "DELETE FROM change_log WHERE id = (SELECT MAX(id) FROM change_log)")
+    _failing(cli, "chain head")
+
+
+def test_removed_value_without_erase_is_detected(cli, db_target):
+    _setup(cli)
+    _tamper(db_target, "UPDATE change_log SET old_value = NULL WHERE id = 3")
+    _failing(cli, "a value was removed")
+
+
+def test_plaintext_written_behind_the_tools_back_is_reported(cli, db_target):
+    _setup(cli)
+    _tamper(db_target, "UPDATE customers SET id_number = '110105199001011234' WHERE id = 1")
+    _failing(cli, "stored in clear")
+
+
+@pytest.mark.sqlite_only
+def test_corrupt_file_fails_without_traceback(cli, db_target):
+    _setup(cli)
+    data = bytearray(open(db_target, "rb").read())
+    for offset in range(4096 * 2, min(len(data), 4096 * 6)):
+        data[offset] = 0x5A
+    with open(db_target, "wb") as handle:
+        handle.write(bytes(data))
+    result = cli("check")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+
+
+def test_altered_attachment_fails_check(cli, db_target, tmp_path):
+    number = _setup(cli)
+    paper = tmp_path / "合同.txt"
+    paper.write_text("合同正文", encoding="utf-8")
+    cli.ok("doc", "add", number, "--class", "2", "--title", "合同", "--file", str(paper))
+    assert cli.json("check")["ok"] is True
+    stored = next(p for p in file_store(db_target).rglob("*") if p.is_file())
+    stored.chmod(0o600)
+    stored.write_text("被改过的合同", encoding="utf-8")
+    _failing(cli, "attachments")
