@@ -58,7 +58,10 @@ class DatabaseError(CustarchiveError):
 
 
 class PermissionDenied(CustarchiveError):
-    """The operator's role does not allow the action."""
+    """The operator's role does not allow the action (``operator`` and ``action`` name who and what, when known)."""
+
+    operator: str | None = None
+    action: str | None = None
 
 
 class VerificationFailed(CustarchiveError):

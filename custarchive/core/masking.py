@@ -30,12 +30,12 @@ def mask(field: str, value: Any) -> Any:
 
 def sensitive_fields(template=None) -> frozenset[str]:
     """Canonical sensitive fields plus those the template (a Template or its name) marks sensitive."""
-    found = _by_template.get(template) if isinstance(template, str) or template is None else None
+    found = _by_template.get(template or "") if isinstance(template, str) or template is None else None
     if found is not None:
         return found
 
     if isinstance(template, str) or template is None:
-        name = template
+        name = template or ""
         if name not in _by_template:
 
             try:

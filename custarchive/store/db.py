@@ -239,11 +239,11 @@ def _upgrade_if_needed(db: Database, create: bool = True) -> None:
             raise DatabaseError(f"{db.path} is a SQLite file but not a custarchive database")
     if not has_table and db.path is None:
         with db.read() as conn:
-            tables = table_names(conn)
-        if tables and "schema_migrations" not in tables:  # (it may have just been made by a concurrent writer)
-            raise DatabaseError(f"{db.display} holds other tables ({', '.join(tables[:5])}) but no custarchive "
+            present = table_names(conn)
+        if present and "schema_migrations" not in present:  # (it may have just been made by a concurrent writer)
+            raise DatabaseError(f"{db.display} holds other tables ({', '.join(present[:5])}) but no custarchive "
                                 "archive: use an empty database (or schema)")
-        if not create and not tables:
+        if not create and not present:
             raise DatabaseMissing(f"no archive in {db.display} yet (add a customer first)")
     for attempt in range(3):
         try:

@@ -6,6 +6,8 @@ their own worksheets and are joined in by the report and exports.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from typing import Any
 
 from sqlalchemy import text
@@ -58,7 +60,7 @@ def values(conn, customer_id: int) -> dict[str, Any]:
     return {key: _decode(key, value) for key, value in rows}
 
 
-def update(conn, card: dict, actor: Actor, sets: dict[str, Any], unsets: list[str] = ()) -> dict[str, tuple]:
+def update(conn, card: dict, actor: Actor, sets: dict[str, Any], unsets: Sequence[str] = ()) -> dict[str, tuple]:
     """Set and clear profile fields in one go; every change is logged as profile_set."""
     authz.require(conn, actor, "update")
     planned: dict[str, Any] = {}

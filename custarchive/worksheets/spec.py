@@ -163,7 +163,7 @@ def parse_level(raw: Any) -> int:
         value = int(str(raw).strip())
     except (TypeError, ValueError):
         value = None
-    if value not in levels:
+    if value is None or value not in levels:
         raise ValidationError("level", raw, f"must be from {min(levels)} to {max(levels)}")
     return value
 
