@@ -1,10 +1,12 @@
-"""CSV export on SQLite as bytes: the cells' stored UTF-8 goes to the file without becoming text.
+"""CSV export as bytes: the cells' stored UTF-8 goes to the file without becoming text.
 
-The general path (``Plan.convert``, then the csv module through a text
-stream) makes a str per cell from UTF-8, looks at each cell and encodes the
-line again: about three times what the sqlite3 shell spends on the same
-table. Here the driver hands over each text cell as its bytes and the work is
-done a batch at a time, in C wherever it can be:
+Turning every row into values (``Plan.convert``) and writing them with the
+csv module through a text stream makes a str per cell from UTF-8, looks at
+each cell and encodes the line again: about twice what the sqlite3 shell
+spends on the same table. Here the driver hands over each text cell as its
+bytes (SQLite: a ``bytes`` text factory; PostgreSQL: ``convert_to(…,
+'UTF8')``, a ``bytea``) and the work is done a batch at a time, in C wherever
+it can be:
 
 - the batch is turned into columns (``zip``); only the columns that need
   Python (sealed values, masking, amounts, template fields kept in
@@ -21,9 +23,6 @@ done a batch at a time, in C wherever it can be:
   number, a bool or a list in ``extra``, a one-column empty line) takes the
   whole general path, ``Plan.convert``, ``csv_value`` and the csv module, so
   quoting, neutralising and masking each keep one implementation.
-
-A long UTF-8 export is written by two processes, half the archives each
-(``export_split``).
 """
 from __future__ import annotations
 
@@ -33,12 +32,14 @@ import gc
 import io
 import json
 from bisect import bisect_right
+from contextlib import contextmanager
 from itertools import accumulate, repeat
 from typing import Any, Callable
 
+from sqlalchemy import text
+
 from custarchive.core.crypto import TOKEN
 from custarchive.core.masking import mask
-from custarchive.transfer import export_split
 from custarchive.transfer.io.writers import _open_out, csv_encoding, csv_value
 
 _SEP = b"\xff"  # between the cells of a line, and between the lines of a batch while it is checked
@@ -79,8 +80,10 @@ def _amounts(items, _templates) -> list:
 class _Layout:
     """The SELECT list for a plan, and which of its columns Python converts how."""
 
-    def __init__(self, plan):
+    def __init__(self, plan, dialect: str = "sqlite"):
         self.plan = plan
+        # a text column as UTF-8 bytes (on SQLite the connection's text factory does it)
+        as_bytes = (lambda column: column) if dialect == "sqlite" else (lambda column: f"convert_to({column}, 'UTF8')")
         extras = {pos for pos, _name in plan.extra_positions}
         amounts = set(plan.amounts)
         sealed = {pos for pos, _name in plan.sealed}
@@ -129,21 +132,21 @@ class _Layout:
                 self.by_template |= any(self._rule(at) is None for at in run)
                 cells = [(plan.fields[at], value_of(at, plan.fields[at])) for at in run]
                 self.steps.append((len(self.select), self._extras(cells)))
-                self.select.append("extra")
+                self.select.append(as_bytes("extra"))
                 continue
             self.item_of.append(len(self.select))
             if pos in sealed:
                 self.steps.append((len(self.select), self._sealed(pos, name, value_of(pos, name))))
-                self.select.append(name)
+                self.select.append(name if pos in amounts else as_bytes(name))
             elif pos in amounts:
                 self.steps.append((len(self.select), _amounts))
                 self.select.append(name)
             else:  # text as stored; a converter (multi-choice lists) never applies to a column's text
                 self.plain.add(pos)
-                self.select.append(f"ifnull({name}, '')")
+                self.select.append(as_bytes(f"coalesce({name}, '')"))
         self.width = len(self.select)
         if self.by_template:
-            self.select.append("template")
+            self.select.append(as_bytes("template"))
 
     def _masked(self, template: bytes | None) -> frozenset:
         found = self.masked.get(template)
@@ -321,9 +324,8 @@ class _Lines:
             lines[index] = self.general(batch[index])
         return lines
 
-    def copy(self, cursor, stream, encoded: Callable | None = None, checked: Callable[[], None] = lambda: None) -> int:
-        """Write the rows of ``cursor`` to ``stream`` as UTF-8 (or through ``encoded``); returns how many.
-        ``checked`` is called after each batch."""
+    def copy(self, cursor, stream, encoded: Callable | None = None) -> int:
+        """Write the rows of ``cursor`` to ``stream`` as UTF-8 (or through ``encoded``); returns how many."""
         count = 0
         collecting = gc.isenabled()
         gc.disable()  # a batch makes thousands of tuples and no cycles; collecting would only rescan
@@ -337,7 +339,6 @@ class _Lines:
                     stream.write(data)
                 else:
                     encoded(data, lines, batch)
-                checked()
             return count
         finally:
             if collecting:
@@ -346,7 +347,7 @@ class _Lines:
 
 def write(conn, plan, where: str, params: dict, out, headers: list[str], encoding: str | None, state: dict) -> int:
     """Write the plan's rows as CSV to ``out`` (a path or '-'); returns how many were written."""
-    layout = _Layout(plan)
+    layout = _Layout(plan, conn.dialect.name)
     lines = _Lines(layout)
     query = f"SELECT {', '.join(layout.select)} FROM customers{where} ORDER BY archive_no"
     number_at = layout.item_of[plan.fields.index("archive_no")] if "archive_no" in plan.fields else None
@@ -357,28 +358,39 @@ def write(conn, plan, where: str, params: dict, out, headers: list[str], encodin
     if codecs.lookup(name).name not in _UTF8:
         def encoded(data, batch_lines, batch):
             _write_encoded(stream, encoder, name, data, batch_lines, batch, number_at, state)
-    driver = conn.connection.driver_connection
-    factory = driver.text_factory
-    cursor = None
     try:
         stream.write(encoder.encode(lines.written([csv_value(header) for header in headers]).decode() + "\r\n"))
-        if encoded is None:  # UTF-8: a long export may be written by two processes
-
-            count = export_split.copy(conn, lines, layout.select, where, params, stream)
-            if count is not None:
-                return count
-        driver.text_factory = bytes
-        cursor = driver.cursor()
-        cursor.execute(query, params)
-        return lines.copy(cursor, stream, encoded)
+        with _cursor(conn, query, params) as cursor:
+            return lines.copy(cursor, stream, encoded)
     finally:
-        driver.text_factory = factory
-        if cursor is not None:
-            cursor.close()
         if owned:
             stream.close()
         else:
             stream.flush()
+
+
+@contextmanager
+def _cursor(conn, query: str, params: dict):
+    """The rows of ``query``, fetched in batches by ``fetchmany``: on SQLite from the driver's own
+    cursor with text as bytes (plain tuples, no SQLAlchemy Row per record), on PostgreSQL from a
+    server-side cursor (the query turns text into bytes itself), so memory stays flat."""
+    if conn.dialect.name != "sqlite":
+        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(text(query), params)
+        try:
+            yield result
+        finally:
+            result.close()
+        return
+    driver = conn.connection.driver_connection
+    factory = driver.text_factory
+    driver.text_factory = bytes
+    cursor = driver.cursor()
+    try:
+        cursor.execute(query, params)
+        yield cursor
+    finally:
+        cursor.close()
+        driver.text_factory = factory
 
 
 def _write_encoded(stream, encoder, name: str, data: bytes, lines: list, batch: list, number_at: int | None,

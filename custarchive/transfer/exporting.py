@@ -3,7 +3,9 @@
 Rows come from a server-side cursor in batches and are turned into output
 values by a per-export plan (which column feeds which position, what to mask
 for which template, which values become real numbers and dates), so the cost
-per row is a few list operations and memory stays flat. A file is written
+per row is a few list operations and memory stays flat. CSV, the long
+exports' format, is written a batch at a time as bytes (``export_csv``) by
+the same plan's rules, on SQLite and PostgreSQL alike. A file is written
 under a temporary name and renamed when complete: a failed export never
 leaves half a file under the requested name.
 """
@@ -24,8 +26,7 @@ from custarchive.core.fields import CANONICAL
 from custarchive.core.masking import mask, sensitive_fields
 from custarchive.core.templates import load_template
 from custarchive.errors import ConfigError, UsageError, ValidationError
-from custarchive.store.db import _make_engine
-from custarchive.transfer import export_csv, forked
+from custarchive.transfer import export_csv
 from custarchive.transfer.io import LABELS_ZH, SYSTEM_LABELS_ZH, write_rows
 
 
@@ -154,25 +155,6 @@ class Plan:
         return values
 
 
-FORK_ABOVE = 5000  # rows; below this a second process costs more than it saves
-
-
-def _opened_rows(conn, plan: Plan, query: str, params: dict, where: str) -> Iterator[list]:
-    """``plan.convert`` of every selected row. For a long export the rows are read, their sealed
-    values opened and masked in a forked process (``forked``) on its own connection, while this one
-    formats and writes."""
-    if forked.available() and conn.execute(text(f"SELECT COUNT(*) FROM customers{where}"), params).scalar() > FORK_ABOVE:
-        url = conn.engine.url.render_as_string(hide_password=False)
-
-        def produce():
-            engine = _make_engine(url, False)
-            with engine.connect() as own:
-                for row in lookup.iter_rows(own, query, params):
-                    yield plan.convert(row)
-        return forked.stream(produce)
-    return (plan.convert(row) for row in lookup.iter_rows(conn, query, params))
-
-
 def _templates(conn, where: str, params: dict) -> list:
     found = []
     for (name,) in conn.execute(text(f"SELECT DISTINCT template FROM customers{where}"), params):
@@ -206,7 +188,7 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     number_at = plan.fields.index("archive_no") if "archive_no" in plan.fields else None
 
     def rows() -> Iterator:
-        opened = _opened_rows(conn, plan, query, params, where)  # only when rows are asked for
+        opened = (plan.convert(row) for row in lookup.iter_rows(conn, query, params))  # only when asked for
         try:
             if fmt in ("csv", "xlsx"):
                 for values in opened:
@@ -227,7 +209,7 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     temporary = None if out == "-" else target.with_name(f".{target.name}.part")
     stream = rows()
     try:
-        if _bytes_csv(conn, fmt):
+        if fmt == "csv":
             headers = [plan.labels.get(name, name) if plan.labels else name for name in plan.fields]
             count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
         else:
@@ -251,11 +233,6 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
         if temporary is not None and temporary.exists():
             temporary.unlink()
     return count
-
-
-def _bytes_csv(conn, fmt: str) -> bool:
-    """CSV from SQLite takes the bytes path (``export_csv``); the tests compare it with the general one."""
-    return fmt == "csv" and conn.dialect.name == "sqlite"
 
 
 def _vcard_record(record: dict) -> dict:

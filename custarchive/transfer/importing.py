@@ -2,9 +2,7 @@
 
 One import is one write transaction. Rows are read lazily and handled in
 chunks: each chunk is validated by a ``preparing.Preparer`` (the rules of
-``add``; in a forked worker process once the file has a second chunk, so the
-next chunk is validated while this one is written), checked for identity
-conflicts, inserted with ``archive.insert_cards`` and logged, so memory stays
+``add``), checked for identity conflicts, inserted with ``archive.insert_cards`` and logged, so memory stays
 flat however long the file is. Identity keys seen earlier in the same file are
 found in the database itself (earlier chunks are already inserted,
 uncommitted, in this transaction), so no per-file key set grows with the
@@ -17,7 +15,6 @@ import datetime as _dt
 import secrets
 import time
 from array import array
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -32,11 +29,10 @@ from custarchive.core.sqlutil import DeferredIndexes, picker
 from custarchive.core.templates import load_template, template_files
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
 from custarchive.transfer.io import build_header_map
-from custarchive.transfer.preparing import NEW, Preparer, REFUSED, Worker, record_of
+from custarchive.transfer.preparing import New, Preparer, Refused, record_of
 
 
 CHUNK_ROWS = 1000
-AHEAD = 2  # chunks the worker may prepare beyond the one being written
 # Plain indexes are rebuilt at the end once an import has added this many archives and at least as many
 # as the table held before (so the rebuild never costs more than twice the import itself).
 DEFER_INDEXES_AFTER = 2000
@@ -120,10 +116,31 @@ def new_batch_id() -> str:
     return f"imp-{_dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _job(chunk: tuple) -> tuple:
-    """What the preparer needs of a chunk: the field names and the cells of the rows the reader accepted."""
-    _rows, cells, names = chunk
-    return names, [picked for picked in cells if picked is not None]
+@dataclass(slots=True)
+class Chunk:
+    """Rows read together, the cells of each that the plan picks (None: the reader refused the row),
+    and the field name of each picked cell."""
+
+    rows: list
+    cells: list[tuple | None]
+    names: tuple
+
+    def accepted(self) -> list[tuple]:
+        return [picked for picked in self.cells if picked is not None]
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A row about to become a new archive: its card, storage form and what the row held (a record,
+    or field names and cells, made a record only if the row turns into an update)."""
+
+    row: Any
+    card: dict
+    stored: archive.StoredCard
+    source: dict | tuple
+
+    def record(self) -> dict:
+        return record_of(*self.source) if isinstance(self.source, tuple) else self.source
 
 
 def extra_labels(template_name: str | None) -> dict[str, str]:
@@ -164,44 +181,17 @@ class Importer:
     # --- the loop ---------------------------------------------------------------------------
 
     def run(self, source) -> Summary:
-        """Chunks are read here and prepared ahead in a worker process when the file is long
-        enough to need more than one chunk (see ``preparing``); writing stays in this process."""
         authz.require(self.conn, self.actor, "import")
         labels = extra_labels(self.options.template)
-        worker = None
-        pending: deque = deque()  # chunks sent to the worker, oldest first, outcomes not yet received
-        try:
-            for table in source.tables():
-                hmap = build_header_map(table.headers, labels, self.options.map_file)
-                hmap.check()
-                plan = self._plan(table, hmap)
-                names = tuple(name for _index, name in plan)
-                pick = picker([index for index, _name in plan])
-                held = None  # the first chunk, kept until a second one shows a worker pays
-                for rows in self._chunks(table.rows):
-                    chunk = (rows, [None if row.error else pick(row.cells) for row in rows], names)
-                    if worker is None:
-                        if held is None and Worker.available():
-                            held = chunk
-                            continue
-                        if held is None:
-                            self._write(chunk, self.preparer.prepare_chunk(*_job(chunk)))
-                            continue
-                        worker = Worker(self.preparer)
-                        worker.send(_job(held))
-                        pending.append(held)
-                        held = None
-                    worker.send(_job(chunk))
-                    pending.append(chunk)
-                    if len(pending) > AHEAD:
-                        self._write(pending.popleft(), worker.receive())
-                if held is not None:
-                    self._write(held, self.preparer.prepare_chunk(*_job(held)))
-                while pending:
-                    self._write(pending.popleft(), worker.receive())
-        finally:
-            if worker is not None:
-                worker.close()
+        for table in source.tables():
+            hmap = build_header_map(table.headers, labels, self.options.map_file)
+            hmap.check()
+            plan = self._plan(table, hmap)
+            names = tuple(name for _index, name in plan)
+            pick = picker([index for index, _name in plan])
+            for rows in self._chunks(table.rows):
+                chunk = Chunk(rows, [None if row.error else pick(row.cells) for row in rows], names)
+                self._write(chunk, self.preparer.prepare_chunk(names, chunk.accepted()))
         self.indexes.rebuild()
         self._possible_duplicates()
         for warning in source.warnings:
@@ -256,46 +246,46 @@ class Importer:
 
     # --- one chunk --------------------------------------------------------------------------
 
-    def _write(self, chunk: tuple, outcomes: list[tuple]) -> None:
+    def _write(self, chunk: Chunk, outcomes: list) -> None:
         """One chunk's prepared outcomes into the database: updates, identity checks, inserts."""
-        rows, cells, names = chunk
-        new: list[tuple] = []
+        new: list[Candidate] = []
         updates: list[tuple[Any, str, dict]] = []
         outcomes = iter(outcomes)
-        for row, picked in zip(rows, cells):
+        names = chunk.names
+        for row, picked in zip(chunk.rows, chunk.cells):
             if picked is None:
                 self._reject(row, None, None, row.error)
                 continue
             outcome = next(outcomes)
-            if outcome[0] == NEW:
-                new.append((row, outcome[1], outcome[2], (names, picked)))
-            elif outcome[0] == REFUSED:
-                self._reject(row, *outcome[1:])
+            if outcome.__class__ is New:
+                new.append(Candidate(row, outcome.card, outcome.stored, (names, picked)))
+            elif outcome.__class__ is Refused:
+                self._reject(row, outcome.field, outcome.value, outcome.reason)
             else:
-                self._numbered(row, outcome[1], outcome[2], new, updates)
+                self._numbered(row, outcome.number, outcome.record, new, updates)
         for row, number, record in updates:
             self._update(row, lookup.get_by_number(self.conn, number), record)
         accepted, later = self._check_identity(new)
         cards, stored = [], []
-        for row, card, form, _record in accepted:
+        for candidate in accepted:
+            card = candidate.card
             if card.get("archive_no"):
                 try:
                     numbering.claim(self.conn, card["category"], card["archive_no"])
                 except CustarchiveError as exc:
-                    self._reject_error(row, exc)
+                    self._reject_error(candidate.row, exc)
                     continue
-            cards.append((row, card))
-            stored.append(form)
+            cards.append((candidate.row, card))
+            stored.append(candidate.stored)
         archive.insert_cards(self.conn, [card for _row, card in cards], self.actor, identity_checked=True,
                              stored=stored)
         self.summary.inserted += len(cards)
-        for row, target, record in later:
+        for candidate, target in later:
             fresh = lookup.get_by_number(self.conn, target.get("archive_no") or "")
             if fresh is None:
-                self._reject(row, None, None, "duplicate of a row that was itself rejected")
+                self._reject(candidate.row, None, None, "duplicate of a row that was itself rejected")
             else:
-                self._update(row, fresh, Preparer.update_sets(record_of(*record) if isinstance(record, tuple)
-                                                              else record))
+                self._update(candidate.row, fresh, Preparer.update_sets(candidate.record()))
         for row, card in cards:
             if self.line_base is None:
                 self.line_base = card["id"]
@@ -321,7 +311,7 @@ class Importer:
             self._reject_error(row, exc)
             return
         card["archive_no"] = number
-        new.append((row, card, archive.store_form(self.preparer.keys, card), {**record, "archive_no": number}))
+        new.append(Candidate(row, card, archive.store_form(self.preparer.keys, card), {**record, "archive_no": number}))
 
     def _update(self, row, card: dict, record: dict) -> None:
         sets = {key: value for key, value in record.items() if key not in ("archive_no", "template")}
@@ -336,21 +326,22 @@ class Importer:
         else:
             self.summary.unchanged += 1
 
-    def _check_identity(self, new: list) -> tuple[list, list]:
+    def _check_identity(self, new: list[Candidate]) -> tuple[list[Candidate], list[tuple[Candidate, dict]]]:
         """Split new rows into (to insert, to update afterwards); reject or skip duplicates."""
         held: dict[tuple[str, str], dict] = {}
         for key in IDENTITY_KEYS + (("archive_no",) if self.options.keep_numbers else ()):
             digests = None
             if key in crypto.INDEX_COLUMNS:
-                digests = {card[key]: archive.stored_index(form, key) for _row, card, form, _cells in new
-                           if card.get(key)}
-            found = archive.holders(self.conn, key, [item[1].get(key) for item in new], digests)
+                digests = {item.card[key]: archive.stored_index(item.stored, key) for item in new
+                           if item.card.get(key)}
+            found = archive.holders(self.conn, key, [item.card.get(key) for item in new], digests)
             for value, (cid, number) in found.items():
                 held[(key, value)] = {"id": cid, "archive_no": number}
         accepted, later = [], []
         seen: dict[tuple[str, str], tuple[Any, dict]] = {}
         keys = IDENTITY_KEYS + ("archive_no",)
-        for row, card, form, record in new:
+        for candidate in new:
+            row, card = candidate.row, candidate.card
             target, reason, key = None, None, None
             for key in keys:
                 value = card.get(key)
@@ -370,13 +361,13 @@ class Importer:
                 for name in keys:
                     if card.get(name):
                         seen[(name, card[name])] = (row, card)
-                accepted.append((row, card, form, record))
+                accepted.append(candidate)
             elif self.options.on_duplicate == "error":
                 self._reject(row, key, card[key], f"duplicate: {reason} (use --on-duplicate skip or update)")
             elif self.options.on_duplicate == "skip":
                 self.summary.skipped += 1
             else:
-                later.append((row, target, record))
+                later.append((candidate, target))
         return accepted, later
 
     def _possible_duplicates(self) -> None:

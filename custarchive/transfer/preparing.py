@@ -3,31 +3,49 @@
 A :class:`Preparer` validates a chunk of records exactly as ``add`` does
 (``archive.CardPlan``) and computes each card's storage form
 (``archive.store_form``: sealed values, search keys, log body). It needs no
-connection, so a long import runs it in a worker process (:class:`Worker`)
-on the next chunk while the importer writes the current one: on a machine
-with two cores the validation and the database writes overlap. Rows that
-name an ``archive_no`` are handed back undecided, because only the database
-knows whether that archive exists.
+connection, so its rules are tested and measured apart from the writes. Rows
+that name an ``archive_no`` are handed back undecided (:class:`Numbered`),
+because only the database knows whether that archive exists.
 """
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from custarchive.cards import archive
-from custarchive.core import crypto
 from custarchive.core.fields import KIND_CHOICES
 from custarchive.core.searchindex import normalize_query
 from custarchive.core.templates import field_parser
 from custarchive.core.values import parse_choice
 from custarchive.errors import CustarchiveError, ValidationError
-from custarchive.transfer import forked
 
 
-NEW, NUMBERED, REFUSED = "new", "numbered", "refused"
-# What the importer and archive.insert_cards read of a new card (category and number, identity keys,
-# what consent checks); the rest is in its storage form and need not cross the pipe again.
-_WRITER_READS = ("category", "template", "kind", *archive.IDENTITY_KEYS, *crypto.SENSITIVE_COLUMNS, "extra")
+@dataclass(slots=True)
+class New:
+    """A valid new card and its storage form."""
+
+    card: dict
+    stored: archive.StoredCard
+
+
+@dataclass(slots=True)
+class Numbered:
+    """A record naming an archive number: an update of that archive, or (``--keep-numbers``) a new one."""
+
+    number: str
+    record: dict
+
+
+@dataclass(slots=True)
+class Refused:
+    """A rejected record: the field and value at fault (when one is) and why."""
+
+    field: str | None
+    value: Any
+    reason: str
+
+
+Outcome = New | Numbered | Refused
 
 
 class ParseCache:
@@ -81,13 +99,8 @@ class ParseCache:
 
 
 class Preparer:
-    """Records (field → raw text) to outcomes, one per record:
-
-    - ``(NEW, card, stored)``: a valid new card (what the writer reads of it: ``_WRITER_READS``)
-      and its ``archive.StoredCard`` as a plain tuple;
-    - ``(NUMBERED, number, record)``: the record names an existing or kept archive number;
-    - ``(REFUSED, field, value, reason)``: the row is rejected.
-    """
+    """Records (field → raw text) to outcomes (:class:`New`, :class:`Numbered`, :class:`Refused`),
+    one per record."""
 
     def __init__(self, keys, categories: set[str], *, template: str | None, kind: str | None,
                  category: str | None):
@@ -104,7 +117,7 @@ class Preparer:
         if category:
             self.category_code(category)
 
-    def prepare_chunk(self, names: tuple, cells: list[tuple]) -> list[tuple]:
+    def prepare_chunk(self, names: tuple, cells: list[tuple]) -> list[Outcome]:
         """Outcomes of rows given as cells in the order of ``names``."""
         outcomes = []
         for picked in cells:
@@ -112,20 +125,19 @@ class Preparer:
                 outcomes.append(self.prepare(record_of(names, picked)))
             except CustarchiveError as exc:
                 if isinstance(exc, ValidationError):
-                    outcomes.append((REFUSED, exc.field, exc.value, exc.reason))
+                    outcomes.append(Refused(exc.field, exc.value, exc.reason))
                 else:
-                    outcomes.append((REFUSED, None, None, exc.message))
+                    outcomes.append(Refused(None, None, exc.message))
         return outcomes
 
-    def prepare(self, record: dict) -> tuple:
+    def prepare(self, record: dict) -> Outcome:
         """One record's outcome; ``record`` is consumed."""
         record = _merge_extras(record)
         number = record.pop("archive_no", None)
         if number:
-            return NUMBERED, normalize_query(number).upper(), record
+            return Numbered(normalize_query(number).upper(), record)
         card = self.card(record)
-        stored = archive.store_form(self.keys, card)
-        return NEW, {key: card[key] for key in _WRITER_READS if card.get(key)}, tuple(stored)
+        return New(card, archive.store_form(self.keys, card))
 
     @staticmethod
     def update_sets(record: dict) -> dict:
@@ -178,110 +190,3 @@ def _merge_extras(record: dict) -> dict:
                                          f"其他邮箱: {extra_emails}" if extra_emails else None]
         record["notes"] = "; ".join(part for part in parts if part)
     return record
-
-
-class Worker:
-    """A :class:`Preparer` in a forked child process, a few chunks ahead of the importer.
-
-    The importer sends the next chunks (:meth:`send`) and writes an earlier one while the child
-    prepares; :meth:`receive` collects the outcomes of the oldest chunk sent, in order. The child
-    inherits the preparer (key included) through ``fork`` and never touches the database; it
-    exits when the pipe closes or its parent dies (it checks every second, so a killed import
-    leaves no process behind). The socket buffers are widened to hold whole chunks, so neither
-    side waits for the other to read.
-    """
-
-    BUFFER = 4 << 20
-
-    def __init__(self, preparer: Preparer):
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
-        self.pipe, child_end = context.Pipe()
-        for end in (self.pipe, child_end):
-            _widen(end.fileno(), self.BUFFER)
-        self.process = context.Process(target=_serve, args=(preparer, child_end, self.pipe, os.getpid()),
-                                       daemon=True, name="custarchive-prepare")
-        self.process.start()
-        child_end.close()
-
-    @staticmethod
-    def available() -> bool:
-        return forked.available()
-
-    def send(self, job: tuple) -> None:
-        self.pipe.send(job)
-
-    def receive(self) -> list[tuple]:
-        return forked.receive(self.pipe, "the import's preparing process")[1]
-
-    def close(self) -> None:
-        try:
-            self.pipe.close()
-        finally:
-            forked.stop(self.process, wait=5)
-
-
-def _widen(fd: int, size: int) -> None:
-    """Ask for ``size`` bytes of socket buffer (the system may grant less; that only costs speed)."""
-    import socket
-
-    try:
-        sock = socket.socket(fileno=os.dup(fd))
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-        finally:
-            sock.close()
-    except OSError:
-        pass
-
-
-def _serve(preparer: Preparer, pipe, parent_end, parent_pid: int) -> None:
-    """Prepare chunks in order until the pipe closes or the parent dies.
-
-    Two threads move the bytes: one reads jobs as they come and one sends finished chunks, so the
-    preparing loop never waits for the importer to read (a blocked send would stall it for as
-    long as the importer spends writing a chunk). Both wait in system calls, without the GIL.
-    """
-    import pickle
-    import queue
-    import threading
-
-    parent_end.close()
-    jobs: queue.SimpleQueue = queue.SimpleQueue()
-    replies: queue.SimpleQueue = queue.SimpleQueue()
-
-    def read_jobs() -> None:
-        try:
-            while True:
-                jobs.put(pipe.recv_bytes())
-        except (EOFError, OSError):
-            jobs.put(None)
-
-    def send_replies() -> None:
-        while (reply := replies.get()) is not None:
-            try:
-                pipe.send_bytes(reply)
-            except OSError:
-                return
-
-    threading.Thread(target=read_jobs, daemon=True).start()
-    sender = threading.Thread(target=send_replies, daemon=True)
-    sender.start()
-    while True:
-        try:
-            job = jobs.get(timeout=1.0)
-        except queue.Empty:
-            if os.getppid() != parent_pid:
-                return
-            continue
-        if job is None:
-            break
-        try:
-            reply = ("ok", preparer.prepare_chunk(*pickle.loads(job)))
-        except Exception as exc:  # noqa: BLE001 - carried to the importer, which fails the whole import
-            reply = forked.carried(exc, "preparing rows")
-        replies.put(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
-    replies.put(None)
-    sender.join()

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.builders import company, person, resident_id
-from tests.helpers import Cli
+from tests.helpers import Cli, db_exec
 
 
 def seed(cli):
@@ -127,38 +127,31 @@ def test_export_refusals(cli, tmp_path, no_archive):
     assert result.exit_code == 1 and "may not export" in result.stderr
 
 
-def test_a_long_export_read_in_a_second_process_is_identical(cli, tmp_path, monkeypatch):
-    """Above FORK_ABOVE rows the reading and decrypting run in a forked process: same bytes out."""
-    from custarchive.transfer import exporting, forked
-
-    seed(cli)
-    monkeypatch.setattr(exporting, "FORK_ABOVE", 0)
-    outputs = {}
-    for parallel in (True, False):
-        monkeypatch.setattr(forked, "available", lambda parallel=parallel: parallel)
-        for args in (("export",), ("export", "--reveal"), ("export", "--format", "jsonl"),
-                     ("export", "--format", "json", "--reveal"),
-                     ("export", "-o", str(tmp_path / f"{parallel}.csv"), "--encoding", "gbk")):
-            outputs[(parallel, args[1:2])] = cli.ok(*args).stdout
-        outputs[(parallel, "file")] = (tmp_path / f"{parallel}.csv").read_bytes()
-    assert {key[1:]: value for key, value in outputs.items() if key[0]} == \
-        {key[1:]: value for key, value in outputs.items() if not key[0]}
-    assert "'=HYPERLINK" in outputs[(True, ())] and "********" in outputs[(True, ())]
-
-
-def test_an_error_in_the_reading_process_is_reported(cli, tmp_path, monkeypatch, db_target):
-    from custarchive.transfer import exporting, forked
-
-    seed(cli)
-    monkeypatch.setattr(exporting, "FORK_ABOVE", 0)
-    monkeypatch.setattr(forked, "available", lambda: True)
-
-    def broken(self, row):
-        raise ValueError("boom")
-    monkeypatch.setattr(exporting.Plan, "convert", broken)
-    result = cli("export", "-o", str(tmp_path / "out.jsonl"))  # CSV on SQLite takes export_csv's own path
-    assert result.exit_code == 1 and "boom" in result.stderr and "Traceback" not in result.stderr
-    assert not (tmp_path / "out.jsonl").exists() and not list(tmp_path.glob(".out.jsonl.part"))
+def test_csv_exact_bytes_on_both_backends(cli, tmp_path, db_target):
+    """The one CSV writer, byte for byte, on SQLite and PostgreSQL: quoting, CR LF, formulas
+    neutralised (numbers and harmless signs not), masking and --reveal, BOM, GBK."""
+    a, b, c, rid = seed(cli)
+    db_exec(db_target, "UPDATE customers SET address = :address, notes = :notes, city = :city, "
+            "annual_spend = :spend WHERE archive_no = :n",
+            [{"address": '广州市, "花城"大道 1号', "notes": "=SUM(A1)\r\n第二行", "city": "-x", "spend": -12.5, "n": a},
+             {"address": None, "notes": "\n", "city": "+86 139", "spend": 5e6, "n": b},
+             {"address": "\t开头", "notes": "@x,", "city": None, "spend": None, "n": c}])
+    fields = "archive_no,name,id_number,address,notes,city,annual_spend"
+    masked_id = rid[:6] + "********" + rid[-4:]
+    rows = {a: f'{a},李娜,{masked_id},"广州市, ""花城""大道 1号","\'=SUM(A1)\r\n第二行",\'-x,-12.5\r\n',
+            b: f'{b},深圳华强电子有限公司,,,"\n",+86 139,5000000\r\n',
+            c: f"{c},张伟,,'\t开头,\"'@x,\",,\r\n"}
+    text = fields + "\r\n" + "".join(rows[number] for number in sorted(rows))
+    cli.ok("export", "-o", str(tmp_path / "a.csv"), "--fields", fields)
+    assert (tmp_path / "a.csv").read_bytes() == b"\xef\xbb\xbf" + text.encode()
+    assert cli.ok("export", "--fields", fields).stdout_bytes == text.encode()
+    cli.ok("export", "-o", str(tmp_path / "g.csv"), "--fields", fields, "--encoding", "gbk")
+    assert (tmp_path / "g.csv").read_bytes() == text.encode("gbk")
+    revealed = cli.ok("export", "--fields", fields, "--reveal").stdout_bytes
+    assert revealed == text.replace(masked_id, rid).encode()
+    zh = cli.ok("export", "--fields", "archive_no,annual_income,notes", "--headers", "zh", "--kind", "individual")
+    assert zh.stdout_bytes == ("档案编号,个人年收入,备注\r\n" + f"{a},3****0,\"'=SUM(A1)\r\n第二行\"\r\n"
+                               + f"{c},,\"'@x,\"\r\n").encode()
 
 
 @pytest.mark.sqlite_only  # only another program can store text that is not UTF-8 (here: sqlite3 itself)
