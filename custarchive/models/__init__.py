@@ -1,38 +1,21 @@
-"""Typed SQLAlchemy models: the schema in one place.
+"""The schema in one place: SQLAlchemy Core tables on one ``MetaData``.
 
-Importing this package pulls in ``sqlalchemy.orm`` (about 0.2 s), so the
-start-up path (``--help``, ``show``) does not import it.
+Domain modules compose their queries from these tables and derive their column lists
+from them. Core only, no ``sqlalchemy.orm``: building every table costs about a millisecond,
+so the start-up path (``show``, ``search``) may import this package.
 """
-from custarchive.models.base import Base
-from custarchive.models.changes import ChainHead, Change, User
-from custarchive.models.credit import Assessment, FinanceStatement
-from custarchive.models.customer import Category, Counter, Customer, NameGram
-from custarchive.models.protection import Consent, Erasure, ProtectionMeta
-from custarchive.models.living import Document, TimelineEntry, Transaction
-from custarchive.models.worksheets import (CompetitiveAdvantage, Competitor, PerformanceIndex, ProfileValue,
-                                           SwotItem)
-
+from custarchive.models.base import metadata, schema_migrations
+from custarchive.models.changes import chain_head, change_log, users
+from custarchive.models.credit import assessments, finance_statements
+from custarchive.models.customer import DERIVED_COLUMNS, Card, categories, counters, customers, name_grams
+from custarchive.models.living import documents, timeline, transactions
+from custarchive.models.protection import consents, erasures, protection_meta
+from custarchive.models.worksheets import (competitive_advantages, competitors, customer_profiles,
+                                           performance_indices, swot_items)
 
 __all__ = [
-    "Assessment",
-    "Base",
-    "Category",
-    "ChainHead",
-    "Change",
-    "CompetitiveAdvantage",
-    "Competitor",
-    "Consent",
-    "Counter",
-    "Customer",
-    "Erasure",
-    "Document",
-    "FinanceStatement",
-    "NameGram",
-    "PerformanceIndex",
-    "ProfileValue",
-    "ProtectionMeta",
-    "SwotItem",
-    "TimelineEntry",
-    "Transaction",
-    "User",
+    "Card", "DERIVED_COLUMNS", "assessments", "categories", "chain_head", "change_log", "competitive_advantages",
+    "competitors", "consents", "counters", "customer_profiles", "customers", "documents", "erasures",
+    "finance_statements", "metadata", "name_grams", "performance_indices", "protection_meta",
+    "schema_migrations", "swot_items", "timeline", "transactions", "users",
 ]

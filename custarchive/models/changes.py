@@ -1,52 +1,42 @@
-"""The change log: every created, changed and removed value, chained by hashes."""
-from __future__ import annotations
+"""The change log (every created, changed and removed value, chained by hashes) and the operators."""
+from sqlalchemy import Column, Integer, String, Table, Text, text
 
-from typing import Optional
+from custarchive.models.base import metadata
 
-from sqlalchemy import Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+change_log = Table(
+    "change_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, index=True),
+    Column("archive_no", String(40)),
+    Column("at", String(32), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("field", String(60)),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    Column("reason", Text),
+    Column("source", String(20), nullable=False),
+    Column("batch_id", String(40)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("old_digest", String(64)),  # m040 added the digests, so they come last in the file
+    Column("new_digest", String(64)),
+)
 
-from custarchive.models.base import Base
+# One row holding the newest log hash; writers lock it so the chain never forks.
+chain_head = Table(
+    "chain_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_id", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
 
-
-class Change(Base):
-    __tablename__ = "change_log"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
-    archive_no: Mapped[Optional[str]] = mapped_column(String(40))
-    at: Mapped[str] = mapped_column(String(32))
-    operator: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(20))
-    field: Mapped[Optional[str]] = mapped_column(String(60))
-    old_value: Mapped[Optional[str]] = mapped_column(Text)
-    new_value: Mapped[Optional[str]] = mapped_column(Text)
-    reason: Mapped[Optional[str]] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(20))
-    batch_id: Mapped[Optional[str]] = mapped_column(String(40))
-    old_digest: Mapped[Optional[str]] = mapped_column(String(64))
-    new_digest: Mapped[Optional[str]] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-class ChainHead(Base):
-    """One row holding the newest log hash; writers lock it so the chain never forks."""
-
-    __tablename__ = "chain_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    last_id: Mapped[int] = mapped_column(Integer)
-    last_hash: Mapped[str] = mapped_column(String(64))
-
-
-class User(Base):
-    """An operator and their role (admin, manager, clerk, viewer)."""
-
-    __tablename__ = "users"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    role: Mapped[str] = mapped_column(String(20))
-    active: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(64))
+# An operator and their role (admin, manager, clerk, viewer).
+users = Table(
+    "users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("active", Integer, nullable=False, server_default=text("1")),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(64), nullable=False),
+)

@@ -1,70 +1,59 @@
 """What accumulates around a card: filed documents, the timeline, orders and payments."""
-from __future__ import annotations
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from typing import Optional
+from custarchive.models.base import Double, Size, metadata
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+# One entry of the archive catalogue (档案目录), optionally with a stored file named by its SHA-256.
+documents = Table(
+    "documents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("doc_class", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("doc_no", String(60), nullable=False, unique=True),
+    Column("former_no", String(60)),
+    Column("title", String(300), nullable=False),
+    Column("doc_date", String(10)),
+    Column("file_name", String(300)),
+    Column("sha256", String(64), index=True),
+    Column("size", Size),
+    Column("notes", Text),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    UniqueConstraint("customer_id", "doc_class", "seq"),
+)
 
-from custarchive.models.base import Base
+# A visit, call, complaint, service record…; complaints carry a state until resolved.
+timeline = Table(
+    "timeline", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("entry_type", String(20), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("follow_up", String(10), index=True),
+    Column("follow_up_done_at", String(32)),
+    Column("state", String(12), index=True),
+    Column("resolution", Text),
+    Column("resolved_by", String(64)),
+    Column("resolved_at", String(32)),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Index("ix_timeline_customer_id", "customer_id", "at"),
+)
 
-
-class Document(Base):
-    """One entry of the archive catalogue (档案目录), optionally with a stored file named by its SHA-256."""
-
-    __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("customer_id", "doc_class", "seq"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"))
-    doc_class: Mapped[int] = mapped_column(Integer)
-    seq: Mapped[int] = mapped_column(Integer)
-    doc_no: Mapped[str] = mapped_column(String(60), unique=True)
-    former_no: Mapped[Optional[str]] = mapped_column(String(60))
-    title: Mapped[str] = mapped_column(String(300))
-    doc_date: Mapped[Optional[str]] = mapped_column(String(10))
-    file_name: Mapped[Optional[str]] = mapped_column(String(300))
-    sha256: Mapped[Optional[str]] = mapped_column(String(64), index=True)
-    size: Mapped[Optional[int]] = mapped_column(BigInteger)
-    notes: Mapped[Optional[str]] = mapped_column(Text)
-    created_at: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(64))
-
-
-class TimelineEntry(Base):
-    """A visit, call, complaint, service record…; complaints carry a state until resolved."""
-
-    __tablename__ = "timeline"
-    __table_args__ = (Index("ix_timeline_customer_id", "customer_id", "at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"))
-    entry_type: Mapped[str] = mapped_column(String(20))
-    at: Mapped[str] = mapped_column(String(32))
-    body: Mapped[str] = mapped_column(Text)
-    follow_up: Mapped[Optional[str]] = mapped_column(String(10), index=True)
-    follow_up_done_at: Mapped[Optional[str]] = mapped_column(String(32))
-    state: Mapped[Optional[str]] = mapped_column(String(12), index=True)
-    resolution: Mapped[Optional[str]] = mapped_column(Text)
-    resolved_by: Mapped[Optional[str]] = mapped_column(String(64))
-    resolved_at: Mapped[Optional[str]] = mapped_column(String(32))
-    created_at: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(64))
-
-
-class Transaction(Base):
-    """An order (invoice) or a payment; payments settle the oldest open orders first."""
-
-    __tablename__ = "transactions"
-    __table_args__ = (Index("ix_transactions_customer_id", "customer_id", "txn_date"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"))
-    txn_type: Mapped[str] = mapped_column(String(10))
-    amount: Mapped[float] = mapped_column(Float)
-    txn_date: Mapped[str] = mapped_column(String(10), index=True)
-    due_date: Mapped[Optional[str]] = mapped_column(String(10))
-    reference: Mapped[Optional[str]] = mapped_column(String(100))
-    notes: Mapped[Optional[str]] = mapped_column(Text)
-    created_at: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(64))
+# An order (invoice) or a payment; payments settle the oldest open orders first.
+transactions = Table(
+    "transactions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("txn_type", String(10), nullable=False),
+    Column("amount", Double, nullable=False),
+    Column("txn_date", String(10), nullable=False, index=True),
+    Column("due_date", String(10)),
+    Column("reference", String(100)),
+    Column("notes", Text),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Index("ix_transactions_customer_id", "customer_id", "txn_date"),
+)

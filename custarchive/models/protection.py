@@ -1,46 +1,35 @@
 """What protects the archive: the key fingerprint, consents and erasure tombstones."""
-from __future__ import annotations
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 
-from typing import Optional
+from custarchive.models.base import metadata
 
-from sqlalchemy import ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+# Small facts about the protection set-up (e.g. the fingerprint of the encryption key).
+protection_meta = Table(
+    "protection_meta", metadata,
+    Column("name", String(60), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 
-from custarchive.models.base import Base
+# A customer's consent to processing, for one purpose and scope (basic or sensitive).
+consents = Table(
+    "consents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("purpose", Text, nullable=False),
+    Column("scope", String(12), nullable=False),
+    Column("channel", String(60), nullable=False),
+    Column("given_on", String(10), nullable=False),
+    Column("withdrawn_on", String(10)),
+    Column("recorded_at", String(32), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+)
 
-
-class ProtectionMeta(Base):
-    """Small facts about the protection set-up (e.g. the fingerprint of the encryption key)."""
-
-    __tablename__ = "protection_meta"
-
-    name: Mapped[str] = mapped_column(String(60), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-
-
-class Consent(Base):
-    """A customer's consent to processing, for one purpose and scope (basic or sensitive)."""
-
-    __tablename__ = "consents"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"), index=True)
-    purpose: Mapped[str] = mapped_column(Text)
-    scope: Mapped[str] = mapped_column(String(12))
-    channel: Mapped[str] = mapped_column(String(60))
-    given_on: Mapped[str] = mapped_column(String(10))
-    withdrawn_on: Mapped[Optional[str]] = mapped_column(String(10))
-    recorded_at: Mapped[str] = mapped_column(String(32))
-    recorded_by: Mapped[str] = mapped_column(String(64))
-
-
-class Erasure(Base):
-    """The tombstone of an erased archive: its number, when, who and why."""
-
-    __tablename__ = "erasures"
-
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"), primary_key=True)
-    archive_no: Mapped[str] = mapped_column(String(40))
-    erased_at: Mapped[str] = mapped_column(String(32))
-    operator: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text)
+# The tombstone of an erased archive: its number, when, who and why.
+erasures = Table(
+    "erasures", metadata,
+    Column("customer_id", Integer, ForeignKey("customers.id"), primary_key=True, autoincrement=False),
+    Column("archive_no", String(40), nullable=False),
+    Column("erased_at", String(32), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+)

@@ -1,90 +1,75 @@
 """Key-customer analysis worksheets: SWOT items, competitors, performance indices, advantages, profile."""
-from __future__ import annotations
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
 
-from typing import Optional
+from custarchive.models.base import Double, metadata
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+# One strength, weakness, opportunity or threat; ``quadrant`` + ``seq`` make its label (``O1``).
+swot_items = Table(
+    "swot_items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("quadrant", String(1), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("impact", Integer),
+    Column("probability", Integer),
+    Column("implication", Text),
+    Column("action_plan", Text),
+    Column("item_date", String(10), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    UniqueConstraint("customer_id", "quadrant", "seq"),
+)
 
-from custarchive.models.base import Base
+# A competitor of the archive's company, with how well we know it (level 1-5).
+competitors = Table(
+    "competitors", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("knowledge_level", Integer, nullable=False, server_default=text("1")),
+    Column("note", Text),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    UniqueConstraint("customer_id", "name"),
+)
 
+# One figure of the performance-index table; ``competitor_id`` NULL means the archive itself.
+performance_indices = Table(
+    "performance_indices", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("competitor_id", Integer, ForeignKey("competitors.id")),
+    Column("metric", String(40), nullable=False),
+    Column("value", Double, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_performance_indices_customer", "customer_id"),
+)
 
-class SwotItem(Base):
-    """One strength, weakness, opportunity or threat; ``quadrant`` + ``seq`` make its label (``O1``)."""
+# A dimension rated better/equal/worse than competitors, temporary or durable.
+competitive_advantages = Table(
+    "competitive_advantages", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("dimension", String(200), nullable=False),
+    Column("standing", String(8), nullable=False),
+    Column("durability", String(10), nullable=False),
+    Column("competitor_id", Integer, ForeignKey("competitors.id")),
+    Column("note", Text),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    UniqueConstraint("customer_id", "seq"),
+)
 
-    __tablename__ = "swot_items"
-    __table_args__ = (UniqueConstraint("customer_id", "quadrant", "seq"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"))
-    quadrant: Mapped[str] = mapped_column(String(1))
-    seq: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
-    impact: Mapped[Optional[int]] = mapped_column(Integer)
-    probability: Mapped[Optional[int]] = mapped_column(Integer)
-    implication: Mapped[Optional[str]] = mapped_column(Text)
-    action_plan: Mapped[Optional[str]] = mapped_column(Text)
-    item_date: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[str] = mapped_column(String(32))
-    updated_at: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(64))
-
-
-class Competitor(Base):
-    """A competitor of the archive's company, with how well we know it (level 1-5)."""
-
-    __tablename__ = "competitors"
-    __table_args__ = (UniqueConstraint("customer_id", "name"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"))
-    name: Mapped[str] = mapped_column(String(200))
-    knowledge_level: Mapped[int] = mapped_column(Integer, default=1)
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    created_at: Mapped[str] = mapped_column(String(32))
-    updated_at: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(64))
-
-
-class PerformanceIndex(Base):
-    """One figure of the performance-index table; ``competitor_id`` NULL means the archive itself."""
-
-    __tablename__ = "performance_indices"
-    __table_args__ = (Index("ix_performance_indices_customer", "customer_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"))
-    competitor_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("competitors.id"))
-    metric: Mapped[str] = mapped_column(String(40))
-    value: Mapped[float] = mapped_column(Float)
-    updated_at: Mapped[str] = mapped_column(String(32))
-
-
-class CompetitiveAdvantage(Base):
-    """A dimension rated better/equal/worse than competitors, temporary or durable."""
-
-    __tablename__ = "competitive_advantages"
-    __table_args__ = (UniqueConstraint("customer_id", "seq"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"))
-    seq: Mapped[int] = mapped_column(Integer)
-    dimension: Mapped[str] = mapped_column(String(200))
-    standing: Mapped[str] = mapped_column(String(8))
-    durability: Mapped[str] = mapped_column(String(10))
-    competitor_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("competitors.id"))
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    created_at: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(64))
-
-
-class ProfileValue(Base):
-    """One section value of the key-customer profile (大客户分析)."""
-
-    __tablename__ = "customer_profiles"
-
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"), primary_key=True)
-    field: Mapped[str] = mapped_column(String(60), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[str] = mapped_column(String(32))
-    updated_by: Mapped[str] = mapped_column(String(64))
+# One section value of the key-customer profile (大客户分析).
+customer_profiles = Table(
+    "customer_profiles", metadata,
+    Column("customer_id", Integer, ForeignKey("customers.id"), primary_key=True, autoincrement=False),
+    Column("field", String(60), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("updated_by", String(64), nullable=False),
+)

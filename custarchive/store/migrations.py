@@ -6,15 +6,18 @@ archive file made by any earlier version is brought up to date in place.
 Migrations are plain SQL with a few per-dialect words, so the same list
 builds SQLite and PostgreSQL databases. Never edit an applied migration:
 add a new one.
+
+A data migration must do tomorrow what it did the day it was written, so it
+calls no live code whose meaning can change: what it needs (the sealing, the
+chain hash, the name grams) is frozen in ``store/frozen.py``. The schema they
+build is described, for the code, by ``custarchive.models``; a test compares
+the two in full.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from custarchive.core import crypto
-from custarchive.core.changelog import rechain_legacy
-from custarchive.core.searchindex import grams
-from custarchive.core.sqlutil import bulk_insert
+from custarchive.store import frozen
 
 
 MIGRATIONS: list[tuple[str, Callable]] = []
@@ -202,11 +205,17 @@ def m040_protection(s: Schema) -> None:
 
 @migration
 def m041_seal_existing_values(s: Schema) -> None:
-    """Create the key, then encrypt what an older version stored in clear and give its log digests."""
+    """Create the key, then encrypt what an older version stored in clear and give its log digests.
 
-    keys = crypto.keyring(s.conn, create=True)
-    crypto.seal_existing_cards(s.conn, keys)
-    rechain_legacy(s.conn, keys, lambda field, value: crypto.seal_logged(keys, field, value))
+    The key itself is made and found by the live ``crypto.keyring`` (the key must be where this
+    version looks for it); everything done with it is the frozen code of this migration's time.
+    """
+    from custarchive.core import crypto
+
+    crypto.keyring(s.conn, create=True)
+    keys = frozen.Keys041(crypto.key_source(s.conn))
+    frozen.seal_existing_cards_041(s.conn, keys)
+    frozen.rechain_legacy_041(s.conn, keys)
 
 
 @migration
@@ -235,11 +244,12 @@ def m070_bigram_name_index(s: Schema) -> None:
     """
     from sqlalchemy import text
 
-
     indexed = s.conn.execute(text("SELECT id, name FROM customers WHERE status <> 'erased' ORDER BY id")).all()
     s.sql("DELETE FROM name_grams")
-    bulk_insert(s.conn, "name_grams", ("gram", "customer_id"),
-                sorted((gram, cid) for cid, name in indexed for gram in grams(name)))
+    rows = sorted((gram, cid) for cid, name in indexed for gram in frozen.grams_070(name))
+    if rows:
+        mark = "?" if s.conn.dialect.paramstyle == "qmark" else "%s"
+        s.conn.exec_driver_sql(f"INSERT INTO name_grams (gram, customer_id) VALUES ({mark}, {mark})", rows)
     if s.dialect == "postgresql":
         s.sql("CREATE INDEX ix_name_grams_gram_prefix ON name_grams (gram varchar_pattern_ops)")
 

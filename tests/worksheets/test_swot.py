@@ -321,7 +321,7 @@ def test_add_without_text_off_terminal_is_a_usage_error(cli):
 
 
 def test_models_match_the_schema(db_target, cli):
-    from custarchive.models import Base
+    from custarchive.models import metadata
 
     from sqlalchemy import inspect
 
@@ -331,7 +331,7 @@ def test_models_match_the_schema(db_target, cli):
         inspector = inspect(engine)
         for table in ("swot_items", "competitors", "performance_indices", "competitive_advantages", "customer_profiles"):
             columns = {column["name"] for column in inspector.get_columns(table)}
-            assert columns == set(Base.metadata.tables[table].columns.keys()), table
+            assert columns == set(metadata.tables[table].columns.keys()), table
     finally:
         engine.dispose()
 
