@@ -144,7 +144,9 @@ def iter_rows(conn, query: str, params: dict, batch: int = 1000):
         finally:
             cursor.close()
         return
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(text(query), params)
+    # per statement: ``conn.execution_options()`` would change the connection itself, and a later
+    # UPDATE on it would then be sent as a server-side cursor
+    result = conn.execute(text(query), params, execution_options={"stream_results": True, "yield_per": batch})
     try:
         for part in result.partitions(batch):
             yield from part
