@@ -179,6 +179,8 @@ def audit(
     complaint_days: Optional[int] = typer.Option(None, "--complaint-days", min=0,
                                                  help="Open complaints older than this (default 30)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Pretend today is DATE."),
+    limit: int = typer.Option(20, "--limit", min=1, metavar="N", help="Findings shown on a terminal (default 20)."),
+    show_all: bool = typer.Option(False, "--all", help="Show every finding (--json always has all)."),
     json_: bool = JSON_OPTION,
 ) -> None:
     """Check archives for gaps and problems; exit 1 when anything needs attention."""
@@ -188,22 +190,32 @@ def audit(
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()
+    t = app_ctx.t
+    names = {"missing_fields": t("缺少必填项", "missing fields"), "stale": t("长期未更新", "not updated"),
+             "open_complaint": t("投诉未解决", "open complaint"), "attachment": t("附件异常", "attachment"),
+             "numbering_gap": t("编号缺口", "numbering gap")}
+    shown: list = []
     with db.read() as conn:
         result = domain.run_audit(conn, store_for(db), stale_days=days, complaint_days=complaint_days,
                                   as_of=_as_of(as_of))
-    t = app_ctx.t
-    if json_:
-        render.emit_json(result)
-    elif result["findings"]:
-        names = {"missing_fields": t("缺少必填项", "missing fields"), "stale": t("长期未更新", "not updated"),
-                 "open_complaint": t("投诉未解决", "open complaint"), "attachment": t("附件异常", "attachment"),
-                 "numbering_gap": t("编号缺口", "numbering gap")}
-        render.table(app_ctx, t(f"档案检查 {result['as_of']}", f"Audit {result['as_of']}"),
-                     [t("问题", "Problem"), t("档案编号", "Archive"), t("说明", "Detail")],
-                     [(names[f["kind"]], f["archive_no"], f["detail"]) for f in result["findings"]])
-    else:
+        if json_:
+            _stream_json(result.header(), {"findings": result.findings()},
+                         lambda: {"counts": result.counts, "ok": result.ok})
+        else:
+            for finding in result.findings():
+                if show_all or len(shown) < limit:
+                    shown.append((names[finding["kind"]], finding["archive_no"], finding["detail"]))
+    total = sum(result.counts.values())
+    if not json_ and shown:
+        render.table(app_ctx, t(f"档案检查 {result.as_of}", f"Audit {result.as_of}"),
+                     [t("问题", "Problem"), t("档案编号", "Archive"), t("说明", "Detail")], shown,
+                     caption=None if len(shown) == total else
+                     t(f"仅显示前 {len(shown)} 项(共 {total} 项):--all 显示全部,--json 输出全部",
+                       f"first {len(shown)} of {total}: --all shows every one, --json has them all"))
+        app_ctx.warn(", ".join(f"{names[kind]}: {n}" for kind, n in result.counts.items() if n))
+    elif not json_:
         app_ctx.warn(t("档案检查通过", "audit: nothing needs attention"))
-    if result["findings"]:
+    if total:
         raise typer.Exit(1)
 
 
@@ -244,8 +256,9 @@ def report(
         render.table(app_ctx, table.title(lang), headers, rows)
 
 
-def _stream_json(head: dict, lists: dict, tail: dict | None = None) -> None:
-    """One JSON document written as it is produced: ``head``'s keys, then each list item by item, then ``tail``.
+def _stream_json(head: dict, lists: dict, tail=None) -> None:
+    """One JSON document written as it is produced: ``head``'s keys, then each list item by item, then
+    the keys ``tail()`` returns (counts known only once the lists have been written).
 
     A million findings or classified archives never sit in memory as one structure.
     """
@@ -267,7 +280,7 @@ def _stream_json(head: dict, lists: dict, tail: dict | None = None) -> None:
             out.write(("\n    " if empty else ",\n    ") + json.dumps(item, ensure_ascii=False, default=str))
             empty = False
         out.write("]" if empty else "\n  ]")
-    for key, value in (tail or {}).items():
+    for key, value in (tail() if tail else {}).items():
         out.write(",\n" + f"  {json.dumps(key)}: " + to_json_text(value).replace("\n", "\n  "))
     out.write("\n}\n")
 
