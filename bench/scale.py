@@ -3,6 +3,8 @@
     python bench/scale.py --rows 1000000 --keep /tmp/scale            # build once, then measure
     python bench/scale.py --rows 1000000 --keep /tmp/scale --only report,audit,classify
     python bench/scale.py --rows 100000 --pg postgresql+psycopg://…   # SQLite, then the same on PostgreSQL
+    git archive REV custarchive | tar -x -C /tmp/before
+    python bench/scale.py --rows 100000 --keep /tmp/scale --reference /tmp/before --only report,audit,classify
 
 The archive is generated with a fixed seed (bench/generate.py) and imported
 through the real ``import`` command, which is itself measured. With
@@ -55,7 +57,8 @@ def run(argv: list[str], env: dict, timeout: float) -> tuple[str, float, float]:
     """
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(argv, stdout=out, stderr=err, env=env, stdin=subprocess.DEVNULL)
+        child = subprocess.Popen(argv, stdout=out, stderr=err, env=env, stdin=subprocess.DEVNULL,
+                                 cwd=env["CUSTARCHIVE_DATA_DIR"])
         deadline = start + timeout
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -135,6 +138,10 @@ def measure(label: str, target: str, args: argparse.Namespace, env: dict, work: 
         argv = [part.format(ref=ref, work=work) for part in argv]
         lines.append((key, name, *run(custarchive + argv, env, args.timeout)))
         _print(label, lines[-1])
+        if args.reference:
+            reference = {**env, "PYTHONPATH": str(Path(args.reference).resolve())}
+            lines.append((key, f"{name} (reference)", *run(custarchive + argv, reference, args.timeout)))
+            _print(label, lines[-1])
     return lines
 
 
@@ -153,12 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", metavar="KEYS", help="comma-separated: show,search,list,export,check,backup,"
                                                         "report,audit,classify,dedupe,grade")
     parser.add_argument("--skip", metavar="KEYS", help="comma-separated keys to leave out")
+    parser.add_argument("--reference", metavar="DIR", help="also run each command from the custarchive source "
+                                                            "tree in DIR (a former version), on the same database")
     parser.add_argument("--timeout", type=float, default=900, help="seconds before a command is killed")
     args = parser.parse_args(argv)
 
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "custarchive")], check=True)
     work = Path(args.keep or tempfile.mkdtemp(prefix="custarchive-scale-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    (work / "data").mkdir(exist_ok=True)  # the children's working directory: never the source tree
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CUSTARCHIVE_USER": "bench", "COLUMNS": "80",
            "CUSTARCHIVE_CONFIG_DIR": str(work / "config"), "CUSTARCHIVE_DATA_DIR": str(work / "data")}
     targets = [("SQLite", str(work / f"archive-{args.rows}-{args.seed}.db"))]

@@ -195,14 +195,14 @@ def audit(
              "open_complaint": t("投诉未解决", "open complaint"), "attachment": t("附件异常", "attachment"),
              "numbering_gap": t("编号缺口", "numbering gap")}
     shown: list = []
-    with db.read() as conn:
+    with db.read() as conn, _progress(app_ctx, t("检查", "auditing")) as progress:
         result = domain.run_audit(conn, store_for(db), stale_days=days, complaint_days=complaint_days,
                                   as_of=_as_of(as_of))
         if json_:
-            _stream_json(result.header(), {"findings": result.findings()},
+            _stream_json(result.header(), {"findings": result.findings(progress)},
                          lambda: {"counts": result.counts, "ok": result.ok})
         else:
-            for finding in result.findings():
+            for finding in result.findings(progress):
                 if show_all or len(shown) < limit:
                     shown.append((names[finding["kind"]], finding["archive_no"], finding["detail"]))
     total = sum(result.counts.values())
@@ -231,8 +231,9 @@ def report(
     from custarchive.living import reports
 
     app_ctx = app_context(ctx)
-    with app_ctx.database().read() as conn:
-        tables = reports.build(conn, lang=app_ctx.lang, include_closed=include_closed, as_of=_as_of(as_of))
+    with app_ctx.database().read() as conn, _progress(app_ctx, app_ctx.t("统计", "counting")) as progress:
+        tables = reports.build(conn, lang=app_ctx.lang, include_closed=include_closed, as_of=_as_of(as_of),
+                               progress=progress)
     if xlsx:
         reports.write_xlsx(tables, xlsx, app_ctx.lang)
         app_ctx.warn(app_ctx.t(f"已写入 {xlsx}", f"wrote {xlsx}"))

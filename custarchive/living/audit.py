@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import String, text
 
@@ -123,27 +123,41 @@ class Audit:
     def ok(self) -> bool:
         return not any(self.counts.values())
 
-    def findings(self) -> Iterator[dict]:
-        """Every finding, by kind then archive number; iterate once, inside the read transaction."""
-        today = _dt.date.fromisoformat(self.as_of)
-        for finding in self._all(today):
-            self.counts[finding["kind"]] += 1
-            yield finding
+    def findings(self, progress: Callable[[int, int], None] | None = None) -> Iterator[dict]:
+        """Every finding, by kind then archive number; iterate once, inside the read transaction.
 
-    def _all(self, today: _dt.date) -> Iterator[dict]:
+        ``progress(done, total)`` is called as each of the checks finishes.
+        """
+        today = _dt.date.fromisoformat(self.as_of)
+        checks = self._checks(today)
+        for done, check in enumerate(checks, 1):
+            for finding in check:
+                self.counts[finding["kind"]] += 1
+                yield finding
+            if progress:
+                progress(done, len(checks))
+
+    def _checks(self, today: _dt.date) -> list[Iterable[dict]]:
         conn = self.conn
-        yield from missing_fields(conn)
-        yield from stale(conn, self.stale_days, today)
-        for item in timeline.open_complaints(conn, self.complaint_days, today):
-            yield {"kind": "open_complaint", "archive_no": item["archive_no"], "entry_id": item["id"],
-                   "age_days": item["age_days"],
-                   "detail": f"{item['type']} #{item['id']} open for {item['age_days']} days: {item['text']}"}
-        for item in verify_attachments(conn, self.store):
-            yield {"kind": "attachment", "archive_no": item["archive_no"], "doc_no": item["doc_no"],
-                   "problem": item["problem"], "detail": f"{item['doc_no']}: {item['problem']} ({item['path']})"}
-        for gap in numbering.counter_gaps(conn):
-            yield {"kind": "numbering_gap", "archive_no": gap,
-                   "detail": f"{gap} was handed out but no archive carries it"}
+
+        def complaints() -> Iterator[dict]:
+            for item in timeline.open_complaints(conn, self.complaint_days, today):
+                yield {"kind": "open_complaint", "archive_no": item["archive_no"], "entry_id": item["id"],
+                       "age_days": item["age_days"],
+                       "detail": f"{item['type']} #{item['id']} open for {item['age_days']} days: {item['text']}"}
+
+        def attachments() -> Iterator[dict]:
+            for item in verify_attachments(conn, self.store):
+                yield {"kind": "attachment", "archive_no": item["archive_no"], "doc_no": item["doc_no"],
+                       "problem": item["problem"],
+                       "detail": f"{item['doc_no']}: {item['problem']} ({item['path']})"}
+
+        def gaps() -> Iterator[dict]:
+            for gap in numbering.counter_gaps(conn):
+                yield {"kind": "numbering_gap", "archive_no": gap,
+                       "detail": f"{gap} was handed out but no archive carries it"}
+
+        return [missing_fields(conn), stale(conn, self.stale_days, today), complaints(), attachments(), gaps()]
 
 
 def run_audit(conn, store: FileStore, *, stale_days: int | None = None, complaint_days: int | None = None,
