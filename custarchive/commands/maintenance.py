@@ -268,6 +268,7 @@ def _stream_json(head: dict, lists: dict, tail=None) -> None:
     from custarchive.commands.render import to_json_text
 
     out = sys.stdout
+    item_text = json.JSONEncoder(ensure_ascii=False, default=str).encode  # one encoder: json.dumps builds one per call
     out.write("{\n")
     parts = [(key, value) for key, value in head.items()]
     first = True
@@ -278,7 +279,7 @@ def _stream_json(head: dict, lists: dict, tail=None) -> None:
         out.write(("" if first else ",\n") + f"  {json.dumps(key)}: [")
         first, empty = False, True
         for item in items:
-            out.write(("\n    " if empty else ",\n    ") + json.dumps(item, ensure_ascii=False, default=str))
+            out.write(("\n    " if empty else ",\n    ") + item_text(item))
             empty = False
         out.write("]" if empty else "\n  ]")
     for key, value in (tail() if tail else {}).items():

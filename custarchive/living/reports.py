@@ -50,40 +50,58 @@ def _count_table(table_id: str, zh: str, en: str, counts: dict, lang: str, *, or
     return table
 
 
-STEPS = 8  # queries ``build`` runs, for a progress bar
+STEPS = 2  # queries ``build`` runs over the archive, for a progress bar
 
 
 def build(conn, *, lang: str = "en", include_closed: bool = False, as_of: _dt.date | None = None,
           progress: Callable[[int, int], None] | None = None) -> list[ReportTable]:
-    """Every table from a handful of GROUP BY queries: memory does not grow with the archive.
+    """Every table from two GROUP BY scans of the archive: memory does not grow with it.
 
-    ``progress(done, total)`` is called after each query.
+    One scan groups by category, kind, grade and month (with the spend), the
+    other by industry and place; the few hundred groups are added up here.
+    ``progress(done, total)`` is called after each scan.
     """
     where = "status IN ('active', 'closed')" if include_closed else "status = 'active'"
-    done = 0
+    join, spent, _source, params = money.annual_spend_sql(as_of)
+    by: dict[str, dict] = {name: {} for name in ("category", "kind", "grade", "month", "industry", "province",
+                                                 "city")}
+    sums: dict[str, list] = {}
 
-    def grouped(expression: str) -> dict:
-        nonlocal done
-        counts = {key: count for key, count in conn.execute(text(
-            f"SELECT {expression}, COUNT(*) FROM customers WHERE {where} GROUP BY {expression}"))}
-        done += 1
-        if progress:
-            progress(done, STEPS)
-        return counts
+    def add(name: str, key, count: int) -> None:
+        by[name][key] = by[name].get(key, 0) + count
+
+    rows = conn.execute(text(
+        f"SELECT c.category, c.kind, c.grade, SUBSTR(c.created_at, 1, 7), COUNT(*), SUM(COALESCE({spent}, 0)) "
+        f"FROM customers c {join} WHERE c.{where} GROUP BY c.category, c.kind, c.grade, SUBSTR(c.created_at, 1, 7)"),
+        params)
+    for category, kind, grade, month, count, total in rows:
+        for name, key in (("category", category), ("kind", kind), ("grade", grade), ("month", month)):
+            add(name, key, count)
+        entry = sums.setdefault(category, [0, 0.0])
+        entry[0] += count
+        entry[1] += float(total or 0)
+    if progress:
+        progress(1, STEPS)
+    for industry, province, city, count in conn.execute(text(
+            f"SELECT industry, province, city, COUNT(*) FROM customers WHERE {where} GROUP BY industry, province, city")):
+        for name, key in (("industry", industry), ("province", province), ("city", city)):
+            add(name, key, count)
+    if progress:
+        progress(2, STEPS)
 
     categories = {code: (zh if lang == "zh" else en) for code, zh, en in
                   conn.execute(text("SELECT code, name_zh, name_en FROM categories ORDER BY code"))}
     kinds = {"individual": "个人客户" if lang == "zh" else "Individual",
              "enterprise": "企业客户" if lang == "zh" else "Enterprise"}
     tables = [
-        _count_table("by_category", "按客户类别", "By category", grouped("category"), lang,
+        _count_table("by_category", "按客户类别", "By category", by["category"], lang,
                      order=list(categories), labels={k: f"{k} {v}" for k, v in categories.items()}),
-        _count_table("by_kind", "按客户类型", "By kind", grouped("kind"), lang, order=list(kinds),
+        _count_table("by_kind", "按客户类型", "By kind", by["kind"], lang, order=list(kinds),
                      labels=kinds, chart="pie"),
-        _count_table("by_industry", "按行业", "By industry", grouped("industry"), lang, chart="bar"),
-        _count_table("by_province", "按省份", "By province", grouped("province"), lang, chart="bar"),
-        _count_table("by_city", "按城市", "By city", grouped("city"), lang, chart="bar"),
-        _count_table("by_grade", "信用等级分布", "Grade distribution", grouped("grade"), lang,
+        _count_table("by_industry", "按行业", "By industry", by["industry"], lang, chart="bar"),
+        _count_table("by_province", "按省份", "By province", by["province"], lang, chart="bar"),
+        _count_table("by_city", "按城市", "By city", by["city"], lang, chart="bar"),
+        _count_table("by_grade", "信用等级分布", "Grade distribution", by["grade"], lang,
                      order=list(GRADE_ORDER)),
     ]
     for table in tables[2:5]:
@@ -94,13 +112,6 @@ def build(conn, *, lang: str = "en", include_closed: bool = False, as_of: _dt.da
                         [("label", "类别", "Category"), ("archives", "档案数", "Archives"),
                          ("spend", "年消费额合计", "Annual spend"), ("average", "平均", "Average"),
                          ("share", "占比", "Share")], value="spend")
-    join, spent, _source, params = money.annual_spend_sql(as_of)
-    sums = {code: (archives, float(total or 0)) for code, archives, total in conn.execute(text(
-        f"SELECT c.category, COUNT(*), SUM(COALESCE({spent}, 0)) FROM customers c {join} "
-        f"WHERE c.{where} GROUP BY c.category"), params)}
-    done += 1
-    if progress:
-        progress(done, STEPS)
     grand = sum(total for _archives, total in sums.values()) or 1
     for code in list(categories) + sorted(set(sums) - set(categories)):
         if code in sums:
@@ -111,7 +122,7 @@ def build(conn, *, lang: str = "en", include_closed: bool = False, as_of: _dt.da
     tables.append(spend)
     months = ReportTable("new_per_month", "每月新建档案", "New archives per month",
                          [("label", "月份", "Month"), ("count", "数量", "Count")], chart="line")
-    for month, count in sorted(grouped("SUBSTR(created_at, 1, 7)").items()):
+    for month, count in sorted(by["month"].items()):
         months.rows.append({"key": month, "label": month, "count": count})
     tables.append(months)
     return tables
