@@ -144,7 +144,9 @@ def iter_rows(conn, query: str, params: dict, batch: int = 1000):
         finally:
             cursor.close()
         return
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(text(query), params)
+    # per statement: ``conn.execution_options()`` would change the connection itself, and a later
+    # UPDATE on it would then be sent as a server-side cursor
+    result = conn.execute(text(query), params, execution_options={"stream_results": True, "yield_per": batch})
     try:
         for part in result.partitions(batch):
             yield from part
@@ -172,7 +174,10 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
 
     collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'archive_no', 'p')}",
             prefix_params("p", q.upper()))
-    _name_matches(conn, q, ids)
+    # the first ``limit`` by number of one large match set are all that can reach the answer
+    first = ("" if include_closed else " AND status = 'active'") + (f" ORDER BY archive_no LIMIT {int(limit)}"
+                                                                     if limit else "")
+    _name_matches(conn, q, ids, first)
     compact = q.replace(" ", "").replace("-", "")
     if compact.isascii() and compact.isalpha():
         collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'name_pinyin', 'p')}",
@@ -189,7 +194,7 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
                   if q in normalize_query(row[0])]
     for part in chunks(industries):
         params = {f"i{n}": value for n, value in enumerate(part)}
-        collect(f"SELECT id FROM customers WHERE industry IN ({', '.join(':' + k for k in params)})", params)
+        collect(f"SELECT id FROM customers WHERE industry IN ({', '.join(':' + k for k in params)}){first}", params)
     cards = fetch_by_ids(conn, list(ids))
     if not include_closed:
         cards = [card for card in cards if card["status"] == "active"]
@@ -211,9 +216,17 @@ def _sealed_matches(conn, compact: str, collect) -> None:
                 {"h": keyring(conn).index("bank_account", compact)})
 
 
-def _name_matches(conn, q: str, ids: dict) -> None:
+def _name_matches(conn, q: str, ids: dict, first: str = "") -> None:
     wanted = query_grams(q)
     if not wanted:
+        return
+    if len(wanted) == 1 and len(wanted[0]) == 1:
+        # One character (a surname typed alone) matches a tenth of a Chinese archive: the index
+        # gives the names, the archive-number order and ``first`` keep only what can be shown.
+        rows = conn.execute(text(f"SELECT id FROM customers WHERE id IN (SELECT customer_id FROM name_grams "
+                                 f"WHERE {prefix_condition(conn, 'gram', 'g')}){first}"), prefix_params("g", wanted[0]))
+        for (found,) in rows:
+            ids.setdefault(found, None)
         return
     candidates: set[int] | None = None
     for gram in sorted(wanted, key=len):

@@ -29,9 +29,13 @@ def classify(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change nothing."),
     method: Optional[str] = typer.Option(None, "--method", help="amount or share (default from settings)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Annual spend up to DATE."),
+    limit: int = typer.Option(20, "--limit", min=1, metavar="N", help="Changes shown on a terminal (default 20)."),
+    show_all: bool = typer.Option(False, "--all", help="Show every change (--json always has all)."),
     json_: bool = JSON_OPTION,
 ) -> None:
     """Put customers in categories A/B/C by annual spend (every change is logged)."""
+    import itertools
+
     from custarchive.living import classify as domain
     from custarchive.commands import render
 
@@ -42,23 +46,35 @@ def classify(
         with app_ctx.database().read() as conn:
             result = domain.classify(conn, actor, dry_run=True, as_of=day, method=method)
     else:
-        with app_ctx.database(write=True).write() as conn:
-            result = domain.classify(conn, actor, as_of=day, method=method)
-    if json_:
-        render.emit_json(result)
-        return
-    t = app_ctx.t
-    source = {"transactions": t("交易", "transactions"), "card": t("资料卡", "card")}
-    if result["changes"]:
-        render.table(app_ctx, t("类别变更(预演)", "Category changes (dry run)") if dry_run else t("类别变更", "Category changes"),
-                     [t("档案编号", "Archive"), t("名称", "Name"), t("年消费额", "Annual spend"), t("依据", "From"),
-                      t("原类别", "Old"), t("新类别", "New")],
-                     [(c["archive_no"], c["name"], float(c["spend"]), source[c["spend_source"]], c["old"], c["new"])
-                      for c in result["changes"]])
-    counts = ", ".join(f"{code}: {n}" for code, n in result["counts"].items())
-    app_ctx.warn(t(f"{len(result['changes'])} 个档案变更类别;分布 {counts};{len(result['skipped'])} 个无消费数据未分类",
-                   f"{len(result['changes'])} archive(s) change category; now {counts}; "
-                   f"{len(result['skipped'])} without spend data left as they are"))
+        with _progress(app_ctx, app_ctx.t("分类", "classifying")) as progress, \
+                app_ctx.database(write=True).write() as conn:
+            result = domain.classify(conn, actor, as_of=day, method=method, progress=progress)
+    try:
+        summary = result.summary()
+        if json_:
+            head = {key: summary[key] for key in ("method", "thresholds", "categories", "as_of", "dry_run", "counts")}
+            _stream_json(head, {"results": result.results(), "changes": result.changes(),
+                                "skipped": result.skipped()})
+            return
+        t = app_ctx.t
+        source = {"transactions": t("交易", "transactions"), "card": t("资料卡", "card")}
+        shown = result.changes() if show_all else itertools.islice(result.changes(), limit)
+        rows = [(c["archive_no"], c["name"], float(c["spend"]), source[c["spend_source"]], c["old"], c["new"])
+                for c in shown]
+        if rows:
+            render.table(app_ctx, t("类别变更(预演)", "Category changes (dry run)") if dry_run
+                         else t("类别变更", "Category changes"),
+                         [t("档案编号", "Archive"), t("名称", "Name"), t("年消费额", "Annual spend"), t("依据", "From"),
+                          t("原类别", "Old"), t("新类别", "New")], rows,
+                         caption=None if len(rows) == summary["changed"] else
+                         t(f"仅显示前 {len(rows)} 个(共 {summary['changed']} 个):--all 显示全部,--json 输出全部",
+                           f"first {len(rows)} of {summary['changed']}: --all shows every one, --json has them all"))
+        counts = ", ".join(f"{code}: {n}" for code, n in summary["counts"].items())
+        app_ctx.warn(t(f"{summary['changed']} 个档案变更类别;分布 {counts};{summary['skipped_count']} 个无消费数据未分类",
+                       f"{summary['changed']} archive(s) change category; now {counts}; "
+                       f"{summary['skipped_count']} without spend data left as they are"))
+    finally:
+        result.close()
 
 
 def dedupe(
@@ -163,6 +179,8 @@ def audit(
     complaint_days: Optional[int] = typer.Option(None, "--complaint-days", min=0,
                                                  help="Open complaints older than this (default 30)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Pretend today is DATE."),
+    limit: int = typer.Option(20, "--limit", min=1, metavar="N", help="Findings shown on a terminal (default 20)."),
+    show_all: bool = typer.Option(False, "--all", help="Show every finding (--json always has all)."),
     json_: bool = JSON_OPTION,
 ) -> None:
     """Check archives for gaps and problems; exit 1 when anything needs attention."""
@@ -172,22 +190,32 @@ def audit(
 
     app_ctx = app_context(ctx)
     db = app_ctx.database()
-    with db.read() as conn:
+    t = app_ctx.t
+    names = {"missing_fields": t("缺少必填项", "missing fields"), "stale": t("长期未更新", "not updated"),
+             "open_complaint": t("投诉未解决", "open complaint"), "attachment": t("附件异常", "attachment"),
+             "numbering_gap": t("编号缺口", "numbering gap")}
+    shown: list = []
+    with db.read() as conn, _progress(app_ctx, t("检查", "auditing")) as progress:
         result = domain.run_audit(conn, store_for(db), stale_days=days, complaint_days=complaint_days,
                                   as_of=_as_of(as_of))
-    t = app_ctx.t
-    if json_:
-        render.emit_json(result)
-    elif result["findings"]:
-        names = {"missing_fields": t("缺少必填项", "missing fields"), "stale": t("长期未更新", "not updated"),
-                 "open_complaint": t("投诉未解决", "open complaint"), "attachment": t("附件异常", "attachment"),
-                 "numbering_gap": t("编号缺口", "numbering gap")}
-        render.table(app_ctx, t(f"档案检查 {result['as_of']}", f"Audit {result['as_of']}"),
-                     [t("问题", "Problem"), t("档案编号", "Archive"), t("说明", "Detail")],
-                     [(names[f["kind"]], f["archive_no"], f["detail"]) for f in result["findings"]])
-    else:
+        if json_:
+            _stream_json(result.header(), {"findings": result.findings(progress)},
+                         lambda: {"counts": result.counts, "ok": result.ok})
+        else:
+            for finding in result.findings(progress):
+                if show_all or len(shown) < limit:
+                    shown.append((names[finding["kind"]], finding["archive_no"], finding["detail"]))
+    total = sum(result.counts.values())
+    if not json_ and shown:
+        render.table(app_ctx, t(f"档案检查 {result.as_of}", f"Audit {result.as_of}"),
+                     [t("问题", "Problem"), t("档案编号", "Archive"), t("说明", "Detail")], shown,
+                     caption=None if len(shown) == total else
+                     t(f"仅显示前 {len(shown)} 项(共 {total} 项):--all 显示全部,--json 输出全部",
+                       f"first {len(shown)} of {total}: --all shows every one, --json has them all"))
+        app_ctx.warn(", ".join(f"{names[kind]}: {n}" for kind, n in result.counts.items() if n))
+    elif not json_:
         app_ctx.warn(t("档案检查通过", "audit: nothing needs attention"))
-    if result["findings"]:
+    if total:
         raise typer.Exit(1)
 
 
@@ -203,8 +231,9 @@ def report(
     from custarchive.living import reports
 
     app_ctx = app_context(ctx)
-    with app_ctx.database().read() as conn:
-        tables = reports.build(conn, lang=app_ctx.lang, include_closed=include_closed, as_of=_as_of(as_of))
+    with app_ctx.database().read() as conn, _progress(app_ctx, app_ctx.t("统计", "counting")) as progress:
+        tables = reports.build(conn, lang=app_ctx.lang, include_closed=include_closed, as_of=_as_of(as_of),
+                               progress=progress)
     if xlsx:
         reports.write_xlsx(tables, xlsx, app_ctx.lang)
         app_ctx.warn(app_ctx.t(f"已写入 {xlsx}", f"wrote {xlsx}"))
@@ -226,3 +255,65 @@ def report(
                      for (key, _zh, _en), value in zip(table.columns, cells)]
             rows.append(cells + [reports.bar(row[table.value], biggest)])
         render.table(app_ctx, table.title(lang), headers, rows)
+
+
+def _stream_json(head: dict, lists: dict, tail=None) -> None:
+    """One JSON document written as it is produced: ``head``'s keys, then each list item by item, then
+    the keys ``tail()`` returns (counts known only once the lists have been written).
+
+    A million findings or classified archives never sit in memory as one structure.
+    """
+    import json
+
+    from custarchive.commands.render import to_json_text
+
+    out = sys.stdout
+    item_text = json.JSONEncoder(ensure_ascii=False, default=str).encode  # one encoder: json.dumps builds one per call
+    out.write("{\n")
+    parts = [(key, value) for key, value in head.items()]
+    first = True
+    for key, value in parts:
+        out.write(("" if first else ",\n") + f"  {json.dumps(key)}: " + to_json_text(value).replace("\n", "\n  "))
+        first = False
+    for key, items in lists.items():
+        out.write(("" if first else ",\n") + f"  {json.dumps(key)}: [")
+        first, empty = False, True
+        for item in items:
+            out.write(("\n    " if empty else ",\n    ") + item_text(item))
+            empty = False
+        out.write("]" if empty else "\n  ]")
+    for key, value in (tail() if tail else {}).items():
+        out.write(",\n" + f"  {json.dumps(key)}: " + to_json_text(value).replace("\n", "\n  "))
+    out.write("\n}\n")
+
+
+class _progress:
+    """A progress bar on stderr while a batch command works, only when stderr is a terminal.
+
+    Used as ``with _progress(app_ctx, label) as progress:``; ``progress(done, total)``
+    is what the domain calls (``None`` when there is no terminal).
+    """
+
+    def __init__(self, app_ctx, label: str) -> None:
+        self.bar = None
+        if sys.stderr.isatty() and not app_ctx.quiet:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                console=Console(stderr=True, no_color=not app_ctx.color), transient=True)
+            self.task = self.bar.add_task(label, total=None)
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.start()
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -7,15 +7,13 @@ renderings of the same tables, so they always agree.
 from __future__ import annotations
 
 import datetime as _dt
-from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 from sqlalchemy import text
 
-from custarchive.cards import lookup
-
-from custarchive.living import txn as money
 from custarchive.errors import ValidationError
+from custarchive.living import txn as money
 
 GRADE_ORDER = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
 NONE_LABEL = ("(未填)", "(none)")
@@ -35,9 +33,9 @@ class ReportTable:
         return self.title_zh if lang == "zh" else self.title_en
 
 
-def _count_table(table_id: str, zh: str, en: str, values: list, lang: str, *, order=None, labels=None,
+def _count_table(table_id: str, zh: str, en: str, counts: dict, lang: str, *, order=None, labels=None,
                  chart: str = "column") -> ReportTable:
-    counts = Counter(values)
+    """A count table from ``{value: count}`` (one GROUP BY in the database, never a row per archive)."""
     total = sum(counts.values()) or 1
     keys = list(order or []) + sorted((k for k in counts if k not in (order or []) and k is not None), key=str)
     if None in counts:
@@ -52,49 +50,79 @@ def _count_table(table_id: str, zh: str, en: str, values: list, lang: str, *, or
     return table
 
 
-def build(conn, *, lang: str = "en", include_closed: bool = False, as_of: _dt.date | None = None) -> list[ReportTable]:
-    cards = lookup.list_cards(conn, {"status": "all"} if include_closed else {})
-    if include_closed:
-        cards = [c for c in cards if c["status"] in ("active", "closed")]
+STEPS = 2  # queries ``build`` runs over the archive, for a progress bar
+
+
+def build(conn, *, lang: str = "en", include_closed: bool = False, as_of: _dt.date | None = None,
+          progress: Callable[[int, int], None] | None = None) -> list[ReportTable]:
+    """Every table from two GROUP BY scans of the archive: memory does not grow with it.
+
+    One scan groups by category, kind, grade and month (with the spend), the
+    other by industry and place; the few hundred groups are added up here.
+    ``progress(done, total)`` is called after each scan.
+    """
+    where = "status IN ('active', 'closed')" if include_closed else "status = 'active'"
+    join, spent, _source, params = money.annual_spend_sql(as_of)
+    by: dict[str, dict] = {name: {} for name in ("category", "kind", "grade", "month", "industry", "province",
+                                                 "city")}
+    sums: dict[str, list] = {}
+
+    def add(name: str, key, count: int) -> None:
+        by[name][key] = by[name].get(key, 0) + count
+
+    rows = conn.execute(text(
+        f"SELECT c.category, c.kind, c.grade, SUBSTR(c.created_at, 1, 7), COUNT(*), SUM(COALESCE({spent}, 0)) "
+        f"FROM customers c {join} WHERE c.{where} GROUP BY c.category, c.kind, c.grade, SUBSTR(c.created_at, 1, 7)"),
+        params)
+    for category, kind, grade, month, count, total in rows:
+        for name, key in (("category", category), ("kind", kind), ("grade", grade), ("month", month)):
+            add(name, key, count)
+        entry = sums.setdefault(category, [0, 0.0])
+        entry[0] += count
+        entry[1] += float(total or 0)
+    if progress:
+        progress(1, STEPS)
+    for industry, province, city, count in conn.execute(text(
+            f"SELECT industry, province, city, COUNT(*) FROM customers WHERE {where} GROUP BY industry, province, city")):
+        for name, key in (("industry", industry), ("province", province), ("city", city)):
+            add(name, key, count)
+    if progress:
+        progress(2, STEPS)
+
     categories = {code: (zh if lang == "zh" else en) for code, zh, en in
                   conn.execute(text("SELECT code, name_zh, name_en FROM categories ORDER BY code"))}
     kinds = {"individual": "个人客户" if lang == "zh" else "Individual",
              "enterprise": "企业客户" if lang == "zh" else "Enterprise"}
     tables = [
-        _count_table("by_category", "按客户类别", "By category", [c["category"] for c in cards], lang,
+        _count_table("by_category", "按客户类别", "By category", by["category"], lang,
                      order=list(categories), labels={k: f"{k} {v}" for k, v in categories.items()}),
-        _count_table("by_kind", "按客户类型", "By kind", [c["kind"] for c in cards], lang, order=list(kinds),
+        _count_table("by_kind", "按客户类型", "By kind", by["kind"], lang, order=list(kinds),
                      labels=kinds, chart="pie"),
-        _count_table("by_industry", "按行业", "By industry", [c["industry"] for c in cards], lang, chart="bar"),
-        _count_table("by_province", "按省份", "By province", [c["province"] for c in cards], lang, chart="bar"),
-        _count_table("by_city", "按城市", "By city", [c["city"] for c in cards], lang, chart="bar"),
-        _count_table("by_grade", "信用等级分布", "Grade distribution", [c["grade"] for c in cards], lang,
+        _count_table("by_industry", "按行业", "By industry", by["industry"], lang, chart="bar"),
+        _count_table("by_province", "按省份", "By province", by["province"], lang, chart="bar"),
+        _count_table("by_city", "按城市", "By city", by["city"], lang, chart="bar"),
+        _count_table("by_grade", "信用等级分布", "Grade distribution", by["grade"], lang,
                      order=list(GRADE_ORDER)),
     ]
     for table in tables[2:5]:
         named = [r for r in table.rows if r["key"] is not None]
         named.sort(key=lambda r: (-r["count"], str(r["key"])))
         table.rows = named + [r for r in table.rows if r["key"] is None]
-    measured, has_orders = money.spend_by_customer(conn, as_of)
     spend = ReportTable("spend_by_category", "各类别消费额", "Spend by category",
                         [("label", "类别", "Category"), ("archives", "档案数", "Archives"),
                          ("spend", "年消费额合计", "Annual spend"), ("average", "平均", "Average"),
                          ("share", "占比", "Share")], value="spend")
-    sums: dict[str, list[float]] = {}
-    for card in cards:
-        value = money.annual_spend(card, measured, has_orders)
-        sums.setdefault(card["category"], []).append(value or 0.0)
-    grand = sum(sum(v) for v in sums.values()) or 1
+    grand = sum(total for _archives, total in sums.values()) or 1
     for code in list(categories) + sorted(set(sums) - set(categories)):
         if code in sums:
-            total = round(sum(sums[code]), 2)
+            archives, total = sums[code][0], round(sums[code][1], 2)
             spend.rows.append({"key": code, "label": f"{code} {categories.get(code, '')}".strip(),
-                               "archives": len(sums[code]), "spend": total,
-                               "average": round(total / len(sums[code]), 2), "share": round(total / grand, 4)})
+                               "archives": archives, "spend": total,
+                               "average": round(total / archives, 2), "share": round(total / grand, 4)})
     tables.append(spend)
     months = ReportTable("new_per_month", "每月新建档案", "New archives per month",
                          [("label", "月份", "Month"), ("count", "数量", "Count")], chart="line")
-    for month, count in sorted(Counter(c["created_at"][:7] for c in cards).items()):
+    for month, count in sorted(by["month"].items()):
         months.rows.append({"key": month, "label": month, "count": count})
     tables.append(months)
     return tables
