@@ -1,0 +1,71 @@
+"""Crafted and huge workbooks are refused within seconds with one line, before memory grows."""
+from __future__ import annotations
+
+import time
+import zipfile
+
+from openpyxl import Workbook
+
+from tests.helpers import snapshot
+
+
+def _workbook(path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "手机"])
+    sheet.append(["张三", "13912345678"])
+    book.save(path)
+
+
+def _replace(path, target, part: str, writer) -> None:
+    """Copy the workbook at ``path`` to ``target`` with ``part`` written by ``writer(stream)``."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename == part:
+                continue
+            out.writestr(info, source.read(info.filename))
+        with out.open(part, "w", force_zip64=True) as stream:
+            writer(stream)
+
+
+def test_shared_strings_bomb_is_refused_before_reading(cli, db_target, tmp_path):
+    _workbook(tmp_path / "plain.xlsx")
+    bomb = tmp_path / "bomb.xlsx"
+
+    def strings(stream):
+        stream.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+        block = b"<si><t>" + b"a" * 1000 + b"</t></si>"
+        for _ in range(110_000):   # 110 MB of XML, about 100 KB packed
+            stream.write(block)
+        stream.write(b"</sst>")
+
+    _replace(tmp_path / "plain.xlsx", bomb, "xl/sharedStrings.xml", strings)
+    assert bomb.stat().st_size < 2 << 20
+    before = snapshot(db_target)
+    started = time.monotonic()
+    result = cli("import", str(bomb))
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1 and "expands to" in result.stderr and "MB" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(db_target) == before
+    assert elapsed < 60   # seconds, not minutes: nothing was decompressed
+
+
+def test_a_cell_past_excels_limit_is_refused_while_scanning(cli, db_target, tmp_path):
+    _workbook(tmp_path / "plain.xlsx")
+    huge = tmp_path / "huge.xlsx"
+
+    def sheet(stream):
+        stream.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                     b'main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c>'
+                     b'<c r="B1" t="inlineStr"><is><t>phone</t></is></c></row><row r="2">'
+                     b'<c r="A2" t="inlineStr"><is><t>')
+        for _ in range(20):
+            stream.write("张".encode() * 100_000)   # a 2,000,000-character cell
+        stream.write(b'</t></is></c></row></sheetData></worksheet>')
+
+    _replace(tmp_path / "plain.xlsx", huge, "xl/worksheets/sheet1.xml", sheet)
+    before = snapshot(db_target)
+    result = cli("import", str(huge))
+    assert result.exit_code == 1 and "32767 characters" in result.stderr, result.stderr
+    assert snapshot(db_target) == before
