@@ -69,3 +69,33 @@ def test_a_cell_past_excels_limit_is_refused_while_scanning(cli, db_target, tmp_
     result = cli("import", str(huge))
     assert result.exit_code == 1 and "32767 characters" in result.stderr, result.stderr
     assert snapshot(db_target) == before
+
+
+def _rejecting_workbook(path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "手机", "出生日期"])
+    sheet.append(["张三", "13912345678", None])
+    sheet.append(["李四", "12345", None])          # refused: not a phone
+    book.save(path)
+
+
+def test_errors_file_follows_the_name_given(cli, tmp_path):
+    import csv
+
+    _rejecting_workbook(tmp_path / "in.xlsx")
+    out = tmp_path / "rejects.csv"
+    result = cli("import", str(tmp_path / "in.xlsx"), "--errors", str(out))
+    assert result.exit_code == 1
+    assert not zipfile.is_zipfile(out)
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0] == ["姓名", "手机", "出生日期", "error"] and rows[1][:2] == ["李四", "12345"]
+    assert "phone" in rows[1][3]
+
+
+def test_errors_name_the_rows_cannot_take_is_refused(cli, tmp_path):
+    _rejecting_workbook(tmp_path / "in.xlsx")
+    out = tmp_path / "rejects.vcf"
+    result = cli("import", str(tmp_path / "in.xlsx"), "--errors", str(out))
+    assert result.exit_code == 2 and ".xlsx or .csv" in result.stderr
+    assert not out.exists() and cli.json("list") == []
