@@ -99,3 +99,18 @@ def test_errors_name_the_rows_cannot_take_is_refused(cli, tmp_path):
     result = cli("import", str(tmp_path / "in.xlsx"), "--errors", str(out))
     assert result.exit_code == 2 and ".xlsx or .csv" in result.stderr
     assert not out.exists() and cli.json("list") == []
+
+
+def test_stderr_lists_a_few_hundred_rejected_rows_then_a_count(cli, tmp_path):
+    import csv
+
+    path = tmp_path / "bad.csv"
+    path.write_text("姓名,手机\n" + "".join(f"客户{n},12{n:09d}\n" for n in range(700)) + "好人,13912345678\n",
+                    encoding="utf-8")
+    out = tmp_path / "rejects.csv"
+    result = cli("import", str(path), "--errors", str(out))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert sum(line.startswith("rejected:") for line in lines) == 200
+    assert any("500 more rejected rows not shown" in line and str(out) in line for line in lines)
+    assert len(list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))) == 701
