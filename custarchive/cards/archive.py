@@ -18,7 +18,7 @@ from custarchive.cards import lookup, numbering
 from custarchive.core import authz, consent_rules, crypto
 from custarchive.core.changelog import Actor, ChangeEntry, encode_value, record
 from custarchive.core.fields import CANONICAL
-from custarchive.core.searchindex import grams, pinyin_keys
+from custarchive.core.searchindex import grams, name_keys
 from custarchive.core.sqlutil import bulk_insert, now, select_in
 from custarchive.core.templates import Template, derive, field_parser, load_template, parse_field, resolve_field
 from custarchive.core.values import parse_choice
@@ -165,7 +165,7 @@ class StoredCard(NamedTuple):
 def store_form(keys, card: dict) -> StoredCard:
     sealed = crypto.seal_card(keys, card)
     name = card["name"]
-    full, initials = pinyin_keys(name)
+    full, initials = name_keys(name)
     extra = json.dumps(sealed["extra"], ensure_ascii=False, sort_keys=True) if sealed["extra"] else None
     get = sealed.get
     values = (card["kind"], card["category"], card["template"], "active", name, full, initials,
@@ -322,7 +322,7 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
         sealed_extra = crypto.seal_extra(keys, card["template"], {**extra, **kept})
         columns["extra"] = json.dumps(sealed_extra, ensure_ascii=False, sort_keys=True) if sealed_extra else None
     if "name" in columns:
-        columns["name_pinyin"], columns["name_initials"] = pinyin_keys(columns["name"])
+        columns["name_pinyin"], columns["name_initials"] = name_keys(columns["name"])
         for gram in grams(card["name"]):
             conn.execute(text("DELETE FROM name_grams WHERE gram = :g AND customer_id = :c"), {"g": gram, "c": card["id"]})
         bulk_insert(conn, "name_grams", ("gram", "customer_id"), [(g, card["id"]) for g in grams(columns["name"])])

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from custarchive.core import values
 from custarchive.core.crypto import INDEX_COLUMNS, keyring, open_card, open_logged
 from custarchive.core.fields import CANONICAL
+from custarchive.core.phones import search_forms as phone_search_forms
 from custarchive.core.searchindex import normalize_query, query_grams
 from custarchive.core.sqlutil import chunks, prefix_condition, prefix_params
 from custarchive.core.values import normalize_text
@@ -71,7 +72,7 @@ def resolve(conn, ref: str) -> dict:
     if card:
         return _follow_merge(conn, card)
 
-    conditions, params = ["name = :name"], {"name": normalize_text(ref)}
+    conditions, params = ["name IN (:name, :typed)"], {"name": normalize_text(ref), "typed": ref}
     for column, parse in _identity_parsers():
         try:
             params[column] = parse(ref)
@@ -180,12 +181,8 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
     _name_matches(conn, q, ids, first)
     compact = q.replace(" ", "").replace("-", "")
     if compact.isascii() and compact.isalpha():
-        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'name_pinyin', 'p')}",
-                prefix_params("p", compact))
-        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'name_initials', 'p')}",
-                prefix_params("p", compact))
-    if compact.lstrip("+").isdigit() and len(compact) >= 3:
-        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'phone', 'p')}", prefix_params("p", compact))
+        _pinyin_matches(compact, collect)
+    _phone_matches(conn, q, collect)
     _sealed_matches(conn, compact, collect)
     if "@" in q or (q.isascii() and "." in q):
         collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'email', 'p')}", prefix_params("p", q))
@@ -200,6 +197,24 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
         cards = [card for card in cards if card["status"] == "active"]
     cards.sort(key=lambda card: card["archive_no"])
     return cards[:limit] if limit else cards
+
+
+def _pinyin_matches(compact: str, collect) -> None:
+    """Full pinyin or initials from any character position (``huaxin`` finds 北京华信科技有限公司),
+    under every reading of a surname (``zr`` finds 曾荣): a substring of the stored keys."""
+    pattern = {"p": f"%{compact.lower()}%"}   # letters only: nothing to escape
+    collect("SELECT id FROM customers WHERE name_pinyin LIKE :p", pattern)
+    collect("SELECT id FROM customers WHERE name_initials LIKE :p", pattern)
+
+
+def _phone_matches(conn, q: str, collect) -> None:
+    """A phone in any written form (``+86 139 1234 5678``, ``075588886666``, ``0755-88886666``) by
+    its stored form, and by its last 4 or more digits (尾号 5393, a landline without area code)."""
+    prefixes, tail = phone_search_forms(q)
+    for prefix in prefixes:
+        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'phone', 'p')}", prefix_params("p", prefix))
+    if tail:
+        collect("SELECT id FROM customers WHERE REPLACE(phone, '-', '') LIKE :t", {"t": "%" + tail})
 
 
 def _sealed_matches(conn, compact: str, collect) -> None:

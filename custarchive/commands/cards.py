@@ -41,6 +41,7 @@ def add(
 ) -> None:
     """Add a customer card; prints the new archive number (interactive on a terminal)."""
     from custarchive.cards import archive, lookup
+    from custarchive.core.values import card_cautions
     from custarchive.core import consent_rules
 
     app_ctx = app_context(ctx)
@@ -63,6 +64,7 @@ def add(
             numbers.append(number)
             card = lookup.get_by_number(conn, number)
             warnings += [f"{number}: possible duplicate of {hit}" for hit in lookup.possible_duplicates(conn, card, card["id"])]
+            warnings += [f"{number}: {caution}" for caution in card_cautions(card)]
             added.append(card)
         warnings += consent_rules.missing(conn, added)
     for warning in warnings:
@@ -208,6 +210,7 @@ def update(
 ) -> None:
     """Change fields of an archive; every change goes to the change log."""
     from custarchive.cards import archive, lookup
+    from custarchive.core.values import card_cautions
     from custarchive.core import consent_rules
     from custarchive.core import crypto
 
@@ -219,6 +222,8 @@ def update(
         card, changes = archive.update_card(conn, ref, values, list(unsets or []), app_ctx.actor(reason=reason))
         secret = crypto.sensitive_fields(card["template"])
         warnings = consent_rules.missing(conn, [lookup.get_by_number(conn, card["archive_no"])]) if secret & set(changes) else []
+        if "phone" in changes:
+            warnings += [f"{card['archive_no']}: {caution}" for caution in card_cautions({"phone": changes["phone"][1]})]
     for warning in warnings:
         app_ctx.warn(f"warning: {warning}")
     _render_changes(app_ctx, card, changes, json_)

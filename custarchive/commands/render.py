@@ -63,3 +63,22 @@ def csv_out(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     writer.writerow(headers)
     for row in rows:
         writer.writerow(["" if value is None else value for value in row])
+
+
+class CappedLines:
+    """Say the first ``limit`` lines, then only count: a million rejected rows must not print a
+    million lines (40 MB) on stderr. The errors file (``--errors``) holds every one."""
+
+    def __init__(self, say, limit: int = 200):
+        self.say, self.limit, self.count = say, limit, 0
+
+    def __call__(self, message: str) -> None:
+        self.count += 1
+        if self.count <= self.limit:
+            self.say(message)
+
+    def close(self, what: str, errors_out: str | None) -> None:
+        hidden = self.count - self.limit
+        if hidden > 0:
+            where = f"all are in {errors_out}" if errors_out else "give --errors OUT to get them all in a file"
+            self.say(f"… {hidden:,} more {what} not shown ({where})")

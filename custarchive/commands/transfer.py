@@ -38,6 +38,7 @@ def import_(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Import customers from a file in one transaction; rejected rows are reported with their line."""
+    from custarchive.commands import render
     from custarchive.transfer import importing
     from custarchive.transfer.io import ErrorsWriter, open_rows
 
@@ -53,11 +54,12 @@ def import_(
         db = app_ctx.database(write=True)  # after the file opened: a bad file creates no database
         progress = _Progress(app_ctx, source)
         errors = ErrorsWriter(errors_out, source) if errors_out else None
+        echo = render.CappedLines(progress.say)
 
         def rejected(row, rejection):
             if errors is not None:
                 errors.write(row, rejection.reason if not rejection.field else f"{rejection.field}: {rejection.reason}")
-            progress.say(f"rejected: {rejection.message()}")
+            echo(f"rejected: {rejection.message()}")
 
         events = importing.Events(rejected=rejected, notice=lambda message: progress.say(f"note: {message}"),
                                   progress=progress.update)
@@ -77,6 +79,7 @@ def import_(
         finally:
             if errors is not None:
                 errors.close()
+            echo.close("rejected rows", errors_out)
     _report(app_ctx, summary, committed, dry_run, strict, json_, errors_out)
     if summary.rejected:
         raise typer.Exit(1)

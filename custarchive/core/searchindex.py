@@ -83,9 +83,54 @@ def _char_pinyin(char: str) -> str:
     return _pinyin_cache[char]
 
 
+_surnames: dict[str, list[str]] | None = None
+_VARIANT_NAME_LENGTH = 6     # people's names, short shop names: longer names keep one reading
+_MAX_READINGS = 4
+
+
+def surname_readings(char: str) -> list[str]:
+    """Every reading of a name's first character, its surname readings first (data/surnames.toml):
+    曾 → ['zeng', 'ceng'], 单 → ['shan', 'dan', 'chan']."""
+    global _surnames
+    if _surnames is None:
+        import tomllib
+        from importlib import resources
+
+        text = resources.files("custarchive").joinpath("data/surnames.toml").read_text("utf-8")
+        _surnames = tomllib.loads(text)["readings"]
+    if char.isascii():
+        return [_pinyin_cache[char]] if _pinyin_cache[char] else []
+    found = _readings().get(str(ord(char)))
+    others = [_toneless(reading) for reading in found.split(",")] if found else []
+    return list(dict.fromkeys([*_surnames.get(char, ()), *others]))[:_MAX_READINGS]
+
+
+def _syllables(name: str) -> list[str]:
+    return [s for s in map(_pinyin_cache.__getitem__, unicodedata.normalize("NFKC", name)) if s]
+
+
 def pinyin_keys(name: str) -> tuple[str, str]:
-    """(full pinyin, initials): 张伟 → ('zhangwei', 'zw')."""
-    syllables = [s for s in map(_pinyin_cache.__getitem__, unicodedata.normalize("NFKC", name)) if s]
-    full = "".join(syllables)
-    initials = "".join(s[0] for s in syllables)
-    return full, initials
+    """(full pinyin, initials) of the preferred reading, a surname read as a surname:
+    张伟 → ('zhangwei', 'zw'), 曾荣 → ('zengrong', 'zr')."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    syllables = _syllables(text)
+    if syllables and text and not text[0].isascii():
+        first = surname_readings(text[0])
+        if first and _pinyin_cache[text[0]]:
+            syllables[0] = first[0]
+    return "".join(syllables), "".join(s[0] for s in syllables)
+
+
+def name_keys(name: str) -> tuple[str, str]:
+    """The stored search keys: every reading of a short name's first character, space separated
+    (曾荣 → ('zengrong cengrong', 'zr cr')), so the pinyin or initials people type, from any
+    character position, are a substring of one variant. Cut to the columns' sizes (600, 200)."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    syllables = _syllables(text)
+    if not syllables or len(text) > _VARIANT_NAME_LENGTH or text[0].isascii() or not _pinyin_cache[text[0]]:
+        return "".join(syllables)[:600], "".join(s[0] for s in syllables)[:200]
+    rest = syllables[1:]
+    readings = surname_readings(text[0])
+    full = " ".join(dict.fromkeys(reading + "".join(rest) for reading in readings))
+    initials = " ".join(dict.fromkeys(reading[0] + "".join(s[0] for s in rest) for reading in readings))
+    return full[:600], initials[:200]

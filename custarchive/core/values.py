@@ -13,6 +13,7 @@ import re
 import unicodedata
 from typing import Any, Callable, Iterable
 
+from custarchive.core import phones, resident_id
 from custarchive.errors import ValidationError
 
 FIELD_TYPES = (
@@ -107,69 +108,16 @@ def parse_email(raw: str, field: str | None = "email") -> str:
     return f"{local}@{domain.lower()}"
 
 
-_area_codes: frozenset[str] | None = None
-
-
-def _area_code_exists(code: str) -> bool:
-    """True when the 6-digit code was a county code in any year (not only the birth year).
-
-    The whole python-stdnum county table is flattened into a set once: one walk
-    costs less than a few hundred per-code lookups.
-    """
-    global _area_codes
-    if _area_codes is None:
-        from stdnum import numdb
-
-        codes = set()
-        for _len, low, high, _props, children in numdb.get("cn/loc").prefixes:
-            for _clen, clow, chigh, cprops, _sub in children:
-                if "county" in cprops:
-                    codes.update(f"{p}{c:04d}" for p in range(int(low), int(high) + 1)
-                                 for c in range(int(clow), int(chigh) + 1))
-        _area_codes = frozenset(codes)
-    return code in _area_codes
-
-
-_ric = None
-_first_today: _dt.date | None = None
-
-
-def _past_today() -> _dt.date:
-    """A day that is not after today (the first today asked for): birth dates before it need no clock."""
-    global _first_today
-    if _first_today is None:
-        _first_today = _dt.date.today()
-    return _first_today
-
-
 def parse_id_number(raw: str, field: str | None = "id_number", today: _dt.date | None = None) -> str:
-    """A PRC resident ID: 18 characters, check digit, real past birth date, known area code.
+    """A PRC resident ID or residence permit: 18 characters, check digit, real past birth date, and
+    an area code a real card can carry (see :mod:`custarchive.core.resident_id`).
 
     ``stdnum.cn.ric.validate`` also demands that the county existed in the birth
     year; an ID's area code is the one in force when the card was *issued*, so
     that rule would refuse many real cards and is not applied here.
     """
-    global _ric
-    if _ric is None:
-        from stdnum.cn import ric as _ric
-
     text = normalize_text(raw).replace(" ", "").upper()
-    if len(text) != 18:
-        raise ValidationError(field, raw, f"a resident ID has 18 characters, not {len(text)}")
-    if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        raise ValidationError(field, raw, "a resident ID is 17 digits followed by a digit or X")
-    if _ric.calc_check_digit(text) != text[17]:
-        raise ValidationError(field, raw, "resident ID check digit is wrong")
-    try:
-        birth = _dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
-    except ValueError:
-        raise ValidationError(field, raw, "resident ID holds an impossible birth date") from None
-    future = birth > today if today else birth >= _past_today() and birth > _dt.date.today()
-    if future or birth.year < 1890:
-        raise ValidationError(field, raw, "resident ID birth date is in the future or too old")
-    if not _area_code_exists(text[:6]):
-        raise ValidationError(field, raw, f"resident ID area code {text[:6]} does not exist")
-    return text
+    return resident_id.parse_id_number(text, raw, field, today)
 
 
 def id_number_facts(number: str) -> dict[str, str]:
@@ -216,77 +164,35 @@ def parse_credit_code(raw: str, field: str | None = "credit_code") -> str:
         raise ValidationError(field, raw, reason) from None
 
 
-_phone_prefix_cache: dict[str, bool] = {}
-_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
-_mobile_pattern = None
-
-
-def _is_mainland_mobile(compact: str) -> bool:
-    """Match phonenumbers' own CN mobile pattern directly: the library's data without a per-row parse."""
-    global _mobile_pattern
-    if _mobile_pattern is None:
-        from phonenumbers import PhoneMetadata
-
-        _mobile_pattern = re.compile(PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
-    return _mobile_pattern.fullmatch(compact) is not None
-
-
 def parse_phone(raw: str, field: str | None = "phone") -> str:
-    """Mainland China mobile or landline unless it starts with ``+``; stored in a canonical form.
-
-    Mainland mobiles are stored as their 11 digits, landlines as ``0AREA-NUMBER``,
-    foreign numbers in E.164. Mobiles are matched against phonenumbers' CN mobile
-    pattern; for other numbers validity per 7-digit prefix and length is cached.
-    """
-    text = normalize_text(raw)
-    compact = text if text.isdigit() else _PHONE_SEPARATORS.sub("", text)
-    if compact.startswith("+86"):
-        compact = compact[3:]
-    elif compact.startswith("0086"):
-        compact = compact[4:]
-    if compact.startswith("+"):
-        return _parse_foreign(raw, compact, field)
-    if not compact.isdigit():
-        raise ValidationError(field, raw, "a phone number may hold only digits, spaces, - and a leading +")
-    if len(compact) == 11 and compact[0] == "1" and _is_mainland_mobile(compact):
-        return compact
-    key = f"{compact[:7]}:{len(compact)}"
-    valid = _phone_prefix_cache.get(key)
-    if valid is None:
-        import phonenumbers
-
-        try:
-            number = phonenumbers.parse(compact, "CN")
-            valid = phonenumbers.is_valid_number(number)
-        except phonenumbers.NumberParseException:
-            valid = False
-        _phone_prefix_cache[key] = valid
-    if not valid:
-        raise ValidationError(field, raw, "not a valid mainland China mobile or landline number")
-    if compact.startswith("0"):
-        return _landline_form(compact)
-    return compact
+    """Mainland China mobile or landline unless it starts with ``+`` (:mod:`custarchive.core.phones`)."""
+    return phones.parse_phone(raw if raw.isascii() else normalize_text(raw), field)
 
 
-def _landline_form(compact: str) -> str:
-    import phonenumbers
-
-    number = phonenumbers.parse(compact, "CN")
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    area, _, rest = national.replace("(", "").replace(")", "").partition(" ")
-    return f"{area}-{rest.replace(' ', '')}" if rest else area
+def caution(kind: str, value: Any) -> str | None:
+    """Why a stored value is unusual though accepted (a warning for the user), or None."""
+    if kind == "phone" and isinstance(value, str):
+        return phones.phone_caution(value)
+    return None
 
 
-def _parse_foreign(raw: str, compact: str, field: str | None) -> str:
-    import phonenumbers
+def card_cautions(card: dict) -> list[str]:
+    """The warnings a stored card deserves: accepted values that are unusual (a phone block
+    phonenumbers does not know yet, a number without area code)."""
+    found = phones.phone_caution(card.get("phone") or "")
+    return [found] if found else []
 
-    try:
-        number = phonenumbers.parse(compact, None)
-    except phonenumbers.NumberParseException:
-        raise ValidationError(field, raw, "not a valid international phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(field, raw, "not a valid international phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+def exact_text(raw: str, field: str | None, limit: int) -> str:
+    """Free text as given: only the blank margins go; inner line breaks, tabs and full-width
+    punctuation stay (a legal name with （） is still the legal name). A NUL is refused: no
+    person types one, it is a damaged file."""
+    text = raw.strip()
+    if "\x00" in text:
+        raise ValidationError(field, raw.replace("\x00", "\\x00")[:40], "holds a NUL byte (damaged data)")
+    if len(text) > limit:
+        raise ValidationError(field, text[:20] + "…", f"longer than {limit} characters")
+    return text
 
 
 _choice_index: dict[int, tuple[Any, dict[str, str]]] = {}
@@ -339,12 +245,10 @@ def parse_value(kind: str, raw: Any, field: str | None = None, *, choices=(), mi
         raw = repr(raw) if isinstance(raw, float) else str(raw)
     elif not isinstance(raw, str):
         raise ValidationError(field, raw, "expected a single value, not a list or object")
+    if "\x00" in raw:
+        raise ValidationError(field, raw.replace("\x00", "\\x00")[:40], "holds a NUL byte (damaged data)")
     if kind == "text":
-        text = normalize_text(raw)
-        limit = max_length or _MAX_TEXT
-        if len(text) > limit:
-            raise ValidationError(field, text[:20] + "…", f"longer than {limit} characters")
-        return text
+        return exact_text(raw, field, max_length or _MAX_TEXT)
     if kind == "choice":
         return parse_choice(raw, choices, field)
     if kind == "phone":
@@ -382,14 +286,13 @@ def value_parser(kind: str, field: str | None = None, *, choices=(), minimum=Non
 
     if kind == "text":
         limit = max_length or _MAX_TEXT
-        normalize = unicodedata.normalize
 
         def parse(raw):
             if raw.__class__ is not str or not raw.strip():
                 return generic(raw)
-            text = " ".join((raw if raw.isascii() else normalize("NFKC", raw)).split())
-            if len(text) > limit:
-                raise ValidationError(field, text[:20] + "…", f"longer than {limit} characters")
+            text = raw.strip()
+            if len(text) > limit or "\x00" in text:
+                return exact_text(raw, field, limit)
             return text
         return parse
     if kind == "choice":
@@ -397,7 +300,7 @@ def value_parser(kind: str, field: str | None = None, *, choices=(), minimum=Non
             choices = tuple(choices)
 
         def parse(raw):
-            if raw.__class__ is not str or not raw.strip():
+            if raw.__class__ is not str or not raw.strip() or "\x00" in raw:
                 return generic(raw)
             return parse_choice(raw, choices, field)
         return parse
@@ -405,7 +308,7 @@ def value_parser(kind: str, field: str | None = None, *, choices=(), minimum=Non
         specific = parse_amount if kind == "amount" else parse_integer
 
         def parse(raw):
-            if raw.__class__ is not str or not raw.strip():
+            if raw.__class__ is not str or not raw.strip() or "\x00" in raw:
                 return generic(raw)
             return specific(raw, field, minimum)
         return parse
@@ -414,7 +317,7 @@ def value_parser(kind: str, field: str | None = None, *, choices=(), minimum=Non
         return generic
 
     def parse(raw):
-        if raw.__class__ is not str or not raw.strip():
+        if raw.__class__ is not str or not raw.strip() or "\x00" in raw:
             return generic(raw)
         return specific(raw, field)
     return parse

@@ -261,6 +261,29 @@ def m071_document_size_bigint(s: Schema) -> None:
         s.sql("ALTER TABLE documents ALTER COLUMN size TYPE BIGINT")
 
 
+@migration
+def m080_name_keys_every_surname_reading(s: Schema) -> None:
+    """Pinyin and initials under every reading of a short name's first character
+    (``searchindex.name_keys``): ``zr`` finds 曾荣, ``shantianfang`` 单田芳."""
+    from sqlalchemy import text
+
+    from custarchive.core.searchindex import name_keys
+
+    update = text("UPDATE customers SET name_pinyin = :p, name_initials = :i WHERE id = :id")
+    last = 0
+    while True:
+        rows = s.conn.execute(text("SELECT id, name FROM customers WHERE id > :last AND status <> 'erased' "
+                                   "ORDER BY id LIMIT 2000"), {"last": last}).all()
+        if not rows:
+            break
+        changed = []
+        for cid, name in rows:
+            full, initials = name_keys(name)
+            changed.append({"p": full, "i": initials, "id": cid})
+        s.conn.execute(update, changed)
+        last = rows[-1][0]
+
+
 def applied(conn) -> set[str]:
     from sqlalchemy import text
 

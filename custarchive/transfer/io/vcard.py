@@ -51,7 +51,10 @@ def card_to_fields(card) -> dict[str, str]:
         n = contents["n"][0].value
         family = str(getattr(n, "family", "") or "").strip()
         given = str(getattr(n, "given", "") or "").strip()
-    org = _text_of(contents["org"][0]) if "org" in contents else ""
+    units = contents["org"][0].value if "org" in contents else ""
+    units = [str(unit).strip() for unit in units] if isinstance(units, (list, tuple)) else [str(units).strip()]
+    org = units[0] if units else ""          # ORG:company;department;…
+    department = " ".join(unit for unit in units[1:] if unit)
     fn = _text_of(contents["fn"][0]) if "fn" in contents else ""
     person = (family + given) if _is_cjk(family + given) else " ".join(p for p in (given, family) if p)
     show_as = contents.get("x-abshowas")
@@ -63,10 +66,11 @@ def card_to_fields(card) -> dict[str, str]:
         out["kind"] = "individual"
         out["name"] = fn or person
         out["employer"] = org
-    phones = [_text_of(p) for p in contents.get("tel", []) if _text_of(p)]
+    phones = [_phone_of(_text_of(p)) for p in contents.get("tel", []) if _text_of(p)]
     emails = [_text_of(p) for p in contents.get("email", []) if _text_of(p)]
-    out["phone"] = phones[0] if phones else ""
-    out["phones_extra"] = "; ".join(phones[1:])
+    plain = [phone for phone in phones if "转" not in phone]   # an extension cannot be the main phone
+    out["phone"] = plain[0] if plain else ""
+    out["phones_extra"] = "; ".join(phone for phone in phones if phone != out["phone"])
     out["email"] = emails[0] if emails else ""
     out["emails_extra"] = "; ".join(emails[1:])
     if "adr" in contents:
@@ -78,7 +82,39 @@ def card_to_fields(card) -> dict[str, str]:
     for field, key in (("title", "title"), ("birth_date", "bday"), ("notes", "note")):
         if key in contents:
             out[field] = _text_of(contents[key][0])
+    kept = [out["notes"]] if out["notes"] else []
+    if "bday" in contents:
+        month_day = _yearless_birthday(contents["bday"][0])
+        if month_day:
+            out["birth_date"] = ""
+            kept.append(f"生日: {month_day}")
+    if department:
+        kept.append(f"部门: {department}")
+    out["notes"] = "\n".join(kept)
     return out
+
+
+def _phone_of(value: str) -> str:
+    """A vCard 4.0 ``tel:`` URI as the number people write: ``tel:+86-147-1234-5678`` →
+    ``+86-147-1234-5678``; an extension (``;ext=12``) is kept as ``转12``."""
+    if value[:4].lower() != "tel:":
+        return value
+    number, *params = value[4:].split(";")
+    extension = next((param[4:] for param in params if param.lower().startswith("ext=")), "")
+    return f"{number} 转{extension}" if extension else number
+
+
+def _yearless_birthday(prop) -> str | None:
+    """``MM-DD`` of a birthday given without a year (``--05-18``, ``--0518``, or iPhone's
+    ``X-APPLE-OMIT-YEAR=1604:1604-05-18``), else None."""
+    value = _text_of(prop)
+    omitted = prop.params.get("X-APPLE-OMIT-YEAR") or []
+    if value.startswith("--"):
+        digits = value[2:].replace("-", "")
+        return f"{digits[:2]}-{digits[2:4]}" if len(digits) == 4 and digits.isdigit() else None
+    if omitted and value[:4] in omitted and len(value) >= 10:
+        return value[5:10]
+    return None
 
 
 def _is_cjk(text: str) -> bool:
@@ -86,12 +122,59 @@ def _is_cjk(text: str) -> bool:
 
 
 def _quiet_vobject() -> None:
-    """vobject logs skipped lines; unconfigured, Python would print them on the user's stderr."""
+    """vobject logs skipped lines through a handler of its own (``vobject.base ERROR Skipped
+    line``): its loggers are switched off, a card it cannot read is one rejected row instead."""
     import logging
 
-    logger = logging.getLogger("vobject")
-    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-        logger.addHandler(logging.NullHandler())
+    for name in [*logging.root.manager.loggerDict, "vobject"]:
+        if name == "vobject" or name.startswith("vobject."):
+            logging.getLogger(name).disabled = True
+
+
+_BINARY_PROPERTIES = ("PHOTO", "LOGO", "SOUND", "KEY")
+
+
+def _decoded(line: str) -> str:
+    """A quoted-printable property decoded here, in its charset, and written as vCard 3.0 text
+    (vobject's own decoding stops at the first comma of a note)."""
+    import quopri
+
+    head, value = line.split(":", 1)
+    params = [param for param in head.split(";")[1:]]
+    charset = next((param.split("=", 1)[1] for param in params if param.upper().startswith("CHARSET=")), "utf-8")
+    try:
+        text = quopri.decodestring(value.encode("ascii", "replace")).decode(charset, "replace")
+    except LookupError:
+        text = quopri.decodestring(value.encode("ascii", "replace")).decode("utf-8", "replace")
+    kept = [param for param in params if param.upper().split("=", 1)[0] not in ("ENCODING", "CHARSET")
+            and param.upper() != "QUOTED-PRINTABLE"]
+    escaped = text.replace("\\", "\\\\").replace("\r\n", "\n").replace("\n", "\\n").replace(",", "\\,")
+    return ";".join([head.split(";")[0], *kept]) + ":" + escaped
+
+
+def _readable(text: str) -> str:
+    """The card as vobject can read it: quoted-printable soft line breaks (a line ending in
+    ``=``, Android's vCard 2.1) joined, and pictures and sounds left out (ignored; their
+    base64 is often cut or unpadded and would reject the whole card)."""
+    out: list[str] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        head = line.split(":", 1)[0].upper()
+        name = head.split(";", 1)[0].split(".")[-1]
+        if name in _BINARY_PROPERTIES:
+            while index < len(lines) and (lines[index][:1] in (" ", "\t") or ":" not in lines[index]):
+                index += 1
+            continue
+        if "QUOTED-PRINTABLE" in head and ":" in line:
+            while line.endswith("=") and index < len(lines):
+                line = line[:-1] + lines[index]
+                index += 1
+            line = _decoded(line)
+        out.append(line)
+    return "\r\n".join(out) + "\r\n"
 
 
 def parse_card(text: str) -> dict[str, str]:
@@ -100,7 +183,7 @@ def parse_card(text: str) -> dict[str, str]:
 
     _quiet_vobject()
     try:
-        card = vobject.readOne(text, ignoreUnreadable=True)
+        card = vobject.readOne(_readable(text), ignoreUnreadable=True)
         return card_to_fields(card)
     except Exception as exc:  # vobject raises a zoo of types for malformed cards
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

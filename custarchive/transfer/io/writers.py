@@ -336,6 +336,26 @@ class XlsxSheet:
                 self.widths[col] = width + 2
 
 
+_OUT_FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json",
+                ".jsonl": "jsonl", ".ndjson": "jsonl", ".vcf": "vcf"}
+
+
+def errors_format(out, source_format: str) -> str:
+    """The errors file's format: the one its name says (``rejects.csv`` from a workbook is CSV), the
+    input's when the name says none; a name promising a format the rows cannot take is refused
+    before any file is made, rather than written in another format under that name."""
+    if not isinstance(out, (str, Path)) or str(out) == "-":
+        return source_format
+    named = _OUT_FORMATS.get(Path(out).suffix.lower())
+    if named is None or named == source_format:
+        return source_format
+    if named in ("csv", "xlsx") and source_format in ("csv", "xlsx"):
+        return named
+    wanted = {"csv": ".csv or .xlsx", "xlsx": ".xlsx or .csv"}.get(source_format, f".{source_format}")
+    raise UsageError(f"--errors {out}: rejected rows of a {source_format} file are written as {wanted}; "
+                     "give a file name ending so")
+
+
 class ErrorsWriter:
     """Rejected rows in the input's own format, encoding and columns, plus an ``error`` column.
 
@@ -349,7 +369,8 @@ class ErrorsWriter:
 
     def __init__(self, out, source) -> None:
         self.source = source
-        self.format = source.format
+        self.format = errors_format(out, source.format)
+        self._as_text = self.format != source.format   # a workbook's rows as the strings the import read
         self.stream, self._owned, _ = _open_out(out)
         self.count = 0
         self._table = None
@@ -360,8 +381,10 @@ class ErrorsWriter:
         if self.format == "xlsx":
             self._book = XlsxBook(self.stream)
         elif self.format == "csv":
-            self._text = io.TextIOWrapper(self.stream, encoding=source.encoding or "utf-8-sig", newline="")
-            self._csv = csv.writer(self._text, delimiter=source.delimiter)
+            delimiter = "\t" if str(out).lower().endswith(".tsv") else source.delimiter if not self._as_text else ","
+            encoding = (source.encoding if not self._as_text else None) or "utf-8-sig"
+            self._text = io.TextIOWrapper(self.stream, encoding=encoding, newline="")
+            self._csv = csv.writer(self._text, delimiter=delimiter)
         elif self.format == "json":
             self.stream.write(b"[")
 
@@ -373,7 +396,8 @@ class ErrorsWriter:
 
     def _cells(self, row, error: str) -> list:
         headers, position = self._layout(row.table)
-        cells = list(row.original) if isinstance(row.original, (list, tuple)) else list(row.cells)
+        typed = isinstance(row.original, (list, tuple)) and not self._as_text
+        cells = list(row.original) if typed else list(row.cells)
         width = len(row.table.headers)
         if len(cells) < width:
             cells.extend([""] * (width - len(cells)))

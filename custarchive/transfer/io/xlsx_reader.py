@@ -24,6 +24,43 @@ _FORMULA = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)
 _SCAN_CHUNK = 1 << 20
 _OVERLAP = 1 << 12
 _EXACT = 2 ** 53
+# openpyxl reads the whole shared-strings part into Python strings before the first row: its
+# declared size bounds that memory (zipfile stops at the declared size). 100 MB of XML is far
+# beyond any customer list (100,000 rows of unique names, addresses and notes make ~40 MB) and
+# stays within the 300 MB an import may use; a 2.8 MB "zip bomb" declaring 1.1 GB is refused
+# before anything is read.
+MAX_SHARED_STRINGS_BYTES = 100 << 20
+# A text node longer than this many bytes holds a cell past Excel's own limit (32,767 characters
+# of at most 4 UTF-8 bytes): the sheet is refused while it is scanned, before openpyxl would
+# gather the whole node in memory.
+MAX_TEXT_BYTES = MAX_CELL_CHARS * 4 + 1024
+
+
+def check_parts(src: Source) -> None:
+    """Refuse, with one line and within a second, a workbook whose parts would exceed the limits."""
+    src.stream.seek(0)
+    try:
+        with zipfile.ZipFile(src.stream) as archive:
+            for info in archive.infolist():
+                if info.filename.lower().endswith("sharedstrings.xml") and info.file_size > MAX_SHARED_STRINGS_BYTES:
+                    raise ValidationError(None, None, (
+                        f"{src.name}: the workbook's text expands to {info.file_size >> 20} MB "
+                        f"(from {max(info.compress_size >> 20, 1)} MB packed; at most "
+                        f"{MAX_SHARED_STRINGS_BYTES >> 20} MB): not a customer list, or save it as CSV"))
+    except zipfile.BadZipFile:
+        pass  # openpyxl gives the reason below
+    finally:
+        src.stream.seek(0)
+
+
+def _longest_text(data: bytes, run: int) -> tuple[int, int]:
+    """(longest stretch without ``<`` in this chunk, counting ``run`` carried in; the stretch
+    still open at its end)."""
+    pieces = data.split(b"<")
+    if len(pieces) == 1:
+        return run + len(data), run + len(data)
+    longest = max(run + len(pieces[0]), max(map(len, pieces[1:])))
+    return longest, len(pieces[-1])
 
 
 def _column_number(letters: bytes) -> int:
@@ -39,9 +76,15 @@ def scan_sheet(archive: zipfile.ZipFile, path: str) -> tuple[list[tuple[int, int
     no_value: dict[int, str] = {}
     formulas: set[bytes] = set()
     tail = b""
+    run = 0
     with archive.open(path.lstrip("/")) as part:
         while True:
             chunk = part.read(_SCAN_CHUNK)
+            longest, run = _longest_text(chunk, run)
+            if longest > MAX_TEXT_BYTES:
+                raise ValidationError(None, None, f"a cell of sheet {path.rsplit('/', 1)[-1]} holds more than "
+                                                  f"{MAX_CELL_CHARS} characters (Excel's own limit): a damaged "
+                                                  "or crafted file")
             data = tail + chunk
             for match in _MERGE.finditer(data):
                 c1, r1, c2, r2 = match.groups()
@@ -93,6 +136,7 @@ def xlsx_tables(src: Source) -> Iterator[Table]:
 
     from openpyxl import load_workbook
 
+    check_parts(src)
     try:
         with warnings.catch_warnings():  # WPS files trigger style/extension warnings on stderr
             warnings.simplefilter("ignore")

@@ -1,0 +1,116 @@
+"""Crafted and huge workbooks are refused within seconds with one line, before memory grows."""
+from __future__ import annotations
+
+import time
+import zipfile
+
+from openpyxl import Workbook
+
+from tests.helpers import snapshot
+
+
+def _workbook(path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "手机"])
+    sheet.append(["张三", "13912345678"])
+    book.save(path)
+
+
+def _replace(path, target, part: str, writer) -> None:
+    """Copy the workbook at ``path`` to ``target`` with ``part`` written by ``writer(stream)``."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename == part:
+                continue
+            out.writestr(info, source.read(info.filename))
+        with out.open(part, "w", force_zip64=True) as stream:
+            writer(stream)
+
+
+def test_shared_strings_bomb_is_refused_before_reading(cli, db_target, tmp_path):
+    _workbook(tmp_path / "plain.xlsx")
+    bomb = tmp_path / "bomb.xlsx"
+
+    def strings(stream):
+        stream.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+        block = b"<si><t>" + b"a" * 1000 + b"</t></si>"
+        for _ in range(110_000):   # 110 MB of XML, about 100 KB packed
+            stream.write(block)
+        stream.write(b"</sst>")
+
+    _replace(tmp_path / "plain.xlsx", bomb, "xl/sharedStrings.xml", strings)
+    assert bomb.stat().st_size < 2 << 20
+    before = snapshot(db_target)
+    started = time.monotonic()
+    result = cli("import", str(bomb))
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1 and "expands to" in result.stderr and "MB" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(db_target) == before
+    assert elapsed < 60   # seconds, not minutes: nothing was decompressed
+
+
+def test_a_cell_past_excels_limit_is_refused_while_scanning(cli, db_target, tmp_path):
+    _workbook(tmp_path / "plain.xlsx")
+    huge = tmp_path / "huge.xlsx"
+
+    def sheet(stream):
+        stream.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                     b'main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c>'
+                     b'<c r="B1" t="inlineStr"><is><t>phone</t></is></c></row><row r="2">'
+                     b'<c r="A2" t="inlineStr"><is><t>')
+        for _ in range(20):
+            stream.write("张".encode() * 100_000)   # a 2,000,000-character cell
+        stream.write(b'</t></is></c></row></sheetData></worksheet>')
+
+    _replace(tmp_path / "plain.xlsx", huge, "xl/worksheets/sheet1.xml", sheet)
+    before = snapshot(db_target)
+    result = cli("import", str(huge))
+    assert result.exit_code == 1 and "32767 characters" in result.stderr, result.stderr
+    assert snapshot(db_target) == before
+
+
+def _rejecting_workbook(path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "手机", "出生日期"])
+    sheet.append(["张三", "13912345678", None])
+    sheet.append(["李四", "12345", None])          # refused: not a phone
+    book.save(path)
+
+
+def test_errors_file_follows_the_name_given(cli, tmp_path):
+    import csv
+
+    _rejecting_workbook(tmp_path / "in.xlsx")
+    out = tmp_path / "rejects.csv"
+    result = cli("import", str(tmp_path / "in.xlsx"), "--errors", str(out))
+    assert result.exit_code == 1
+    assert not zipfile.is_zipfile(out)
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0] == ["姓名", "手机", "出生日期", "error"] and rows[1][:2] == ["李四", "12345"]
+    assert "phone" in rows[1][3]
+
+
+def test_errors_name_the_rows_cannot_take_is_refused(cli, tmp_path):
+    _rejecting_workbook(tmp_path / "in.xlsx")
+    out = tmp_path / "rejects.vcf"
+    result = cli("import", str(tmp_path / "in.xlsx"), "--errors", str(out))
+    assert result.exit_code == 2 and ".xlsx or .csv" in result.stderr
+    assert not out.exists() and cli.json("list") == []
+
+
+def test_stderr_lists_a_few_hundred_rejected_rows_then_a_count(cli, tmp_path):
+    import csv
+
+    path = tmp_path / "bad.csv"
+    path.write_text("姓名,手机\n" + "".join(f"客户{n},12{n:09d}\n" for n in range(700)) + "好人,13912345678\n",
+                    encoding="utf-8")
+    out = tmp_path / "rejects.csv"
+    result = cli("import", str(path), "--errors", str(out))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert sum(line.startswith("rejected:") for line in lines) == 200
+    assert any("500 more rejected rows not shown" in line and str(out) in line for line in lines)
+    assert len(list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))) == 701
