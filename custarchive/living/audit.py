@@ -18,7 +18,7 @@ from custarchive.core.templates import load_template, missing_required
 from custarchive.errors import ConfigError
 from custarchive.living import timeline
 from custarchive.living.documents import FileStore, verify_attachments
-from custarchive.models.customer import Customer
+from custarchive.models.customer import customers
 
 
 KINDS = ("missing_fields", "stale", "open_complaint", "attachment", "numbering_gap")
@@ -42,7 +42,7 @@ def _missing_condition(conn, params: dict) -> str:
     template requiring a field kept in ``extra`` (or that cannot be loaded)
     sends all of its archives to the exact check in Python.
     """
-    strings = {column.name for column in Customer.__table__.columns if isinstance(column.type, String)}
+    strings = {column.name for column in customers.columns if isinstance(column.type, String)}
     parts = []
     names = [row[0] for row in conn.execute(text("SELECT DISTINCT template FROM customers WHERE status = 'active'"))]
     for n, name in enumerate(names):

@@ -23,7 +23,7 @@ def _pattern_index(name: str, column: str, postgresql_only: bool = False) -> Ind
             return True
         return not postgresql_only
 
-    return Index(name, column).ddl_if(callable_=with_pattern_ops)
+    return Index(name, column).ddl_if(callable_=with_pattern_ops)  # type: ignore[arg-type]  # protocol spells out **kw
 
 
 customers = Table(
