@@ -172,7 +172,8 @@ def test_what_frozen_migrations_wrote_stays_readable_by_this_version():
     for field, value in (("id_number", "11010519491231002X"), ("allergies", "花生"), ("guarantee", {"a": 1})):
         token = old.seal(field, value)
         assert live.open(field, token) == value and old.open(field, token) == value
-        assert old.index(field, value) == live.index(field, value)
+        if isinstance(value, str):  # keyed hashes are made of text values (IDs, accounts) only
+            assert old.index(field, value) == live.index(field, value)
         assert old.digest(token) == live.digest(token)
     for name in ("张伟", "Ｗａｎｇ  Xiao 明", "李"):
         stored = frozen.grams_070(name)
