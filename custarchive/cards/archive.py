@@ -124,7 +124,7 @@ def holders(conn, key: str, values, digests: dict | None = None) -> dict[Any, tu
 
     ``archive_no`` and credit codes are compared as stored; resident IDs are stored
     encrypted, so they are compared by their keyed hash (``digests``: value → hash, when the
-    caller has them already, as import's worker does).
+    caller has them already, as import's preparer does).
     """
     wanted = sorted({value for value in values if value})
     column = crypto.INDEX_COLUMNS.get(key, key)
@@ -153,7 +153,7 @@ def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> No
 
 class StoredCard(NamedTuple):
     """What a prepared card becomes in storage, before it has a number: computable without the
-    database (import prepares it in a worker process). ``created`` is the JSON body of its
+    database (import prepares it apart from its writes). ``created`` is the JSON body of its
     ``create`` log entry, sensitive values already sealed, still without ``archive_no``
     (:func:`created_entry` puts the number in front)."""
 
@@ -198,9 +198,7 @@ def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: boo
     ``identity_checked``: the caller has already run these cards' identity keys against the
     database in this transaction and against each other (import does, to sort rows into
     inserts, updates and rejections), so the same look-ups are not made twice.
-    ``stored``: the cards' :func:`store_form`, when the caller computed it already (as
-    StoredCards, or as plain tuples of the same three parts: what crosses the import worker's
-    pipe, where rebuilding a NamedTuple per card costs more than the tuple itself).
+    ``stored``: the cards' :func:`store_form`, when the caller computed it already.
     """
     if not cards:
         return []
