@@ -23,6 +23,7 @@ from custarchive.core.sqlutil import bulk_insert, now, select_in
 from custarchive.core.templates import Template, derive, field_parser, load_template, parse_field, resolve_field
 from custarchive.core.values import parse_choice
 from custarchive.errors import Duplicate, ValidationError
+from custarchive.models import Card
 
 
 IDENTITY_KEYS = ("id_number", "credit_code")
@@ -34,6 +35,8 @@ WRITABLE_SYSTEM = {"grade"}
 _DATA_BUT_NAME = tuple(name for name in lookup.DATA_COLUMNS if name != "name")
 _INDEX_COLUMNS = tuple(crypto.INDEX_COLUMNS.values())
 # What a card's storage form (StoredCard.values) fills, after the columns set when it is inserted.
+# Positional (the prepared rows cross the import worker as tuples); tests/store/test_migrations.py
+# checks they name every customers column but those the database or later steps fill.
 _STORED_COLUMNS = ("kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
                    *_DATA_BUT_NAME, "extra", *_INDEX_COLUMNS)
 _INSERT_COLUMNS = ("archive_no", "created_at", "updated_at", "created_by", *_STORED_COLUMNS)
@@ -252,7 +255,7 @@ def add_card(conn, raw: dict[str, Any], actor: Actor, *, template: str | None = 
     return insert_cards(conn, [card], actor)[0]
 
 
-def plan_update(conn, card: dict, sets: dict[str, Any], unsets: list[str] = ()) -> dict[str, tuple[Any, Any]]:
+def plan_update(conn, card: Card, sets: dict[str, Any], unsets: list[str] = ()) -> dict[str, tuple[Any, Any]]:
     """Validate ``--set``/``--unset`` against the card's template; returns field → (old, new) for real changes."""
     template = load_template(card["template"])
     changes: dict[str, tuple[Any, Any]] = {}
@@ -288,7 +291,7 @@ def plan_update(conn, card: dict, sets: dict[str, Any], unsets: list[str] = ()) 
     return changes
 
 
-def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: Actor, action: str = "update") -> int:
+def apply_changes(conn, card: Card, changes: dict[str, tuple[Any, Any]], actor: Actor, action: str = "update") -> int:
     """Write planned changes to one archive and log each; the only way a card's values change.
 
     A sensitive field's new value is logged as the very token stored in the row (unchanged sealed
@@ -334,7 +337,7 @@ def apply_changes(conn, card: dict, changes: dict[str, tuple[Any, Any]], actor: 
     return record(conn, entries, actor)
 
 
-def ensure_writable(card: dict) -> None:
+def ensure_writable(card: Card) -> None:
     """An erased archive is a tombstone: it keeps its number and history, and takes no new values."""
     if card["status"] == "erased":
         raise ValidationError("status", "erased", f"archive {card['archive_no']} was erased and cannot be changed")

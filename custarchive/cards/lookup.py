@@ -1,58 +1,60 @@
 """Reading archives: resolve a REF, fetch a card, list, search, history.
 
-Plain SQL on a connection, with no ORM import, because ``show`` and
-``search`` are on the start-up path and ``sqlalchemy.orm`` alone costs
-about 0.2 s to import.
+Queries are composed from the Core tables of ``custarchive.models`` (no ORM:
+``show`` and ``search`` are on the start-up path, and ``sqlalchemy.orm`` alone
+costs about 0.2 s to import). The list/export path streams rows straight from
+the driver, so its SQL stays text, with the column list taken from the card.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, func, or_, select, text
 
 from custarchive.core import values
 from custarchive.core.crypto import INDEX_COLUMNS, keyring, open_card, open_logged
 from custarchive.core.fields import CANONICAL
 from custarchive.core.phones import search_forms as phone_search_forms
 from custarchive.core.searchindex import normalize_query, query_grams
-from custarchive.core.sqlutil import chunks, prefix_condition, prefix_params
+from custarchive.core.sqlutil import chunks, prefix_params
 from custarchive.core.values import normalize_text
 from custarchive.errors import Ambiguous, NotFound, ValidationError
+from custarchive.models import DERIVED_COLUMNS, Card, change_log, customers, name_grams
 
-SYSTEM_COLUMNS = ("id", "archive_no", "kind", "category", "template", "status", "merged_into", "grade",
-                  "created_at", "updated_at", "created_by")
 DATA_COLUMNS = tuple(name for name in CANONICAL if name not in ("archive_no", "kind", "category"))
+# id, archive_no, kind, category, template, status, merged_into, grade, created_at, updated_at, created_by
+SYSTEM_COLUMNS = tuple(column.name for column in customers.c
+                       if column.name not in DATA_COLUMNS + DERIVED_COLUMNS + ("extra",))
 CARD_COLUMNS = SYSTEM_COLUMNS + DATA_COLUMNS + ("extra",)
-_SELECT = f"SELECT {', '.join(CARD_COLUMNS)} FROM customers"
+_CARD = select(*(customers.c[name] for name in CARD_COLUMNS))  # a name missing from the table fails here
+_SELECT = f"SELECT {', '.join(CARD_COLUMNS)} FROM customers"  # the streamed list/export path
 LIST_FILTERS = ("category", "kind", "industry", "city", "grade", "status")
 SORTABLE = set(CARD_COLUMNS) - {"extra"}
 
 
-def row_to_card(row, conn=None) -> dict[str, Any]:
+def row_to_card(row, conn=None) -> Card:
     """A card in clear; with ``conn``, encrypted values are opened (the key is loaded only if needed)."""
-    card = dict(zip(CARD_COLUMNS, row))
+    card: dict[str, Any] = dict(zip(CARD_COLUMNS, row))
     extra = card.pop("extra")
     card["extra"] = json.loads(extra) if extra else {}
-    return open_card(conn, card) if conn is not None else card
+    return open_card(conn, card) if conn is not None else card  # type: ignore[return-value]
 
 
-def fetch_by_ids(conn, ids: list[int]) -> list[dict]:
+def fetch_by_ids(conn, ids: list[int]) -> list[Card]:
     cards = []
     for part in chunks(list(ids)):
-        params = {f"i{n}": value for n, value in enumerate(part)}
-        marks = ", ".join(f":i{n}" for n in range(len(part)))
-        cards += [row_to_card(row, conn) for row in conn.execute(text(f"{_SELECT} WHERE id IN ({marks})"), params)]
+        cards += [row_to_card(row, conn) for row in conn.execute(_CARD.where(customers.c.id.in_(part)))]
     order = {value: n for n, value in enumerate(ids)}
     return sorted(cards, key=lambda card: order[card["id"]])
 
 
-def get_by_number(conn, archive_no: str) -> dict | None:
-    row = conn.execute(text(f"{_SELECT} WHERE archive_no = :a"), {"a": archive_no}).first()
+def get_by_number(conn, archive_no: str) -> Card | None:
+    row = conn.execute(_CARD.where(customers.c.archive_no == archive_no)).first()
     return row_to_card(row, conn) if row else None
 
 
-def _follow_merge(conn, card: dict) -> dict:
+def _follow_merge(conn, card: Card) -> Card:
     seen = set()
     while card["status"] == "merged" and card["merged_into"] and card["id"] not in seen:
         seen.add(card["id"])
@@ -63,7 +65,7 @@ def _follow_merge(conn, card: dict) -> dict:
     return card
 
 
-def resolve(conn, ref: str) -> dict:
+def resolve(conn, ref: str) -> Card:
     """The one way to turn a REF into an archive: number, or a unique name/phone/ID/code/email."""
     ref = (ref or "").strip()
     if not ref:
@@ -72,19 +74,18 @@ def resolve(conn, ref: str) -> dict:
     if card:
         return _follow_merge(conn, card)
 
-    conditions, params = ["name IN (:name, :typed)"], {"name": normalize_text(ref), "typed": ref}
+    conditions = [customers.c.name.in_({normalize_text(ref), ref})]
     for column, parse in _identity_parsers():
         try:
-            params[column] = parse(ref)
+            value = parse(ref)
         except ValidationError:
             continue
         if column in INDEX_COLUMNS:
-            params[column] = keyring(conn).index(column, params[column])
-            conditions.append(f"{INDEX_COLUMNS[column]} = :{column}")
+            conditions.append(customers.c[INDEX_COLUMNS[column]] == keyring(conn).index(column, value))
         else:
-            conditions.append(f"{column} = :{column}")
-    rows = conn.execute(text(f"{_SELECT} WHERE ({' OR '.join(conditions)}) AND status != 'merged' "
-                             "ORDER BY archive_no LIMIT 21"), params).all()
+            conditions.append(customers.c[column] == value)
+    rows = conn.execute(_CARD.where(or_(*conditions), customers.c.status != "merged")
+                        .order_by(customers.c.archive_no).limit(21)).all()
     if not rows:
         raise NotFound(f"no archive matches {ref!r}")
     if len(rows) > 1:
@@ -125,7 +126,7 @@ def list_query(filters: dict[str, str | None], sort: str = "archive_no", limit: 
 
 
 def list_cards(conn, filters: dict[str, str | None], sort: str = "archive_no", limit: int | None = None,
-               descending: bool = False) -> list[dict]:
+               descending: bool = False) -> list[Card]:
     query, params = list_query(filters, sort, limit, descending)
     return [row_to_card(row, conn) for row in conn.execute(text(query), params)]
 
@@ -162,22 +163,34 @@ def iter_cards(conn, filters: dict[str, str | None], sort: str = "archive_no"):
         yield row_to_card(row)
 
 
-def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> list[dict]:
+def _prefix(conn, column, value: str):
+    """A prefix match that uses the column's btree index on both backends (``sqlutil.prefix_condition``):
+    a range on SQLite, ``LIKE 'x%'`` on PostgreSQL (whose indexes have ``varchar_pattern_ops``)."""
+    if conn.dialect.name == "sqlite":
+        return and_(column >= value, column < value + chr(0x10FFFF))
+    return column.like(prefix_params("p", value)["p_like"])
+
+
+def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> list[Card]:
     """Archive number, name substring, full pinyin or initials, phone, email, industry."""
     q = normalize_query(query)
     if not q:
         raise ValidationError("TEXT", query, "empty search")
     ids: dict[int, None] = {}
 
-    def collect(sql: str, params: dict) -> None:
-        for (found,) in conn.execute(text(sql), params):
+    def first(query):
+        """Only the first ``limit`` by number of one large match set can reach the answer."""
+        if not include_closed:
+            query = query.where(customers.c.status == "active")
+        return query.order_by(customers.c.archive_no).limit(limit) if limit else query
+
+    def collect(*where, limited: bool = False) -> None:
+        query = select(customers.c.id).where(*where)
+        for (found,) in conn.execute(first(query) if limited else query):
             ids.setdefault(found, None)
 
-    collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'archive_no', 'p')}",
-            prefix_params("p", q.upper()))
-    # the first ``limit`` by number of one large match set are all that can reach the answer
-    first = ("" if include_closed else " AND status = 'active'") + (f" ORDER BY archive_no LIMIT {int(limit)}"
-                                                                     if limit else "")
+    c = customers.c
+    collect(_prefix(conn, c.archive_no, q.upper()))
     _name_matches(conn, q, ids, first)
     compact = q.replace(" ", "").replace("-", "")
     if compact.isascii() and compact.isalpha():
@@ -185,13 +198,11 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
     _phone_matches(conn, q, collect)
     _sealed_matches(conn, compact, collect)
     if "@" in q or (q.isascii() and "." in q):
-        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'email', 'p')}", prefix_params("p", q))
-    industries = [row[0] for row in conn.execute(text("SELECT DISTINCT industry FROM customers "
-                                                      "WHERE industry IS NOT NULL"))
+        collect(_prefix(conn, c.email, q))
+    industries = [row[0] for row in conn.execute(select(c.industry).distinct().where(c.industry.is_not(None)))
                   if q in normalize_query(row[0])]
     for part in chunks(industries):
-        params = {f"i{n}": value for n, value in enumerate(part)}
-        collect(f"SELECT id FROM customers WHERE industry IN ({', '.join(':' + k for k in params)}){first}", params)
+        collect(c.industry.in_(part), limited=True)
     cards = fetch_by_ids(conn, list(ids))
     if not include_closed:
         cards = [card for card in cards if card["status"] == "active"]
@@ -199,12 +210,24 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
     return cards[:limit] if limit else cards
 
 
+def _sealed_matches(conn, compact: str, collect) -> None:
+    """Resident IDs and bank accounts are encrypted: only an exact match, through their keyed hash."""
+    if not compact.isascii() or not compact.isalnum() or len(compact) < 8:
+        return
+    try:
+        collect(customers.c.id_number_hmac == keyring(conn).index("id_number", values.parse_id_number(compact)))
+    except ValidationError:
+        pass
+    if compact.isdigit():
+        collect(customers.c.bank_account_hmac == keyring(conn).index("bank_account", compact))
+
+
 def _pinyin_matches(compact: str, collect) -> None:
     """Full pinyin or initials from any character position (``huaxin`` finds 北京华信科技有限公司),
     under every reading of a surname (``zr`` finds 曾荣): a substring of the stored keys."""
-    pattern = {"p": f"%{compact.lower()}%"}   # letters only: nothing to escape
-    collect("SELECT id FROM customers WHERE name_pinyin LIKE :p", pattern)
-    collect("SELECT id FROM customers WHERE name_initials LIKE :p", pattern)
+    pattern = f"%{compact.lower()}%"   # letters only: nothing to escape
+    collect(customers.c.name_pinyin.like(pattern))
+    collect(customers.c.name_initials.like(pattern))
 
 
 def _phone_matches(conn, q: str, collect) -> None:
@@ -212,45 +235,27 @@ def _phone_matches(conn, q: str, collect) -> None:
     its stored form, and by its last 4 or more digits (尾号 5393, a landline without area code)."""
     prefixes, tail = phone_search_forms(q)
     for prefix in prefixes:
-        collect(f"SELECT id FROM customers WHERE {prefix_condition(conn, 'phone', 'p')}", prefix_params("p", prefix))
+        collect(_prefix(conn, customers.c.phone, prefix))
     if tail:
-        collect("SELECT id FROM customers WHERE REPLACE(phone, '-', '') LIKE :t", {"t": "%" + tail})
+        collect(func.replace(customers.c.phone, "-", "").like("%" + tail))
 
 
-def _sealed_matches(conn, compact: str, collect) -> None:
-    """Resident IDs and bank accounts are encrypted: only an exact match, through their keyed hash."""
-    if not compact.isascii() or not compact.isalnum() or len(compact) < 8:
-        return
-    try:
-        collect("SELECT id FROM customers WHERE id_number_hmac = :h",
-                {"h": keyring(conn).index("id_number", values.parse_id_number(compact))})
-    except ValidationError:
-        pass
-    if compact.isdigit():
-        collect("SELECT id FROM customers WHERE bank_account_hmac = :h",
-                {"h": keyring(conn).index("bank_account", compact)})
-
-
-def _name_matches(conn, q: str, ids: dict, first: str = "") -> None:
+def _name_matches(conn, q: str, ids: dict, first=None) -> None:
     wanted = query_grams(q)
     if not wanted:
         return
-    if len(wanted) == 1 and len(wanted[0]) == 1:
+    if len(wanted) == 1 and len(wanted[0]) == 1 and first is not None:
         # One character (a surname typed alone) matches a tenth of a Chinese archive: the index
         # gives the names, the archive-number order and ``first`` keep only what can be shown.
-        rows = conn.execute(text(f"SELECT id FROM customers WHERE id IN (SELECT customer_id FROM name_grams "
-                                 f"WHERE {prefix_condition(conn, 'gram', 'g')}){first}"), prefix_params("g", wanted[0]))
-        for (found,) in rows:
+        grams = select(name_grams.c.customer_id).where(_prefix(conn, name_grams.c.gram, wanted[0]))
+        for (found,) in conn.execute(first(select(customers.c.id).where(customers.c.id.in_(grams)))):
             ids.setdefault(found, None)
         return
     candidates: set[int] | None = None
     for gram in sorted(wanted, key=len):
-        if len(gram) == 1:  # every character starts a gram (see searchindex)
-            sql, params = f"SELECT customer_id FROM name_grams WHERE {prefix_condition(conn, 'gram', 'g')}", \
-                prefix_params("g", gram)
-        else:
-            sql, params = "SELECT customer_id FROM name_grams WHERE gram = :g", {"g": gram}
-        found = {row[0] for row in conn.execute(text(sql), params)}
+        # every character starts a gram (see searchindex): one character is a prefix of grams
+        match = _prefix(conn, name_grams.c.gram, gram) if len(gram) == 1 else name_grams.c.gram == gram
+        found = {row[0] for row in conn.execute(select(name_grams.c.customer_id).where(match))}
         candidates = found if candidates is None else candidates & found
         if not candidates:
             return
@@ -261,10 +266,7 @@ def _name_matches(conn, q: str, ids: dict, first: str = "") -> None:
             ids.setdefault(found, None)
         return
     for part in chunks(sorted(candidates)):
-        params = {f"i{n}": value for n, value in enumerate(part)}
-        rows = conn.execute(text(f"SELECT id, name FROM customers WHERE id IN ({', '.join(':' + k for k in params)})"),
-                            params)
-        for found, name in rows:
+        for found, name in conn.execute(select(customers.c.id, customers.c.name).where(customers.c.id.in_(part))):
             if needle in normalize_query(name).replace(" ", ""):
                 ids.setdefault(found, None)
 
@@ -276,17 +278,14 @@ def history(conn, customer_id: int, reveal: bool = False) -> list[dict]:
     """
     ids, frontier = [customer_id], [customer_id]
     while frontier:
-        params = {f"m{n}": value for n, value in enumerate(frontier)}
-        frontier = [row[0] for row in conn.execute(text(
-            f"SELECT id FROM customers WHERE merged_into IN ({', '.join(':' + k for k in params)}) "
-            "AND status = 'merged'"), params) if row[0] not in ids]
+        frontier = [row[0] for row in conn.execute(select(customers.c.id).where(
+            customers.c.merged_into.in_(frontier), customers.c.status == "merged")) if row[0] not in ids]
         ids += frontier
-    params = {f"c{n}": value for n, value in enumerate(ids)}
-    rows = conn.execute(text("SELECT id, at, operator, action, field, old_value, new_value, reason, source, batch_id, "
-                             f"archive_no FROM change_log WHERE customer_id IN ({', '.join(':' + k for k in params)}) "
-                             "ORDER BY id"), params)
-    keys = ("id", "at", "operator", "action", "field", "old", "new", "reason", "source", "batch_id", "archive_no")
-    entries = [dict(zip(keys, row)) for row in rows]
+    log = change_log.c
+    rows = conn.execute(select(log.id, log.at, log.operator, log.action, log.field, log.old_value.label("old"),
+                               log.new_value.label("new"), log.reason, log.source, log.batch_id, log.archive_no)
+                        .where(log.customer_id.in_(ids)).order_by(log.id))
+    entries = [dict(row._mapping) for row in rows]
     for entry in entries:
         for side in ("old", "new"):
             entry[side] = open_logged(conn, entry["field"], entry[side], reveal)
@@ -300,7 +299,8 @@ def possible_duplicates(conn, card: dict, exclude_id: int | None = None) -> list
         value = card.get(column)
         if not value:
             continue
-        rows = conn.execute(text(f"SELECT archive_no, name FROM customers WHERE {column} = :v AND status = 'active' "
-                                 "AND id != :x LIMIT 5"), {"v": value, "x": exclude_id or -1})
+        rows = conn.execute(select(customers.c.archive_no, customers.c.name).where(
+            customers.c[column] == value, customers.c.status == "active", customers.c.id != (exclude_id or -1))
+            .limit(5))
         found += [f"{no} {name} (same {column})" for no, name in rows]
     return found

@@ -19,14 +19,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import text
+from sqlalchemy import func, select, update
 
 from custarchive.core.crypto import keyring as _keyring, seal_logged_value
 from custarchive.core.sqlutil import bulk_insert, now
 from custarchive.errors import ConfigError
+from custarchive.models import chain_head, change_log
 
-_COLUMNS = ("customer_id", "archive_no", "at", "operator", "action", "field", "old_value", "new_value",
-            "reason", "source", "batch_id", "old_digest", "new_digest", "prev_hash", "hash")
+_COLUMNS = tuple(column.name for column in change_log.c if column.name != "id")  # what record() writes
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,7 @@ def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:
     entries = list(entries)
     if not entries:
         return 0
-    lock = " FOR UPDATE" if conn.dialect.name != "sqlite" else ""
-    head = conn.execute(text(f"SELECT last_hash FROM chain_head WHERE id = 1{lock}")).scalar_one()
+    head = conn.execute(_HEAD_FOR_UPDATE).scalar_one()  # FOR UPDATE (SQLite has no row locks, nor needs them)
     keys = keyring(conn)
 
     at = now()
@@ -95,12 +94,15 @@ def record(conn, entries: Iterable[ChangeEntry], actor: Actor) -> int:
         digests = (digest(old), digest(new))
         meta = (entry.customer_id, entry.archive_no, at, actor.operator, entry.action, entry.field)
         head_new = entry_hash(head, meta + digests + tail)
-        rows.append((*meta, old, new, *tail, *digests, head, head_new))
+        rows.append((*meta, old, new, *tail, head, head_new, *digests))  # in _COLUMNS order
         head = head_new
     bulk_insert(conn, "change_log", _COLUMNS, rows)
-    conn.execute(text("UPDATE chain_head SET last_hash = :h, last_id = (SELECT MAX(id) FROM change_log) "
-                      "WHERE id = 1"), {"h": head})
+    conn.execute(update(chain_head).where(chain_head.c.id == 1).values(
+        last_hash=head, last_id=select(func.max(change_log.c.id)).scalar_subquery()))
     return len(rows)
+
+
+_HEAD_FOR_UPDATE = select(chain_head.c.last_hash).where(chain_head.c.id == 1).with_for_update()
 
 
 def keyring(conn, create: bool = False):
@@ -119,16 +121,18 @@ def verify_chain(conn, keys=None) -> tuple[int, str | None]:
             keys = keyring(conn)
         except ConfigError:
             keys = None
-    erased = {row[0]: row[1] for row in conn.execute(text(
-        "SELECT customer_id, MAX(id) FROM change_log WHERE action = 'erase' GROUP BY customer_id"))}
+    log = change_log.c
+    erased = dict(conn.execute(select(log.customer_id, func.max(log.id)).where(log.action == "erase")
+                               .group_by(log.customer_id)).all())
     prev = "0" * 64
     count = 0
     last_id = 0
-    result = conn.execute(text(f"SELECT id, {', '.join(_COLUMNS)} FROM change_log ORDER BY id"))
+    result = conn.execute(select(change_log.c.id, *(change_log.c[name] for name in _COLUMNS))
+                          .order_by(change_log.c.id))
     for row in result:
         entry_id = row[0]
         (customer_id, archive_no, at, operator, action, field, old, new, reason, source, batch_id,
-         old_digest, new_digest, stored_prev, stored_hash) = row[1:]
+         stored_prev, stored_hash, old_digest, new_digest) = row[1:]
         if stored_prev != prev:
             return count, f"change_log entry {entry_id}: previous-hash link broken (an entry before it was removed or altered)"
         body = (customer_id, archive_no, at, operator, action, field, old_digest, new_digest, reason, source, batch_id)
@@ -140,35 +144,7 @@ def verify_chain(conn, keys=None) -> tuple[int, str | None]:
             if value is not None and keys and keys.digest(value) != digest:
                 return count, f"change_log entry {entry_id}: a value does not match its digest (edited)"
         prev, last_id, count = stored_hash, entry_id, count + 1
-    head = conn.execute(text("SELECT last_hash, last_id FROM chain_head WHERE id = 1")).first()
+    head = conn.execute(select(chain_head.c.last_hash, chain_head.c.last_id).where(chain_head.c.id == 1)).first()
     if head is None or head[0] != prev:
         return count, f"change_log ends at entry {last_id} but the chain head says otherwise (entries removed at the end)"
     return count, None
-
-
-def rechain_legacy(conn, keys, seal) -> None:
-    """Upgrade a log written before value digests: seal sensitive values, add digests, re-hash.
-
-    Re-hashing happens only if the old chain verifies, so a log tampered with before the upgrade stays broken.
-    """
-    rows = conn.execute(text(f"SELECT id, {', '.join(_COLUMNS[:11])}, prev_hash, hash FROM change_log "
-                             "ORDER BY id")).all()
-    prev, intact = "0" * 64, True
-    for row in rows:
-        if row[12] != prev or entry_hash(prev, row[1:12]) != row[13]:
-            intact = False
-            break
-        prev = row[13]
-    prev = "0" * 64
-    for row in rows:
-        entry_id, body = row[0], list(row[1:12])
-        body[6], body[7] = seal(body[5], body[6]), seal(body[5], body[7])
-        digests = (keys.digest(body[6]), keys.digest(body[7]))
-        new_hash = entry_hash(prev, (*body[:6], *digests, *body[8:])) if intact else row[13]
-        conn.execute(text("UPDATE change_log SET old_value = :o, new_value = :n, old_digest = :od, new_digest = :nd, "
-                          "prev_hash = :p, hash = :h WHERE id = :id"),
-                     {"o": body[6], "n": body[7], "od": digests[0], "nd": digests[1],
-                      "p": prev if intact else row[12], "h": new_hash, "id": entry_id})
-        prev = new_hash
-    if intact:
-        conn.execute(text("UPDATE chain_head SET last_hash = :h WHERE id = 1"), {"h": prev})

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import or_, select, text
 
 from custarchive import config
 from custarchive.cards import lookup
@@ -25,11 +25,10 @@ from custarchive.core.settings import packaged, section
 from custarchive.core.sqlutil import now
 from custarchive.core.values import normalize_text, parse_date
 from custarchive.errors import NotFound, ValidationError, VerificationFailed
+from custarchive.models import documents as _documents
 
 
-_COLUMNS = ("id", "customer_id", "doc_class", "seq", "doc_no", "former_no", "title", "doc_date", "file_name",
-            "sha256", "size", "notes", "created_at", "created_by")
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM documents"
+_SELECT = select(_documents)
 _CHUNK = 1 << 20
 
 
@@ -123,7 +122,7 @@ def store_for(db) -> FileStore:
 
 
 def _row(row) -> dict:
-    return dict(zip(_COLUMNS, row))
+    return dict(row._mapping)
 
 
 def format_no(archive_no: str, doc_class: int, seq: int) -> str:
@@ -174,7 +173,7 @@ def add_document(conn, ref: str, doc_class, title: str, actor: Actor, store: Fil
 def catalogue(conn, card: dict) -> list[dict]:
     """The archive's documents by class; classes marked ``order = "date"`` in date order (undated last)."""
     classes = document_classes()
-    rows = [_row(r) for r in conn.execute(text(f"{_SELECT} WHERE customer_id = :c"), {"c": card["id"]})]
+    rows = [_row(r) for r in conn.execute(_SELECT.where(_documents.c.customer_id == card["id"]))]
 
     def key(doc):
         spec = classes.get(doc["doc_class"])
@@ -193,11 +192,12 @@ def find_document(conn, card: dict, docno: str) -> dict:
     wanted = normalize_text(docno or "").upper()
     match = _SHORT.match(wanted)
     if match:
-        row = conn.execute(text(f"{_SELECT} WHERE customer_id = :c AND doc_class = :k AND seq = :s"),
-                           {"c": card["id"], "k": int(match.group(1)), "s": int(match.group(2))}).first()
+        row = conn.execute(_SELECT.where(_documents.c.customer_id == card["id"],
+                                         _documents.c.doc_class == int(match.group(1)),
+                                         _documents.c.seq == int(match.group(2)))).first()
     else:
-        row = conn.execute(text(f"{_SELECT} WHERE customer_id = :c AND (doc_no = :n OR former_no = :n)"),
-                           {"c": card["id"], "n": wanted}).first()
+        row = conn.execute(_SELECT.where(_documents.c.customer_id == card["id"],
+                                         or_(_documents.c.doc_no == wanted, _documents.c.former_no == wanted))).first()
     if row is None:
         raise NotFound(f"archive {card['archive_no']} has no document {docno!r} (see: doc list {card['archive_no']})")
     return _row(row)

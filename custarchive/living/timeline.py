@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from custarchive.cards import lookup
 from custarchive.core import authz
@@ -20,11 +20,10 @@ from custarchive.core.settings import packaged
 from custarchive.core.sqlutil import now
 from custarchive.core.values import normalize_text, parse_date
 from custarchive.errors import NotFound, ValidationError
+from custarchive.models import timeline as _timeline
 
 
-_COLUMNS = ("id", "customer_id", "entry_type", "at", "body", "follow_up", "follow_up_done_at", "state",
-            "resolution", "resolved_by", "resolved_at", "created_at", "created_by")
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM timeline"
+_SELECT = select(_timeline)
 _TIME = re.compile(r"^(.+?)[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -70,11 +69,11 @@ def parse_at(raw: str, field: str = "--at") -> str:
 
 
 def _row(row) -> dict:
-    return dict(zip(_COLUMNS, row))
+    return dict(row._mapping)
 
 
 def get_entry(conn, entry_id: int) -> dict:
-    row = conn.execute(text(f"{_SELECT} WHERE id = :i"), {"i": entry_id}).first()
+    row = conn.execute(_SELECT.where(_timeline.c.id == entry_id)).first()
     if row is None:
         raise NotFound(f"no timeline entry #{entry_id}")
     return _row(row)
@@ -145,11 +144,10 @@ def mark_done(conn, entry_id: int, actor: Actor) -> dict:
 
 
 def entries(conn, card: dict, entry_type: str | None = None) -> list[dict]:
-    sql, params = f"{_SELECT} WHERE customer_id = :c", {"c": card["id"]}
+    query = _SELECT.where(_timeline.c.customer_id == card["id"])
     if entry_type:
-        sql += " AND entry_type = :t"
-        params["t"] = parse_type(entry_type).name
-    return [_row(r) for r in conn.execute(text(sql + " ORDER BY at, id"), params)]
+        query = query.where(_timeline.c.entry_type == parse_type(entry_type).name)
+    return [_row(r) for r in conn.execute(query.order_by(_timeline.c.at, _timeline.c.id))]
 
 
 def due(conn, as_of: _dt.date | None = None, within_days: int = 0) -> list[dict]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from custarchive.cards import lookup
 from custarchive.core import authz
@@ -20,14 +20,13 @@ from custarchive.core.settings import choice, number, section
 from custarchive.core.sqlutil import now
 from custarchive.core.values import normalize_text, parse_amount, parse_date
 from custarchive.errors import NotFound, ValidationError
+from custarchive.models import transactions as _transactions
 
 
 TYPES = ("order", "payment")
 _TYPE_ALIASES = {"order": "order", "invoice": "order", "订单": "order", "发票": "order", "payment": "payment",
                  "pay": "payment", "收款": "payment", "付款": "payment", "还款": "payment"}
 REFERENCE_MAX = 100  # transactions.reference
-_COLUMNS = ("id", "customer_id", "txn_type", "amount", "txn_date", "due_date", "reference", "notes", "created_at",
-            "created_by")
 
 
 def _cents(amount: float) -> int:
@@ -60,9 +59,9 @@ def _terms_days(card: dict, settings: dict) -> int:
 
 
 def transactions(conn, customer_id: int) -> list[dict]:
-    rows = conn.execute(text(f"SELECT {', '.join(_COLUMNS)} FROM transactions WHERE customer_id = :c "
-                             "ORDER BY txn_date, id"), {"c": customer_id})
-    return [dict(zip(_COLUMNS, row)) for row in rows]
+    t = _transactions.c
+    rows = conn.execute(select(_transactions).where(t.customer_id == customer_id).order_by(t.txn_date, t.id))
+    return [dict(row._mapping) for row in rows]
 
 
 def settle(txns: list[dict], as_of: _dt.date | None = None) -> tuple[list[dict], int]:

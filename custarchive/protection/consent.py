@@ -12,7 +12,7 @@ A new archive can hold no consent yet, so in refuse mode its sensitive values ar
 """
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import insert, select, update
 
 from custarchive.cards import lookup
 from custarchive.cards.archive import ensure_writable
@@ -21,10 +21,11 @@ from custarchive.core.changelog import Actor, ChangeEntry, record
 from custarchive.core.sqlutil import now
 from custarchive.core.values import normalize_text, parse_date
 from custarchive.errors import NotFound, ValidationError
+from custarchive.models import consents
 
 SCOPES = ("basic", "sensitive")
 CHANNEL_MAX = 60
-_FIELDS = ("id", "purpose", "scope", "channel", "given_on", "withdrawn_on", "recorded_at", "recorded_by")
+_LISTED = select(*(column for column in consents.c if column.name != "customer_id"))
 
 
 def add(conn, actor: Actor, ref: str, purpose: str, scope: str, channel: str, given_on: str | None) -> dict:
@@ -46,9 +47,9 @@ def add(conn, actor: Actor, ref: str, purpose: str, scope: str, channel: str, gi
     given = parse_date(given_on, "--date") if given_on else datetime.date.today().isoformat()
     if given > datetime.date.today().isoformat():
         raise ValidationError("--date", given_on, "is in the future")
-    row = {"c": card["id"], "p": purpose, "s": scope, "ch": channel, "g": given, "t": now(), "by": actor.operator}
-    consent_id = conn.execute(text("INSERT INTO consents (customer_id, purpose, scope, channel, given_on, recorded_at, "
-                                   "recorded_by) VALUES (:c, :p, :s, :ch, :g, :t, :by) RETURNING id"), row).scalar_one()
+    consent_id = conn.execute(insert(consents).values(
+        customer_id=card["id"], purpose=purpose, scope=scope, channel=channel, given_on=given, recorded_at=now(),
+        recorded_by=actor.operator).returning(consents.c.id)).scalar_one()
     item = {"id": consent_id, "purpose": purpose, "scope": scope, "channel": channel, "given_on": given}
     record(conn, [ChangeEntry(card["id"], card["archive_no"], "consent", "consent", None, item)], actor)
     return {"archive_no": card["archive_no"], **item}
@@ -59,19 +60,18 @@ def withdraw(conn, actor: Actor, ref: str, consent_id: int) -> dict:
 
     authz.require(conn, actor, "update")
     card = lookup.resolve(conn, ref)
-    row = conn.execute(text("SELECT withdrawn_on FROM consents WHERE id = :i AND customer_id = :c"),
-                       {"i": consent_id, "c": card["id"]}).first()
+    row = conn.execute(select(consents.c.withdrawn_on).where(consents.c.id == consent_id,
+                                                             consents.c.customer_id == card["id"])).first()
     if row is None:
         raise NotFound(f"{card['archive_no']} has no consent {consent_id}")
     if row[0] is not None:
         raise ValidationError("consent", consent_id, f"was already withdrawn on {row[0]}")
     today = datetime.date.today().isoformat()
-    conn.execute(text("UPDATE consents SET withdrawn_on = :d WHERE id = :i"), {"d": today, "i": consent_id})
+    conn.execute(update(consents).where(consents.c.id == consent_id).values(withdrawn_on=today))
     record(conn, [ChangeEntry(card["id"], card["archive_no"], "consent-withdraw", "consent", consent_id, today)], actor)
     return {"archive_no": card["archive_no"], "id": consent_id, "withdrawn_on": today}
 
 
 def list_for(conn, customer_id: int) -> list[dict]:
-    rows = conn.execute(text(f"SELECT {', '.join(_FIELDS)} FROM consents WHERE customer_id = :c ORDER BY id"),
-                        {"c": customer_id})
-    return [{**dict(zip(_FIELDS, row)), "active": row[5] is None} for row in rows]
+    rows = conn.execute(_LISTED.where(consents.c.customer_id == customer_id).order_by(consents.c.id)).mappings()
+    return [{**row, "active": row["withdrawn_on"] is None} for row in rows]

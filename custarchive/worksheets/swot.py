@@ -11,17 +11,17 @@ import datetime
 import re
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import case, select, text
 
 from custarchive.core import authz
 from custarchive.core.changelog import Actor, ChangeEntry, record
 from custarchive.errors import NotFound, ValidationError
 from custarchive.core.sqlutil import now
 from custarchive.core.values import normalize_text, parse_date
+from custarchive.models import swot_items as _swot_items
 from custarchive.worksheets import spec
 
-_COLUMNS = ("id", "quadrant", "seq", "text", "impact", "probability", "implication", "action_plan", "item_date",
-            "created_at", "updated_at", "created_by")
+_SELECT = select(*(column for column in _swot_items.c if column.name != "customer_id"))
 _ID = re.compile(r"^\s*([SWOTswot])\s*-?\s*(\d{1,6})\s*$")
 EDITABLE = ("text", "impact", "probability", "implication", "action", "date")
 MAX_TEXT = 2000
@@ -69,7 +69,7 @@ def validate_item(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _to_item(row) -> dict[str, Any]:
-    data = dict(zip(_COLUMNS, row))
+    data = row._mapping
     return {"id": f"{data['quadrant']}{data['seq']}", "quadrant": data["quadrant"], "seq": data["seq"],
             "text": data["text"], "impact": data["impact"], "probability": data["probability"],
             "implication": data["implication"], "action": data["action_plan"], "date": data["item_date"],
@@ -78,16 +78,16 @@ def _to_item(row) -> dict[str, Any]:
 
 
 def list_items(conn, customer_id: int) -> list[dict]:
-    order = "CASE quadrant WHEN 'S' THEN 1 WHEN 'W' THEN 2 WHEN 'O' THEN 3 ELSE 4 END, seq"
-    rows = conn.execute(text(f"SELECT {', '.join(_COLUMNS)} FROM swot_items WHERE customer_id = :c ORDER BY {order}"),
-                        {"c": customer_id})
+    s = _swot_items.c
+    quadrant_order = case({"S": 1, "W": 2, "O": 3}, value=s.quadrant, else_=4)
+    rows = conn.execute(_SELECT.where(s.customer_id == customer_id).order_by(quadrant_order, s.seq))
     return [_to_item(row) for row in rows]
 
 
 def get_item(conn, card: dict, item_id: str) -> dict:
     quadrant, seq = parse_item_id(item_id)
-    row = conn.execute(text(f"SELECT {', '.join(_COLUMNS)} FROM swot_items WHERE customer_id = :c "
-                            "AND quadrant = :q AND seq = :s"), {"c": card["id"], "q": quadrant, "s": seq}).first()
+    s = _swot_items.c
+    row = conn.execute(_SELECT.where(s.customer_id == card["id"], s.quadrant == quadrant, s.seq == seq)).first()
     if row is None:
         raise NotFound(f"{card['archive_no']} has no SWOT item {quadrant}{seq}")
     return _to_item(row)

@@ -146,6 +146,16 @@ def test_the_schema_comparison_sees_every_kind_of_difference(db_target, blank_ta
     assert {table for table in migrated if described[table] != migrated[table]} == altered
 
 
+def test_insert_columns_name_every_column_an_insert_fills():
+    """``archive``'s positional insert list covers the customers table but for what others fill:
+    the row id (the database), ``merged_into`` (merge) and ``grade`` (credit evaluation)."""
+    from custarchive.cards import archive
+
+    later = {"id", "merged_into", "grade"}
+    assert sorted(archive._INSERT_COLUMNS) == sorted(c.name for c in models.customers.c if c.name not in later)
+    assert len(set(archive._INSERT_COLUMNS)) == len(archive._INSERT_COLUMNS)
+
+
 def test_card_type_names_the_card_columns():
     """``Card`` (the typed card) has exactly the keys a card read from the database has."""
     assert tuple(typing.get_type_hints(models.Card)) == lookup.CARD_COLUMNS
@@ -172,7 +182,7 @@ def test_what_frozen_migrations_wrote_stays_readable_by_this_version():
     for field, value in (("id_number", "11010519491231002X"), ("allergies", "花生"), ("guarantee", {"a": 1})):
         token = old.seal(field, value)
         assert live.open(field, token) == value and old.open(field, token) == value
-        if isinstance(value, str):  # keyed hashes are made of text values (IDs, accounts) only
+        if isinstance(value, str):  # only plain values are indexed
             assert old.index(field, value) == live.index(field, value)
         assert old.digest(token) == live.digest(token)
     for name in ("张伟", "Ｗａｎｇ  Xiao 明", "李"):
