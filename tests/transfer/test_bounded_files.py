@@ -114,3 +114,29 @@ def test_stderr_lists_a_few_hundred_rejected_rows_then_a_count(cli, tmp_path):
     assert sum(line.startswith("rejected:") for line in lines) == 200
     assert any("500 more rejected rows not shown" in line and str(out) in line for line in lines)
     assert len(list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))) == 701
+
+
+def test_nul_bytes_are_refused_with_line_and_field_and_tabs_kept(cli, tmp_path):
+    path = tmp_path / "nul.csv"
+    # (a NUL in the first 4 KB makes the whole file "binary"; past them it is a damaged cell)
+    path.write_bytes(("姓名,手机,备注\n王芳,13912345602,\"第一行\n第二行\t制表\"\n"
+                      + "".join(f"客户{n},139000{n:05d},{'备' * 40}\n" for n in range(60))
+                      + "陈\x00静,13912345601,x\n").encode())
+    result = cli("import", str(path), "--json")
+    assert result.exit_code == 1
+    import json
+
+    summary = json.loads(result.stdout)
+    assert summary["inserted"] == 61 and summary["rejected"] == 1
+    reject = summary["rejected_rows"][0]
+    assert reject["line"] == 64 and reject["field"] == "name" and "NUL" in reject["reason"]
+    card = cli.json("show", "王芳")
+    assert card["notes"] == "第一行\n第二行\t制表"
+
+
+def test_utf16_unicode_text_keeps_a_tab_inside_a_quoted_cell(cli, tmp_path):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("姓名\t手机\t地址\n王芳\t13912345603\t\"（天河城）１０１号\t３单元\"\n".encode("utf-16"))
+    result = cli("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert cli.json("show", "王芳")["address"] == "（天河城）１０１号\t３单元"
