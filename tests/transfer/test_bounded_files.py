@@ -140,3 +140,21 @@ def test_utf16_unicode_text_keeps_a_tab_inside_a_quoted_cell(cli, tmp_path):
     result = cli("import", str(path))
     assert result.exit_code == 0, result.stderr
     assert cli.json("show", "王芳")["address"] == "（天河城）１０１号\t３单元"
+
+
+def test_the_quick_text_length_check_agrees_with_an_exact_count():
+    import random
+
+    from custarchive.transfer.io import xlsx_reader
+
+    limit = xlsx_reader.MAX_TEXT_BYTES
+    rng = random.Random(3)
+    for _ in range(500):
+        parts = [b"a" * rng.choice([0, 5, limit // 3, limit // 2 + 7, limit, limit + 1, 2 * limit])
+                 for _ in range(rng.randint(1, 5))]
+        data, run = b"<".join(parts), rng.choice([0, 10, limit])
+        pieces = data.split(b"<")
+        exact = run + len(data) if len(pieces) == 1 else max(run + len(pieces[0]), *map(len, pieces[1:]))
+        longest, open_run = xlsx_reader._longest_text(data, run)
+        assert (longest > limit) == (exact > limit)
+        assert open_run == (run + len(data) if len(pieces) == 1 else len(pieces[-1]))
