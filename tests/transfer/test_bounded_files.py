@@ -114,3 +114,47 @@ def test_stderr_lists_a_few_hundred_rejected_rows_then_a_count(cli, tmp_path):
     assert sum(line.startswith("rejected:") for line in lines) == 200
     assert any("500 more rejected rows not shown" in line and str(out) in line for line in lines)
     assert len(list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))) == 701
+
+
+def test_nul_bytes_are_refused_with_line_and_field_and_tabs_kept(cli, tmp_path):
+    path = tmp_path / "nul.csv"
+    # (a NUL in the first 4 KB makes the whole file "binary"; past them it is a damaged cell)
+    path.write_bytes(("姓名,手机,备注\n王芳,13912345602,\"第一行\n第二行\t制表\"\n"
+                      + "".join(f"客户{n},139000{n:05d},{'备' * 40}\n" for n in range(60))
+                      + "陈\x00静,13912345601,x\n").encode())
+    result = cli("import", str(path), "--json")
+    assert result.exit_code == 1
+    import json
+
+    summary = json.loads(result.stdout)
+    assert summary["inserted"] == 61 and summary["rejected"] == 1
+    reject = summary["rejected_rows"][0]
+    assert reject["line"] == 64 and reject["field"] == "name" and "NUL" in reject["reason"]
+    card = cli.json("show", "王芳")
+    assert card["notes"] == "第一行\n第二行\t制表"
+
+
+def test_utf16_unicode_text_keeps_a_tab_inside_a_quoted_cell(cli, tmp_path):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("姓名\t手机\t地址\n王芳\t13912345603\t\"（天河城）１０１号\t３单元\"\n".encode("utf-16"))
+    result = cli("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert cli.json("show", "王芳")["address"] == "（天河城）１０１号\t３单元"
+
+
+def test_the_quick_text_length_check_agrees_with_an_exact_count():
+    import random
+
+    from custarchive.transfer.io import xlsx_reader
+
+    limit = xlsx_reader.MAX_TEXT_BYTES
+    rng = random.Random(3)
+    for _ in range(500):
+        parts = [b"a" * rng.choice([0, 5, limit // 3, limit // 2 + 7, limit, limit + 1, 2 * limit])
+                 for _ in range(rng.randint(1, 5))]
+        data, run = b"<".join(parts), rng.choice([0, 10, limit])
+        pieces = data.split(b"<")
+        exact = run + len(data) if len(pieces) == 1 else max(run + len(pieces[0]), *map(len, pieces[1:]))
+        longest, open_run = xlsx_reader._longest_text(data, run)
+        assert (longest > limit) == (exact > limit)
+        assert open_run == (run + len(data) if len(pieces) == 1 else len(pieces[-1]))

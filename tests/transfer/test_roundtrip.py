@@ -10,7 +10,10 @@ from tests.helpers import Cli
 
 VOLATILE = ("created_at", "updated_at", "created_by")
 NAME_CHARS = "张王李赵钱孙周吴郑冯陈伟芳娜敏静强磊军洋勇艳杰涛明超秀英华"
-TEXT = st.text(alphabet=NAME_CHARS + "abcXYZ 0123456789-=+@,;'\"", min_size=1, max_size=20).filter(str.strip)
+# Free text comes back exactly: line breaks, tabs, full-width punctuation and compatibility
+# characters (①, ㈱, full-width digits) are never normalised away.
+TEXT = st.text(alphabet=NAME_CHARS + "abcXYZ 0123456789-=+@,;'\"\n\t（），。：１２３①㈱…　", min_size=1,
+               max_size=20).filter(str.strip)
 
 
 @st.composite
@@ -45,12 +48,20 @@ def test_export_import_round_trip(tmp_path_factory, data):
     base = tmp_path_factory.mktemp("rt")
     source = Cli(str(base / "source.db"))
     count = data.draw(st.integers(1, 6))
+    given = []
     for index in range(count):
         kind, values = data.draw(card(index))
         template = kind
         args = [f"{key}={value}" for key, value in values.items()]
         source.ok("add", "--no-input", "--template", template, *[part for a in args for part in ("--set", a)])
+        given.append(values)
     expected = archives(source)
+    by_phone = {row["phone"]: row for row in expected}
+    for values in given:   # stored as typed: only the blank margins go
+        stored = by_phone[values["phone"]]
+        for key in ("notes", "contact_name"):
+            if key in values:
+                assert stored[key] == values[key].strip(), key
     dump = base / "dump.jsonl"
     source.ok("export", "--format", "jsonl", "--reveal", "-o", str(dump))
     target = Cli(str(base / "target.db"))

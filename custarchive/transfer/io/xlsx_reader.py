@@ -54,13 +54,22 @@ def check_parts(src: Source) -> None:
 
 
 def _longest_text(data: bytes, run: int) -> tuple[int, int]:
-    """(longest stretch without ``<`` in this chunk, counting ``run`` carried in; the stretch
-    still open at its end)."""
-    pieces = data.split(b"<")
-    if len(pieces) == 1:
+    """(longest stretch without ``<`` in this chunk, counting ``run`` carried in, exact whenever it
+    exceeds ``MAX_TEXT_BYTES``; the stretch still open at its end).
+
+    Cheap on ordinary sheets: the chunk is cut into tiles of half the limit and only a tile with
+    no ``<`` at all (a stretch of at least that length) sends the chunk to the exact count."""
+    first = data.find(b"<")
+    if first < 0:
         return run + len(data), run + len(data)
-    longest = max(run + len(pieces[0]), max(map(len, pieces[1:])))
-    return longest, len(pieces[-1])
+    last = data.rfind(b"<")
+    longest = max(run + first, len(data) - last - 1)
+    tile = MAX_TEXT_BYTES // 2
+    for start in range(first, last, tile):
+        if data.find(b"<", start + 1, min(start + 1 + tile, last + 1)) < 0:
+            longest = max(longest, max(map(len, data[first + 1:last].split(b"<"))))
+            break
+    return longest, len(data) - last - 1
 
 
 def _column_number(letters: bytes) -> int:
