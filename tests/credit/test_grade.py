@@ -378,3 +378,26 @@ def test_interactive_grade_in_a_terminal(cli, firm, tmp_path, db_target):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["enterprise", "5c", "5p", "6a"])
+def test_interactive_grade_skipping_every_question_exits_0(cli, firm, db_target, model):
+    """跳过(暂无信息) is an explicit choice: skipping every question is missing data, never an error."""
+    from custarchive.scoring import builtin_scorecard
+
+    questions = builtin_scorecard(model).questions()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "LANG": "zh_CN.UTF-8"}
+    child = pexpect.spawn(sys.executable, ["-m", "custarchive", "--lang", "zh", "--db", db_target, "grade", firm,
+                                           "--model", model, "--dry-run"],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(40, 200))
+    for _factor, question in questions:
+        child.expect_exact(question.question_zh[:10])
+        child.expect_exact("跳过(暂无信息)")
+        child.send("s")
+        child.send("\r")
+    child.expect(pexpect.EOF)
+    output = child.before
+    child.close()
+    assert child.exitstatus == 0, output
+    assert "answer must be" not in output and "Traceback" not in output
