@@ -441,3 +441,39 @@ def test_interactive_grade_skipping_every_question_exits_0(cli, firm, db_target,
     child.close()
     assert child.exitstatus == 0, output
     assert "answer must be" not in output and "Traceback" not in output
+
+
+def test_no_evidence_no_grade_no_limit(cli, db_target):
+    """The new user's case: registered capital and a typed-in limit, no statements, orders or answers."""
+    firm = cli.add(company(registered_capital="100万", credit_limit="460万"))
+    before = snapshot(db_target)
+    for model in ("5c", "enterprise"):
+        result = cli.json("grade", firm, "--model", model, "--no-input")
+        assert result["rated"] is False and result["grade"] == "NR" and result["score"] is None
+        assert result["recommended_credit_limit"] is None and result["saved"] is False
+        assert result["credit_limit"]["current"] == 4_600_000            # shown, never scaled
+        pay = {i["name"]: i for f in result["factors"] for i in f["indicators"]}
+        # never traded: the payment indicators have no data, never the best score
+        assert pay["on_time_rate"]["missing"] and pay["on_time_rate"]["score"] is None
+        assert pay["on_time_rate"]["evidence_zh"] == "没有交易记录"
+        assert result["to_collect"] and result["to_collect"][0]["share"] >= result["to_collect"][-1]["share"]
+    assert pay["outstanding_to_limit"]["missing"] is True               # enterprise: 欠款占额度比 not 100
+    assert snapshot(db_target) == before                                # no assessment, no grade on the card
+    human = cli.ok("--lang", "zh", "grade", firm, "--model", "enterprise", "--no-input").stdout
+    assert "未评级" in human and "履约情况" in human and "没有交易记录" in human and "需补充" in human
+    assert "no data" not in human and "not answered" not in human and "未回答" in human
+    assert "2,760,000" not in human and "4,600,000" in human
+
+
+def test_finance_show_ratios_as_percentages_with_formula(cli):
+    firm = cli.add(company())
+    cli.ok("finance", "add", firm, "--period", "2024", "--set", "revenue=1000万", "--set", "total_assets=1100万",
+           "--set", "total_liabilities=600万")
+    cli.ok("finance", "add", firm, "--period", "2025", "--set", "revenue=1200万")
+    zh = cli.ok("--lang", "zh", "finance", "show", firm).stdout
+    # 6,000,000 / 11,000,000 = 54.55%; (12,000,000 - 10,000,000) / 10,000,000 = 20.00%
+    assert "54.55%" in zh and "20.00%" in zh and "0.5455" not in zh
+    assert "负债总额 / 资产总额" in zh
+    en = cli.ok("--lang", "en", "finance", "show", firm).stdout
+    assert "54.55%" in en and "total liabilities /" in en and "负债总额" not in en
+    assert cli.json("finance", "show", firm)["ratios"][2]["periods"]["2024"]["value"] == 0.5455   # JSON: fractions
