@@ -193,13 +193,13 @@ def render_batch(app_ctx, summary: dict, scale, *, verbose: bool) -> None:
     rows = [(grade, count) for grade, count in summary["distribution"].items()]
     rows.append((f"{scale.not_rated.grade} ({t(scale.not_rated.label_zh, scale.not_rated.label_en)})",
                  summary["not_rated_count"]))
-    render.table(app_ctx, t("等级分布", "Grade distribution"), [t("等级", "Grade"), t("户数", "Archives")], rows,
-                 caption=t(f"共 {summary['archives']} 户:评定 {summary['graded']},未评级 {summary['not_rated_count']},"
-                           f"跳过 {summary['skipped_count']};等级变动 {summary['moved_count']}",
-                           f"{summary['archives']} archives: {summary['graded']} graded, "
-                           f"{summary['not_rated_count']} not rated, {summary['skipped_count']} skipped; "
-                           f"{summary['moved_count']} moved")
-                 + (t("(试算,未保存)", " (dry run: nothing saved)") if summary["dry_run"] else ""))
+    render.table(app_ctx, t("等级分布", "Grade distribution"), [t("等级", "Grade"), t("户数", "Archives")], rows)
+    render.console(app_ctx).print(
+        t(f"共 {summary['archives']} 户:评定 {summary['graded']},未评级 {summary['not_rated_count']},"
+          f"跳过 {summary['skipped_count']};等级变动 {summary['moved_count']}",
+          f"{summary['archives']} archives: {summary['graded']} graded, {summary['not_rated_count']} not rated, "
+          f"{summary['skipped_count']} skipped; {summary['moved_count']} moved")
+        + (t("(试算,未保存)", " (dry run: nothing saved)") if summary["dry_run"] else ""), markup=False)
     if summary["reasons"]:
         render.table(app_ctx, t("未评级与跳过的原因", "Not rated or skipped, why"),
                      [t("原因", "Reason"), t("户数", "Archives")],

@@ -29,8 +29,8 @@ from custarchive.credit import evidence
 from custarchive.errors import ValidationError
 from custarchive.living import txn
 from custarchive.scoring import (
-    CATALOGUE, Evaluation, GradeScale, LimitRule, Measure, Scorecard, check_compatible, evaluate, load_limit_rule,
-    load_scale, resolve_scorecard,
+    CATALOGUE, Evaluation, GradeScale, Screen, LimitRule, Measure, Scorecard, check_compatible, evaluate, load_limit_rule,
+    load_scale, resolve_scorecard, screen,
 )
 from custarchive.scoring.indicators import check_range, to_decimal
 
@@ -242,14 +242,11 @@ def save(conn, card: dict, evaluation: Evaluation, inputs: dict, actor: Actor, *
 BATCH = 1000  # archives loaded and graded together: memory stays flat, queries stay few
 
 
-def _not_rated_key(evaluation: Evaluation) -> tuple[str, str]:
-    """Why a result was not rated, as a tally key: the coverage rule, or the factors without data."""
-    factors = [f for f in evaluation.factors if f.missing]
-    heavy = [en for en, _zh in evaluation.not_rated_why if en.startswith("factor ")]
-    if heavy:
-        names = [f for f in factors if any(en.startswith(f"factor {f.label_en} (") for en in heavy)]
-        return (", ".join(f.label_en for f in names) + " without data",
-                "、".join(f.label_zh for f in names) + "无数据")
+def _not_rated_key(checked: Screen) -> tuple[str, str]:
+    """Why a result was not rated, as a tally key: the factors without data, or too little weight."""
+    if checked.empty_factors:
+        return (", ".join(en for en, _zh in checked.empty_factors) + " without data",
+                "、".join(zh for _en, zh in checked.empty_factors) + "无数据")
     return "too little of the weight has data", "有数据的权重不足"
 
 
@@ -278,7 +275,7 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
     moved_count = graded = 0
     distribution = {grade: 0 for grade in policy.scale.grades}
     for start in range(0, len(ids), BATCH):
-        cards = lookup.fetch_by_ids(conn, ids[start:start + BATCH])
+        cards = evidence.cards(conn, ids[start:start + BATCH])
         found = evidence.load(conn, cards, as_of)
         by_model: dict[str, list[int]] = {}
         for card in cards:
@@ -302,8 +299,24 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
                     skipped.append({**head, "reason": key})
                 continue
             measures = evidence.measures(card, found[card["id"]], as_of)
+            given = answers[scorecard.name].get(card["id"], {})
             try:
-                evaluation = assess(scorecard, measures, answers[scorecard.name].get(card["id"], {}), card, policy,
+                checked = screen(scorecard, measures, given, policy.scale)
+                if not checked.rated:
+                    en, zh = _not_rated_key(checked)
+                    reasons.setdefault(en, {"reason_en": en, "reason_zh": zh, "count": 0, "kind": "not_rated"})
+                    reasons[en]["count"] += 1
+                    if keep_results:
+                        not_rated.append({**head, "model": scorecard.name, "grade": checked.grade,
+                                          "coverage": _plain((100 - checked.missing_share).quantize(Decimal("0.01"))),
+                                          "why": [{"en": e, "zh": z} for e, z in checked.why]})
+                    continue
+                if dry_run and not keep_results:
+                    graded += 1
+                    distribution[checked.grade] = distribution.get(checked.grade, 0) + 1
+                    moved_count += card.get("grade") != checked.grade
+                    continue
+                evaluation = assess(scorecard, measures, given, card, policy,
                                     limit_basis(card, txn.terms_days(card, settings)))
             except ValidationError as exc:
                 reasons.setdefault(exc.message, {"reason_en": exc.message, "reason_zh": exc.message, "count": 0,
@@ -311,15 +324,6 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
                 reasons[exc.message]["count"] += 1
                 if keep_results:
                     skipped.append({**head, "reason": exc.message})
-                continue
-            if not evaluation.rated:
-                en, zh = _not_rated_key(evaluation)
-                reasons.setdefault(en, {"reason_en": en, "reason_zh": zh, "count": 0, "kind": "not_rated"})
-                reasons[en]["count"] += 1
-                if keep_results:
-                    not_rated.append({**head, "model": evaluation.model, "grade": evaluation.grade,
-                                      "coverage": _plain(100 - evaluation.missing_share.quantize(Decimal("0.01"))),
-                                      "why": [{"en": e, "zh": z} for e, z in evaluation.not_rated_why]})
                 continue
             if not dry_run:
                 save(conn, card, evaluation, inputs_record(measures, evaluation, {}, {}, card, policy), actor,

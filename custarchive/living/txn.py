@@ -132,11 +132,13 @@ def payment_stats_many(conn, limits: dict[int, float | None], as_of: _dt.date | 
     if not ids:
         return {}
     marks = ", ".join(str(int(i)) for i in ids)
-    rows = conn.execute(text(f"SELECT {', '.join(_COLUMNS)} FROM transactions WHERE customer_id IN ({marks}) "
-                             "AND txn_date <= :d ORDER BY customer_id, txn_date, id"), {"d": today.isoformat()})
+    rows = lookup.iter_rows(conn, "SELECT id, customer_id, txn_type, amount, txn_date, due_date FROM transactions "
+                            f"WHERE customer_id IN ({marks}) AND txn_date <= :d ORDER BY customer_id, txn_date, id",
+                            {"d": today.isoformat()})
     grouped: dict[int, list[dict]] = {}
-    for row in rows:
-        grouped.setdefault(row[1], []).append(dict(zip(_COLUMNS, row)))
+    for tid, cid, kind, amount, day, due in rows:
+        grouped.setdefault(cid, []).append({"id": tid, "txn_type": kind, "amount": amount, "txn_date": day,
+                                            "due_date": due})
     return {cid: stats_of(txns, limits[cid], today) for cid, txns in grouped.items()}
 
 

@@ -263,6 +263,105 @@ def _collect(factor, spec: IndicatorSpec) -> dict:
             "share": _json(_r2(factor.weight * spec.weight / HUNDRED)), "collect_en": en, "collect_zh": zh}
 
 
+@dataclass(frozen=True)
+class Screen:
+    """What the coverage rule and the total say, without the per-indicator detail: cheap, and memoised."""
+
+    rated: bool
+    score: Decimal | None  # None when not rated
+    grade: str
+    missing_share: Decimal
+    why: tuple[tuple[str, str], ...]  # (en, zh) per broken coverage rule
+    empty_factors: tuple[tuple[str, str], ...]  # (en, zh) labels of heavy factors without data
+
+
+_SCREENS: dict[tuple, Screen] = {}
+_SCALES: dict[int, tuple[GradeScale, int]] = {}  # id → (scale, serial): hashing a scale per archive costs
+_DISTINCT_SCALES: list[GradeScale] = []
+
+
+def _scale_key(scale: GradeScale) -> int:
+    """A small number per distinct (by equality) scale; the stored reference keeps an id from being reused."""
+    known = _SCALES.get(id(scale))
+    if known is None or known[0] is not scale:
+        if len(_DISTINCT_SCALES) > 64:
+            _SCALES.clear()
+            _DISTINCT_SCALES.clear()
+            _SCREENS.clear()
+        serial = next((n for n, other in enumerate(_DISTINCT_SCALES) if other == scale), None)
+        if serial is None:
+            serial = len(_DISTINCT_SCALES)
+            _DISTINCT_SCALES.append(scale)
+        known = _SCALES[id(scale)] = (scale, serial)
+    return known[1]
+_SCREENS_MAX = 50_000  # distinct score patterns kept; a batch has few, the bound keeps memory flat
+
+
+def _screen(scorecard: Scorecard, scores: tuple[tuple[Decimal | None, ...], ...], scale: GradeScale) -> Screen:
+    """Total score, missing share and coverage rule from each indicator's score (None = missing).
+
+    Archives with the same pattern of indicator scores get the same result, so
+    ``grade --all`` computes each pattern once.
+    """
+    key = (scorecard.sha256, scorecard.source, _scale_key(scale), scores)
+    found = _SCREENS.get(key)
+    if found is not None:
+        return found
+    present = sum((f.weight for f, row in zip(scorecard.factors, scores) if any(x is not None for x in row)),
+                  Decimal(0))
+    total = missing_share = Decimal(0)
+    empty: list[tuple[str, str]] = []
+    why: list[tuple[str, str]] = []
+    for factor, row in zip(scorecard.factors, scores):
+        have = sum((i.weight for i, x in zip(factor.indicators, row) if x is not None), Decimal(0))
+        missing_share += sum((factor.weight * i.weight / HUNDRED for i, x in zip(factor.indicators, row)
+                              if x is None), Decimal(0))
+        if not have:
+            if factor.weight >= scale.factor_weight_needing_data:
+                empty.append((factor.label_en, factor.label_zh))
+                why.append((f"factor {factor.label_en} ({_show(factor.weight)}%) has no data; every factor of "
+                            f"{_show(scale.factor_weight_needing_data)}% or more needs at least one indicator",
+                            f"因素「{factor.label_zh}」（{_show(factor.weight)}%）无任何数据；权重不低于 "
+                            f"{_show(scale.factor_weight_needing_data)}% 的因素至少需要一项数据"))
+            continue
+        f_score = sum((i.weight / have * HUNDRED * x / HUNDRED for i, x in zip(factor.indicators, row)
+                       if x is not None), Decimal(0))
+        total += factor.weight / present * HUNDRED * f_score / HUNDRED
+    coverage = HUNDRED - missing_share
+    if coverage < scale.min_coverage:
+        why.insert(0, (f"only {_show(coverage)}% of the scorecard's weight has data; at least "
+                       f"{_show(scale.min_coverage)}% is needed",
+                       f"仅 {_show(coverage)}% 的权重有数据，至少需要 {_show(scale.min_coverage)}%"))
+    if why:
+        result = Screen(False, None, scale.not_rated.grade, missing_share, tuple(why), tuple(empty))
+    else:
+        score = _r2(total)
+        result = Screen(True, score, scale.grade_for(score), missing_share, (), ())
+    if len(_SCREENS) >= _SCREENS_MAX:
+        _SCREENS.clear()
+    _SCREENS[key] = result
+    return result
+
+
+def screen(scorecard: Scorecard, measures: Mapping[str, Measure], answers: Mapping[str, object],
+           scale: GradeScale) -> Screen:
+    """The coverage rule and total for already checked measures (``grade --all``); ``evaluate`` gives
+    the same score and grade, with every detail."""
+    resolved = _answers(scorecard, answers) if answers else {}
+    scores = []
+    for factor in scorecard.factors:
+        row = []
+        for spec in factor.indicators:
+            if spec.kind == QUALITATIVE:
+                answer = resolved.get(spec.name)
+                row.append(None if answer is None else spec.score_answer(answer))
+            else:
+                measure = measures.get(spec.indicator or "")
+                row.append(None if measure is None or measure.value is None else spec.score_value(measure.value)[0])
+        scores.append(tuple(row))
+    return _screen(scorecard, tuple(scores), scale)
+
+
 def evaluate(scorecard: Scorecard, inputs: Mapping[str, object] | None = None,
              answers: Mapping[str, object] | None = None, *,
              scale: GradeScale | None = None, limit_rule: LimitRule | None = None,
@@ -288,7 +387,6 @@ def evaluate(scorecard: Scorecard, inputs: Mapping[str, object] | None = None,
     present_factor_weight = sum((f.weight for f, row in zip(scorecard.factors, scored)
                                  if any(s.score is not None for s in row)), Decimal(0))
 
-    total = Decimal(0)
     to_collect: list[dict] = []
     missing: list[str] = []
     missing_share = Decimal(0)
@@ -317,25 +415,13 @@ def evaluate(scorecard: Scorecard, inputs: Mapping[str, object] | None = None,
                 spec.name, spec.label_zh, spec.label_en, spec.kind, spec.indicator,
                 spec.weight, _r2(eff), _r2(f_eff * eff / HUNDRED), s.value, s.score,
                 _r2(contribution), s.rule, s.evidence, False, s.evidence_zh))
-        if have:
-            total += f_eff * f_score / HUNDRED
         factors.append(FactorResult(
             factor.name, factor.label_zh, factor.label_en, factor.weight, _r2(f_eff),
             _r2(f_score) if have else None, _r2(f_eff * f_score / HUNDRED) if have else None,
             not have, tuple(results)))
 
-    coverage = HUNDRED - missing_share
-    why: list[tuple[str, str]] = []
-    if coverage < scale.min_coverage:
-        why.append((f"only {_show(coverage)}% of the scorecard's weight has data; at least "
-                    f"{_show(scale.min_coverage)}% is needed",
-                    f"仅 {_show(coverage)}% 的权重有数据，至少需要 {_show(scale.min_coverage)}%"))
-    for factor, result in zip(scorecard.factors, factors):
-        if result.missing and factor.weight >= scale.factor_weight_needing_data:
-            why.append((f"factor {factor.label_en} ({_show(factor.weight)}%) has no data; every factor of "
-                        f"{_show(scale.factor_weight_needing_data)}% or more needs at least one indicator",
-                        f"因素「{factor.label_zh}」（{_show(factor.weight)}%）无任何数据；权重不低于 "
-                        f"{_show(scale.factor_weight_needing_data)}% 的因素至少需要一项数据"))
+    checked = _screen(scorecard, tuple(tuple(x.score for x in row) for row in scored), scale)
+    why = list(checked.why)
     redistributed = tuple({"factor": f.name, "label_zh": f.label_zh, "label_en": f.label_en,
                            "weight": _json(f.weight), "effective_weight": _json(f.effective_weight),
                            "missing": f.missing} for f in factors if f.effective_weight != f.weight)
@@ -354,7 +440,7 @@ def evaluate(scorecard: Scorecard, inputs: Mapping[str, object] | None = None,
         return Evaluation(score=None, grade=nr.grade, grade_label_zh=nr.label_zh, grade_label_en=nr.label_en,
                           recommended_credit_limit=None, limit=limit, rated=False, not_rated_why=tuple(why),
                           **common)
-    score = _r2(total)
+    score = checked.score
     band = scale.band_for(score)
     limit = recommend_limit(limit_rule, band.grade, pool, common["partial"], scorecard.limit_bases or None,
                             scorecard.limit_maximum)

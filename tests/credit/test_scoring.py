@@ -552,6 +552,15 @@ def test_improving_one_indicator_never_lowers_score(case):
         inputs = {**inputs, target: moved}
     after = evaluate(card, inputs, answers, scale=lenient)
     assert after.score >= before.score
+    # the cheap screen of grade --all agrees with the full evaluation, under any coverage rule
+    from custarchive.scoring import screen
+    from custarchive.scoring.evaluate import _measures
+
+    for scale in (lenient, load_scale()):
+        full = evaluate(card, inputs, answers, scale=scale)
+        quick = screen(card, _measures(inputs), answers, scale)
+        assert (quick.rated, quick.score, quick.grade, quick.why) == (full.rated, full.score, full.grade,
+                                                                      full.not_rated_why)
     assert after.missing == before.missing
 
 
