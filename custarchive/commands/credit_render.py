@@ -79,17 +79,26 @@ def render_result(app_ctx, card: dict, result: dict, *, dry_run: bool, apply_lim
     if not result["rated"]:
         for why in result["not_rated_why"]:
             pairs.append((t("未评级原因", "Not rated because"), why["zh" if lang == "zh" else "en"]))
-        for item in result["to_collect"]:
-            pairs.append((t("需补充", "To collect"),
-                          f"{item['label_zh' if lang == 'zh' else 'label_en']} ({item['share']}%): "
-                          f"{item['collect_zh' if lang == 'zh' else 'collect_en']}"))
+        from custarchive.scoring.indicators import COLLECT
+
+        groups: dict[str, list[dict]] = {}
+        for item in result["to_collect"]:  # heaviest first; grouped by what to do
+            groups.setdefault(item["source"], []).append(item)
+        for source, items in groups.items():
+            how = (t("回答问题(交互式 grade 或 --score)", "answer the questions (interactive grade or --score)")
+                   if source == "question" else COLLECT[source][1 if lang == "zh" else 0])
+            names = ", ".join(f"{i['label_zh' if lang == 'zh' else 'label_en']} {i['share']}%" for i in items)
+            pairs.append((t("需补充", "To collect"), f"{how}: {names}"))
     elif result["missing"]:
         moved = [f"{f['label_zh' if lang == 'zh' else 'label_en']} {f['weight']}% → {f['effective_weight']}%"
                  for f in result["factors"] if f["effective_weight"] != f["weight"]]
-        pairs.append((t("缺失指标", "Missing"), ", ".join(result["missing"])))
+        labels = [f"{_label(f, lang)}·{_label(i, lang)}" for f in result["factors"] for i in f["indicators"]
+                  if i["missing"]]
+        pairs.append((t("缺失指标", "Missing"), ", ".join(labels)))
         pairs.append((t("权重重新分配", "Weight redistributed"),
-                      t("缺失指标的权重分给同一因素中有数据的指标", "the weight of missing indicators went to the "
-                        "indicators with data in the same factor")
+                      t("缺失指标的权重分给同一因素中有数据的指标,无数据因素的权重分给其他因素",
+                        "the weight of missing indicators went to the indicators with data in the same factor, "
+                        "that of factors without data to the other factors")
                       + ("; " + "; ".join(moved) if moved else "")))
     pairs.append((t("建议信用额度", "Recommended limit"), _money(limit["amount"])))
     if limit.get("current") is not None:

@@ -54,7 +54,9 @@ CARD_FIELDS = ("id", "archive_no", "name", "kind", "grade", "credit_limit", "reg
 
 def cards(conn, ids: list[int]) -> list[dict]:
     """The card fields grading reads, for a batch, in the order of ``ids`` (narrow: no sensitive columns)."""
-    rows = lookup.iter_rows(conn, f"SELECT {', '.join(CARD_FIELDS)} FROM customers WHERE id IN ({_marks(ids)})", {})
+    sql = f"SELECT {', '.join(CARD_FIELDS)} FROM customers WHERE id IN ({_marks(ids)})"
+    # SQLite: the driver's cursor, plain tuples; elsewhere an ordinary (buffered) result
+    rows = lookup.iter_rows(conn, sql, {}) if conn.dialect.name == "sqlite" else conn.execute(text(sql))
     found = {}
     for row in rows:
         card = dict(zip(CARD_FIELDS, row))

@@ -213,21 +213,24 @@ def save(conn, card: dict, evaluation: Evaluation, inputs: dict, actor: Actor, *
     Returns the assessment id and the card changes written to the change log.
     """
     authz.require(conn, actor, "grade")
+    return _save(conn, lookup.fetch_by_ids(conn, [card["id"]])[0], evaluation, inputs, actor, apply_limit)
+
+
+def _save(conn, fresh: dict, evaluation: Evaluation, inputs: dict, actor: Actor,
+          apply_limit: bool) -> tuple[int, dict[str, tuple[Any, Any]]]:
+    """``save`` for a card just read in full, by a caller that checked the permission."""
     if not evaluation.rated or evaluation.score is None:
         raise ValidationError("grade", evaluation.grade, "a result that is not rated is not saved")
-    fresh = lookup.fetch_by_ids(conn, [card["id"]])[0]
-    score = float(evaluation.score)
     limit = evaluation.recommended_credit_limit
-    conn.execute(text("INSERT INTO assessments (customer_id, model, scorecard_sha256, scorecard_source, inputs, "
-                      "result, score, grade, partial, recommended_limit, operator, at) VALUES (:c, :m, :h, :s, :i, "
-                      ":r, :score, :g, :p, :l, :o, :t)"),
-                 {"c": fresh["id"], "m": evaluation.model, "h": evaluation.scorecard_sha256,
-                  "s": evaluation.scorecard_source, "i": json.dumps(inputs, ensure_ascii=False, sort_keys=True),
-                  "r": json.dumps(result_dict(fresh, evaluation), ensure_ascii=False), "score": score,
-                  "g": evaluation.grade, "p": int(evaluation.partial),
-                  "l": None if limit is None else float(limit), "o": actor.operator, "t": now()})
-    assessment_id = conn.execute(text("SELECT MAX(id) FROM assessments WHERE customer_id = :c"),
-                                 {"c": fresh["id"]}).scalar_one()
+    assessment_id = conn.execute(text(
+        "INSERT INTO assessments (customer_id, model, scorecard_sha256, scorecard_source, inputs, result, score, "
+        "grade, partial, recommended_limit, operator, at) VALUES (:c, :m, :h, :s, :i, :r, :score, :g, :p, :l, :o, "
+        ":t) RETURNING id"),
+        {"c": fresh["id"], "m": evaluation.model, "h": evaluation.scorecard_sha256,
+         "s": evaluation.scorecard_source, "i": json.dumps(inputs, ensure_ascii=False, sort_keys=True),
+         "r": json.dumps(result_dict(fresh, evaluation), ensure_ascii=False), "score": float(evaluation.score),
+         "g": evaluation.grade, "p": int(evaluation.partial),
+         "l": None if limit is None else float(limit), "o": actor.operator, "t": now()}).scalar_one()
     changes: dict[str, tuple[Any, Any]] = {}
     if fresh.get("grade") != evaluation.grade:
         changes["grade"] = (fresh.get("grade"), evaluation.grade)
@@ -288,6 +291,7 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
             if isinstance(scorecard, Scorecard):
                 by_model.setdefault(scorecard.name, []).append(card["id"])
         answers = {name: evidence.stored_answers(conn, members, name) for name, members in by_model.items()}
+        to_save: list[tuple[int, Evaluation, dict]] = []
         for card in cards:
             scorecard = chosen[card["kind"]]
             head = {"archive_no": card["archive_no"], "name": card["name"]}
@@ -326,8 +330,7 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
                     skipped.append({**head, "reason": exc.message})
                 continue
             if not dry_run:
-                save(conn, card, evaluation, inputs_record(measures, evaluation, {}, {}, card, policy), actor,
-                     apply_limit=apply_limit)
+                to_save.append((card["id"], evaluation, inputs_record(measures, evaluation, {}, {}, card, policy)))
             graded += 1
             distribution[evaluation.grade] = distribution.get(evaluation.grade, 0) + 1
             entry = {**head, "model": evaluation.model, "score": _plain(evaluation.score), "grade": evaluation.grade,
@@ -339,6 +342,9 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
                 moved_count += 1
                 if keep_results:
                     moved.append({**entry, "old_grade": card.get("grade")})
+        full = {c["id"]: c for c in lookup.fetch_by_ids(conn, [cid for cid, _e, _i in to_save])}
+        for cid, evaluation, record in to_save:
+            _save(conn, full[cid], evaluation, record, actor, apply_limit)
         if progress is not None:
             progress(min(start + BATCH, len(ids)), len(ids))
     not_rated_count = sum(r["count"] for r in reasons.values() if r["kind"] == "not_rated")

@@ -132,9 +132,11 @@ def payment_stats_many(conn, limits: dict[int, float | None], as_of: _dt.date | 
     if not ids:
         return {}
     marks = ", ".join(str(int(i)) for i in ids)
-    rows = lookup.iter_rows(conn, "SELECT id, customer_id, txn_type, amount, txn_date, due_date FROM transactions "
-                            f"WHERE customer_id IN ({marks}) AND txn_date <= :d ORDER BY customer_id, txn_date, id",
-                            {"d": today.isoformat()})
+    sql = ("SELECT id, customer_id, txn_type, amount, txn_date, due_date FROM transactions "
+           f"WHERE customer_id IN ({marks}) AND txn_date <= :d ORDER BY customer_id, txn_date, id")
+    # SQLite: the driver's cursor, plain tuples (a batch is small, so no server-side cursor is needed elsewhere)
+    rows = (lookup.iter_rows(conn, sql, {"d": today.isoformat()}) if conn.dialect.name == "sqlite"
+            else conn.execute(text(sql), {"d": today.isoformat()}))
     grouped: dict[int, list[dict]] = {}
     for tid, cid, kind, amount, day, due in rows:
         grouped.setdefault(cid, []).append({"id": tid, "txn_type": kind, "amount": amount, "txn_date": day,

@@ -253,6 +253,7 @@ def _score_indicator(spec: IndicatorSpec, measures: dict[str, Measure],
 def _collect(factor, spec: IndicatorSpec) -> dict:
     """One missing indicator and what a credit manager should collect to fill it."""
     if spec.kind == QUALITATIVE:
+        source = "question"
         en, zh = f"answer: {spec.question_en}", f"回答：{spec.question_zh}"
     else:
         source = CATALOGUE[spec.indicator or ""].source
@@ -260,7 +261,8 @@ def _collect(factor, spec: IndicatorSpec) -> dict:
         en = f"{en}: {CATALOGUE[spec.indicator or ''].needs}"
     return {"indicator": f"{factor.name}.{spec.name}", "label_zh": spec.label_zh, "label_en": spec.label_en,
             "factor_zh": factor.label_zh, "factor_en": factor.label_en,
-            "share": _json(_r2(factor.weight * spec.weight / HUNDRED)), "collect_en": en, "collect_zh": zh}
+            "share": _json(_r2(factor.weight * spec.weight / HUNDRED)), "source": source,
+            "collect_en": en, "collect_zh": zh}
 
 
 @dataclass(frozen=True)
