@@ -64,10 +64,16 @@ class IndicatorSpec:
             hit = value >= band.at if self.better == HIGHER else value <= band.at
             if hit:
                 sign = "≥" if self.better == HIGHER else "≤"
-                return band.score, f"{sign} {_show(band.at)} → {_show(band.score)}"
+                return band.score, f"{sign} {self._threshold(band.at)} → {_show(band.score)}"
         last = self.table[-1].at
         sign = "<" if self.better == HIGHER else ">"
-        return self.otherwise, f"{sign} {_show(last)} → {_show(self.otherwise)}"
+        return self.otherwise, f"{sign} {self._threshold(last)} → {_show(self.otherwise)}"
+
+    def _threshold(self, at: Decimal) -> str:
+        """Shares as percentages (≥ 80%), as the value column shows them; other units as written."""
+        if CATALOGUE[self.indicator or ""].unit == "ratio":
+            return f"{_show((at * 100).normalize())}%"
+        return _show(at)
 
     def score_answer(self, answer: int) -> Decimal:
         return self.answer_scores[answer - 1]

@@ -106,7 +106,7 @@ def test_tiny_card_hand_computed():
     pay, soft = result.factors
     assert pay.score == D("57.5") and soft.score == D("87.5")
     assert [i.score for i in pay.indicators] == [60, 50]
-    assert pay.indicators[0].rule == "≥ 0.80 → 60"
+    assert pay.indicators[0].rule == "≥ 80% → 60"
     # contributions in points: 0.6 x 0.75 x 60 = 27, 0.6 x 0.25 x 50 = 7.5,
     # 0.4 x 0.5 x 75 = 15, 0.4 x 0.5 x 100 = 20; sum 69.5
     contributions = [i.contribution for f in result.factors for i in f.indicators]
@@ -127,7 +127,7 @@ def test_otherwise_score_below_every_threshold():
     result = evaluate(tiny(), {"on_time_rate": 0.5, "longest_delay_days": 31},
                       {"honesty": 1, "outlook": 1}, basis={"equity": 500000})
     assert result.score == D("4.50") and result.grade == "C"
-    assert result.factors[0].indicators[0].rule == "< 0.80 → 10"
+    assert result.factors[0].indicators[0].rule == "< 80% → 10"
     assert result.recommended_credit_limit == 0
 
 
