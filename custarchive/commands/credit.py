@@ -38,6 +38,12 @@ def grade(
     kind: Optional[str] = typer.Option(None, "--kind", help="With --all: individual or enterprise."),
     industry: Optional[str] = typer.Option(None, "--industry", help="With --all: only this industry."),
     city: Optional[str] = typer.Option(None, "--city", help="With --all: only this city."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="With --all: list every archive's result."),
+    backtest: bool = typer.Option(False, "--backtest", help="How the saved grades predicted later payments."),
+    horizon: str = typer.Option("12m", "--horizon", metavar="12m|365d",
+                                help="With --backtest: how long after an assessment to watch payments."),
+    late_days: int = typer.Option(90, "--late-days", min=1,
+                                  help="With --backtest: paid (or still unpaid) this many days past due is bad."),
     json_: bool = JSON_OPTION,
 ) -> None:
     """Credit evaluation: score, grade and recommended credit limit of an archive."""
@@ -45,7 +51,7 @@ def grade(
     filters = {"category": category, "kind": kind, "industry": industry, "city": city}
     used_filters = [f"--{key}" for key, value in filters.items() if value is not None]
     answering = [name for name, on in (("--score", scores), ("--input", inputs), ("--no-input", no_input)) if on]
-    modes = [name for name, on in (("--history", show_history), ("--all", all_),
+    modes = [name for name, on in (("--history", show_history), ("--all", all_), ("--backtest", backtest),
                                    ("--export-scorecard", export_scorecard is not None)) if on]
     if len(modes) > 1:
         raise UsageError(f"{' and '.join(modes)} cannot be combined")
@@ -59,15 +65,24 @@ def grade(
 
         sys.stdout.write(builtin_scorecard_text(export_scorecard))
         return
+    if mode == "--backtest":
+        extra = ([ref] if ref else []) + answering + used_filters + \
+            [name for name, on in (("--dry-run", dry_run), ("--apply-limit", apply_limit)) if on]
+        if extra:
+            raise UsageError(f"--backtest reads saved assessments; {', '.join(extra)} do not apply")
+        _backtest(app_ctx, model, horizon, late_days, json_)
+        return
     if mode != "--all" and used_filters:
         raise UsageError(f"{', '.join(used_filters)} only go with --all")
+    if mode != "--all" and verbose:
+        raise UsageError("--verbose only goes with --all")
     if mode == "--all":
         if ref:
             raise UsageError("--all grades many archives: give no REF")
         if scores or inputs:
             raise UsageError("--all uses only computable data and stored answers: --score and --input are for one "
                              "archive")
-        _grade_all(app_ctx, model, filters, dry_run, apply_limit, json_)
+        _grade_all(app_ctx, model, filters, dry_run, apply_limit, json_, verbose)
         return
     if not ref:
         raise UsageError("give REF (or --all, or --export-scorecard MODEL)")
@@ -108,7 +123,7 @@ def _grade_one(app_ctx, ref, model, given_scores, given_inputs, *, interactive, 
     result = credit.result_dict(card, evaluation)
     result["previous"] = credit.comparison(previous, evaluation)
     result["saved"], result["assessment_id"], result["card_changes"] = False, None, {}
-    if not dry_run:
+    if not dry_run and evaluation.rated:
         record = credit.inputs_record(measures, evaluation, given_scores, given_inputs, card, policy)
         with db.write() as conn:
             assessment_id, changes = credit.save(conn, card, evaluation, record, actor, apply_limit=apply_limit)
@@ -144,35 +159,38 @@ def _history(app_ctx, ref, json_):
                  caption=t(f"共 {len(items)} 次评估", f"{len(items)} assessment(s)"))
 
 
-def _grade_all(app_ctx, model, filters, dry_run, apply_limit, json_):
-    from custarchive.credit import grade as credit
-    from custarchive.cards import lookup
+def _grade_all(app_ctx, model, filters, dry_run, apply_limit, json_, verbose):
     from custarchive.commands import render
+    from custarchive.commands.credit_render import BatchProgress, render_batch
+    from custarchive.credit import grade as credit
 
     policy = credit.load_policy()
     db = app_ctx.database(write=not dry_run)
-    with (db.read() if dry_run else db.write()) as conn:
-        cards = lookup.list_cards(conn, filters)
-        summary = credit.grade_all(conn, cards, model, policy, app_ctx.actor(), dry_run=dry_run,
-                                   apply_limit=apply_limit)
+    with BatchProgress(app_ctx) as bar, (db.read() if dry_run else db.write()) as conn:
+        summary = credit.grade_all(conn, filters, model, policy, app_ctx.actor(), dry_run=dry_run,
+                                   apply_limit=apply_limit, keep_results=json_ or verbose, progress=bar.update)
     if json_:
         render.emit_json(summary)
         return
-    t = app_ctx.t
-    render.table(app_ctx, t("等级分布", "Grade distribution"), [t("等级", "Grade"), t("户数", "Archives")],
-                 [(grade, count) for grade, count in summary["distribution"].items()],
-                 caption=t(f"共评定 {summary['graded']} 户", f"{summary['graded']} graded")
-                 + (t("(试算,未保存)", " (dry run: nothing saved)") if dry_run else ""))
-    if summary["moved"]:
-        render.table(app_ctx, t("等级变动", "Grade moved"),
-                     [t("档案编号", "Archive"), t("名称", "Name"), t("原等级", "Old"), t("新等级", "New"),
-                      t("得分", "Score"), t("模型", "Model")],
-                     [(m["archive_no"], m["name"], m["old_grade"], m["grade"], m["score"], m["model"])
-                      for m in summary["moved"]])
-    else:
-        app_ctx.warn(t("没有等级变动", "no grade moved"))
-    for item in summary["skipped"]:
-        app_ctx.warn(t(f"跳过 {item['archive_no']}: {item['reason']}", f"skipped {item['archive_no']}: {item['reason']}"))
+    render_batch(app_ctx, summary, policy.scale, verbose=verbose)
+
+
+def _backtest(app_ctx, model, horizon, late_days, json_):
+    from custarchive.commands import render
+    from custarchive.commands.credit_render import render_backtest
+    from custarchive.credit import backtest
+    from custarchive.credit import grade as credit
+
+    length = backtest.parse_horizon(horizon)
+    scale = credit.load_policy().scale
+    name = credit.choose_model_name(model)
+    with app_ctx.database().read() as conn:
+        report = backtest.run(conn, app_ctx.actor(), model=name, horizon=length, late_days=late_days,
+                              grades=scale.grades)
+    if json_:
+        render.emit_json(report)
+        return
+    render_backtest(app_ctx, report)
 
 
 @finance_app.command("add")

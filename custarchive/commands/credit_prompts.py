@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 
 SKIP = "s"
+# questionary's Choice(title, value=None) returns the *title* when picked, so skipping needs a real value.
+SKIPPED = "skip"
 
 
 def _given(factor, indicator, given: dict) -> bool:
@@ -46,10 +48,10 @@ def ask_answers(app_ctx, card: dict, scorecard, measures: dict, given: dict, rem
             message = indicator.question_zh if lang == "zh" else indicator.question_en
             choices = [questionary.Choice(f"{n}  {zh if lang == 'zh' else en}", value=n, shortcut_key=str(n))
                        for n, (zh, en) in enumerate(indicator.anchors, 1)]
-            choices.append(questionary.Choice(t("跳过(暂无信息)", "skip (not known)"), value=None, shortcut_key=SKIP))
+            choices.append(questionary.Choice(t("跳过(暂无信息)", "skip (not known)"), value=SKIPPED, shortcut_key=SKIP))
             default = next((c for c in choices if c.value == remembered.get(indicator.name)), choices[-1])
             picked = questionary.select(message, choices=choices, default=default, use_shortcuts=True,
                                         output=output).unsafe_ask()
-            if picked is not None:
+            if isinstance(picked, int):
                 answers[indicator.name] = picked
     return answers

@@ -123,13 +123,13 @@ def record_period(conn, ref: str, period: str, sets: dict[str, str], unsets: lis
     return card, period, changes, current is None
 
 
-def _exact(value: float | None) -> int | float | None:
+def exact(value: float | None) -> int | float | None:
     """Whole amounts as int so evidence reads 8,000,000 rather than 8,000,000.0."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def statements(conn, customer_id: int) -> list[Statement]:
-    return [Statement.from_mapping(row["period"], {line: _exact(row[line]) for line in LINES})
+    return [Statement.from_mapping(row["period"], {line: exact(row[line]) for line in LINES})
             for row in _period_rows(conn, customer_id)]
 
 

@@ -6,17 +6,8 @@ it needs from an archive, stores each assessment with the exact scorecard
 (and, when asked, its credit limit) through ``archive.apply_changes`` so the
 change log shows who graded whom, when and with which result.
 
-Where inputs come from (``gather_inputs``), later sources overriding earlier:
-
-1. the card: registered_capital, annual_spend, years_as_customer (since the
-   archive was created), years_in_business (from a ``founded_date`` field);
-2. finance statements: every ratio of the latest period plus equity and revenue;
-3. transactions (``living.txn.payment_stats``):
-   gives on_time_rate, longest_delay_days, outstanding_to_limit and (if there
-   are orders) annual_spend; the first transaction dates years_as_customer;
-4. the contact log (``living.timeline``): complaint
-   entries in the last 12 months;
-5. ``--input ID=VALUE`` on the command line, which always wins.
+Where inputs come from: ``credit.evidence`` (loaded set-wise, so ``grade --all``
+makes a few queries per batch of archives, not several per archive).
 """
 from __future__ import annotations
 
@@ -34,12 +25,12 @@ from custarchive.core import authz
 from custarchive.core.changelog import Actor
 from custarchive.core.sqlutil import now
 from custarchive.core.values import normalize_text, parse_amount
-from custarchive.credit import finance
+from custarchive.credit import evidence
 from custarchive.errors import ValidationError
-from custarchive.living import timeline, txn
+from custarchive.living import txn
 from custarchive.scoring import (
-    CATALOGUE, Evaluation, GradeScale, LimitRule, Measure, Scorecard, check_compatible, evaluate, load_limit_rule,
-    load_scale, measures_from_analysis, resolve_scorecard,
+    CATALOGUE, Evaluation, GradeScale, Screen, LimitRule, Measure, Scorecard, check_compatible, evaluate, load_limit_rule,
+    load_scale, resolve_scorecard, screen,
 )
 from custarchive.scoring.indicators import check_range, to_decimal
 
@@ -85,6 +76,11 @@ def choose_scorecard(card: dict, model: str | None) -> Scorecard:
     return scorecard
 
 
+def choose_model_name(model: str | None) -> str | None:
+    """The scorecard name ``--model`` stands for (a file's own name), or None for every model."""
+    return None if model is None else resolve_scorecard(model).name
+
+
 def parse_inputs(given: Mapping[str, str]) -> dict[str, Measure]:
     """``--input ID=VALUE``: amounts accept 12万 / 1,200.50, ratios accept 95%; an empty value means unknown."""
     out: dict[str, Measure] = {}
@@ -107,73 +103,28 @@ def parse_inputs(given: Mapping[str, str]) -> dict[str, Measure]:
     return out
 
 
-def _years_since(start: str, as_of: _dt.date) -> Decimal:
-    days = (as_of - _dt.date.fromisoformat(start[:10])).days
-    return max(Decimal(days) / Decimal("365.25"), Decimal(0)).quantize(Decimal("0.01"))
-
-
-def _card_measures(card: dict, as_of: _dt.date) -> dict[str, Measure]:
-    out: dict[str, Measure] = {}
-    for key in ("registered_capital", "annual_spend"):
-        if card.get(key) is not None:
-            out[key] = Measure(to_decimal(key, card[key]), f"card: {key} {card[key]:,.2f}")
-    out["years_as_customer"] = Measure(_years_since(card["created_at"], as_of),
-                                       f"archive created {card['created_at'][:10]}")
-    founded = (card.get("extra") or {}).get("founded_date")
-    if founded:
-        out["years_in_business"] = Measure(_years_since(str(founded), as_of), f"card: founded {founded}")
-    return out
-
-
-def _finance_measures(conn, card: dict) -> dict[str, Measure]:
-    return measures_from_analysis(finance.analysis(conn, card["id"]))
-
-
-def _payment_measures(conn, card: dict, as_of: _dt.date) -> dict[str, Measure]:
-    """From the archive's transactions; absent values stay absent (missing, not 0)."""
-    stats = txn.payment_stats(conn, card["id"], as_of=as_of)
-    where = f"transactions as of {stats.get('as_of', as_of.isoformat())}"
-    out: dict[str, Measure] = {}
-    for key in ("on_time_rate", "longest_delay_days", "average_delay_days", "outstanding_to_limit", "spend_growth"):
-        if stats.get(key) is not None:
-            out[key] = Measure(to_decimal(key, stats[key]), f"{where}: {key} {stats[key]}")
-    if stats.get("annual_spend") is not None and stats.get("orders", 1):
-        out["annual_spend"] = Measure(to_decimal("annual_spend", stats["annual_spend"]),
-                                      f"{where}: orders in the last 12 months {stats['annual_spend']:,.2f}")
-    dates = [t["txn_date"] for t in txn.transactions(conn, card["id"]) if t.get("txn_date")]
-    if dates:
-        out["years_as_customer"] = Measure(_years_since(min(dates), as_of), f"first transaction {min(dates)}")
-    return out
-
-
-def _complaint_measures(conn, card: dict, as_of: _dt.date) -> dict[str, Measure]:
-    """Complaint entries of the contact log (the timeline) in the 12 months up to as_of."""
-    since = (as_of - _dt.timedelta(days=365)).isoformat()
-    found = [e for e in timeline.entries(conn, card, "complaint") if since < str(e["at"])[:10] <= as_of.isoformat()]
-    return {"complaints_count": Measure(Decimal(len(found)), f"contact log: {len(found)} complaint(s) "
-                                                             f"{since} – {as_of.isoformat()}")}
-
-
 def gather_inputs(conn, card: dict, overrides: Mapping[str, Measure] | None = None,
                   as_of: _dt.date | None = None) -> dict[str, Measure]:
     """Every indicator value this archive has, each with its evidence; ``overrides`` (--input) win."""
     as_of = as_of or _dt.date.today()
-    measures = _card_measures(card, as_of)
-    measures.update(_finance_measures(conn, card))
-    measures.update(_payment_measures(conn, card, as_of))
-    measures.update(_complaint_measures(conn, card, as_of))
+    found = evidence.load(conn, [card], as_of)[card["id"]]
+    measures = evidence.measures(card, found, as_of)
     measures.update(overrides or {})
     return measures
 
 
-def limit_basis(card: dict) -> dict[str, Any]:
-    return {"credit_limit": card.get("credit_limit")}
+def limit_basis(card: dict, terms_days: int | None = None) -> dict[str, Any]:
+    """What the limit rule needs beyond the measures: the payment terms, and the current limit to compare."""
+    if terms_days is None:
+        terms_days = txn.terms_days(card, txn.money_settings())
+    return {"credit_limit": card.get("credit_limit"), "payment_terms_days": terms_days}
 
 
 def assess(scorecard: Scorecard, measures: Mapping[str, Measure], answers: Mapping[str, object], card: dict,
-           policy: Policy) -> Evaluation:
+           policy: Policy, basis: Mapping[str, Any] | None = None) -> Evaluation:
     return evaluate(scorecard, measures, answers, scale=policy.scale, limit_rule=policy.limit_rule,
-                    basis=limit_basis(card), partial_threshold=policy.partial_threshold)
+                    basis=basis if basis is not None else limit_basis(card),
+                    partial_threshold=policy.partial_threshold)
 
 
 def answered(evaluation: Evaluation) -> dict[str, int]:
@@ -196,7 +147,8 @@ def inputs_record(measures: Mapping[str, Measure], evaluation: Evaluation, given
                   given_inputs: Mapping[str, str], card: dict, policy: Policy) -> dict:
     """Everything needed to reproduce an assessment by hand."""
     return {
-        "measures": {key: {"value": _plain(m.value), "evidence": m.evidence} for key, m in sorted(measures.items())},
+        "measures": {key: {"value": _plain(m.value), "evidence": m.evidence, "evidence_zh": m.evidence_zh}
+                     for key, m in sorted(measures.items())},
         "answers": answered(evaluation), "given_scores": dict(given_scores), "given_inputs": dict(given_inputs),
         "basis": {key: _plain(value) for key, value in limit_basis(card).items()}, **policy.describe(),
     }
@@ -242,6 +194,11 @@ def comparison(previous: dict | None, evaluation: Evaluation) -> dict | None:
     if previous is None:
         return None
     before = Decimal(str(previous["score"]))
+    if evaluation.score is None:
+        return {"assessment_id": previous["id"], "at": previous["at"], "model": previous["model"],
+                "score": previous["score"], "grade": previous["grade"],
+                "recommended_credit_limit": previous["recommended_credit_limit"], "score_change": None,
+                "grade_changed": False}
     return {"assessment_id": previous["id"], "at": previous["at"], "model": previous["model"],
             "score": previous["score"], "grade": previous["grade"],
             "recommended_credit_limit": previous["recommended_credit_limit"],
@@ -256,19 +213,24 @@ def save(conn, card: dict, evaluation: Evaluation, inputs: dict, actor: Actor, *
     Returns the assessment id and the card changes written to the change log.
     """
     authz.require(conn, actor, "grade")
-    fresh = lookup.fetch_by_ids(conn, [card["id"]])[0]
-    score = float(evaluation.score)
+    return _save(conn, lookup.fetch_by_ids(conn, [card["id"]])[0], evaluation, inputs, actor, apply_limit)
+
+
+def _save(conn, fresh: dict, evaluation: Evaluation, inputs: dict, actor: Actor,
+          apply_limit: bool) -> tuple[int, dict[str, tuple[Any, Any]]]:
+    """``save`` for a card just read in full, by a caller that checked the permission."""
+    if not evaluation.rated or evaluation.score is None:
+        raise ValidationError("grade", evaluation.grade, "a result that is not rated is not saved")
     limit = evaluation.recommended_credit_limit
-    conn.execute(text("INSERT INTO assessments (customer_id, model, scorecard_sha256, scorecard_source, inputs, "
-                      "result, score, grade, partial, recommended_limit, operator, at) VALUES (:c, :m, :h, :s, :i, "
-                      ":r, :score, :g, :p, :l, :o, :t)"),
-                 {"c": fresh["id"], "m": evaluation.model, "h": evaluation.scorecard_sha256,
-                  "s": evaluation.scorecard_source, "i": json.dumps(inputs, ensure_ascii=False, sort_keys=True),
-                  "r": json.dumps(result_dict(fresh, evaluation), ensure_ascii=False), "score": score,
-                  "g": evaluation.grade, "p": int(evaluation.partial),
-                  "l": None if limit is None else float(limit), "o": actor.operator, "t": now()})
-    assessment_id = conn.execute(text("SELECT MAX(id) FROM assessments WHERE customer_id = :c"),
-                                 {"c": fresh["id"]}).scalar_one()
+    assessment_id = conn.execute(text(
+        "INSERT INTO assessments (customer_id, model, scorecard_sha256, scorecard_source, inputs, result, score, "
+        "grade, partial, recommended_limit, operator, at) VALUES (:c, :m, :h, :s, :i, :r, :score, :g, :p, :l, :o, "
+        ":t) RETURNING id"),
+        {"c": fresh["id"], "m": evaluation.model, "h": evaluation.scorecard_sha256,
+         "s": evaluation.scorecard_source, "i": json.dumps(inputs, ensure_ascii=False, sort_keys=True),
+         "r": json.dumps(result_dict(fresh, evaluation), ensure_ascii=False), "score": float(evaluation.score),
+         "g": evaluation.grade, "p": int(evaluation.partial),
+         "l": None if limit is None else float(limit), "o": actor.operator, "t": now()}).scalar_one()
     changes: dict[str, tuple[Any, Any]] = {}
     if fresh.get("grade") != evaluation.grade:
         changes["grade"] = (fresh.get("grade"), evaluation.grade)
@@ -280,42 +242,117 @@ def save(conn, card: dict, evaluation: Evaluation, inputs: dict, actor: Actor, *
     return assessment_id, changes
 
 
-def grade_all(conn, cards: list[dict], model: str | None, policy: Policy, actor: Actor, *, dry_run: bool,
-              apply_limit: bool = False, as_of: _dt.date | None = None) -> dict:
+BATCH = 1000  # archives loaded and graded together: memory stays flat, queries stay few
+
+
+def _not_rated_key(checked: Screen) -> tuple[str, str]:
+    """Why a result was not rated, as a tally key: the factors without data, or too little weight."""
+    if checked.empty_factors:
+        return (", ".join(en for en, _zh in checked.empty_factors) + " without data",
+                "、".join(zh for _en, zh in checked.empty_factors) + "无数据")
+    return "too little of the weight has data", "有数据的权重不足"
+
+
+def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy: Policy, actor: Actor, *,
+              dry_run: bool, apply_limit: bool = False, as_of: _dt.date | None = None, keep_results: bool = False,
+              progress=None) -> dict:
     """Re-grade many archives without questions: computable data plus each archive's stored answers.
 
-    An archive the scorecard does not apply to, or with no data at all, is skipped
-    (listed with the reason) instead of stopping the batch.
+    Archives are loaded in batches with one query per kind of data. An archive the
+    scorecard does not apply to is skipped, one with too little evidence is not
+    rated (nothing saved); both are counted by reason. Per-archive results are
+    kept only with ``keep_results`` (``--json`` / ``--verbose``), so memory does
+    not grow with the archive. ``progress(done, total)`` is called after each batch.
     """
     authz.require(conn, actor, "grade")
+    as_of = as_of or _dt.date.today()
+    where, params = lookup.list_where(dict(filters))
+    ids = [row[0] for row in conn.execute(text(f"SELECT id FROM customers{where} ORDER BY archive_no"), params)]
     chosen: dict[str, Scorecard | ValidationError] = {}
-    results, skipped, moved = [], [], []
+    settings = txn.money_settings()
+    results: list[dict] = []
+    moved: list[dict] = []
+    not_rated: list[dict] = []
+    skipped: list[dict] = []
+    reasons: dict[str, dict] = {}
+    moved_count = graded = 0
     distribution = {grade: 0 for grade in policy.scale.grades}
-    for card in cards:
-        try:
+    for start in range(0, len(ids), BATCH):
+        cards = evidence.cards(conn, ids[start:start + BATCH])
+        found = evidence.load(conn, cards, as_of)
+        by_model: dict[str, list[int]] = {}
+        for card in cards:
             if card["kind"] not in chosen:
                 try:
                     chosen[card["kind"]] = choose_scorecard(card, model)
                 except ValidationError as exc:
                     chosen[card["kind"]] = exc
             scorecard = chosen[card["kind"]]
+            if isinstance(scorecard, Scorecard):
+                by_model.setdefault(scorecard.name, []).append(card["id"])
+        answers = {name: evidence.stored_answers(conn, members, name) for name, members in by_model.items()}
+        to_save: list[tuple[int, Evaluation, dict]] = []
+        for card in cards:
+            scorecard = chosen[card["kind"]]
+            head = {"archive_no": card["archive_no"], "name": card["name"]}
             if isinstance(scorecard, ValidationError):
-                raise scorecard
-            measures = gather_inputs(conn, card, as_of=as_of)
-            answers = stored_answers(conn, card["id"], scorecard.name)
-            evaluation = assess(scorecard, measures, answers, card, policy)
-        except ValidationError as exc:
-            skipped.append({"archive_no": card["archive_no"], "name": card["name"], "reason": exc.message})
-            continue
-        if not dry_run:
-            save(conn, card, evaluation, inputs_record(measures, evaluation, {}, {}, card, policy), actor,
-                 apply_limit=apply_limit)
-        distribution[evaluation.grade] = distribution.get(evaluation.grade, 0) + 1
-        entry = {"archive_no": card["archive_no"], "name": card["name"], "model": evaluation.model,
-                 "score": _plain(evaluation.score), "grade": evaluation.grade, "partial": evaluation.partial,
-                 "recommended_credit_limit": _plain(evaluation.recommended_credit_limit)}
-        results.append(entry)
-        if card.get("grade") != evaluation.grade:
-            moved.append({**entry, "old_grade": card.get("grade")})
-    return {"model": model, "dry_run": dry_run, "graded": len(results), "distribution": distribution,
-            "moved": moved, "skipped": skipped, "results": results}
+                key = scorecard.message
+                reasons.setdefault(key, {"reason_en": key, "reason_zh": key, "count": 0, "kind": "skipped"})
+                reasons[key]["count"] += 1
+                if keep_results:
+                    skipped.append({**head, "reason": key})
+                continue
+            measures = evidence.measures(card, found[card["id"]], as_of)
+            given = answers[scorecard.name].get(card["id"], {})
+            try:
+                checked = screen(scorecard, measures, given, policy.scale)
+                if not checked.rated:
+                    en, zh = _not_rated_key(checked)
+                    reasons.setdefault(en, {"reason_en": en, "reason_zh": zh, "count": 0, "kind": "not_rated"})
+                    reasons[en]["count"] += 1
+                    if keep_results:
+                        not_rated.append({**head, "model": scorecard.name, "grade": checked.grade,
+                                          "coverage": _plain((100 - checked.missing_share).quantize(Decimal("0.01"))),
+                                          "why": [{"en": e, "zh": z} for e, z in checked.why]})
+                    continue
+                if dry_run and not keep_results:
+                    graded += 1
+                    distribution[checked.grade] = distribution.get(checked.grade, 0) + 1
+                    moved_count += card.get("grade") != checked.grade
+                    continue
+                evaluation = assess(scorecard, measures, given, card, policy,
+                                    limit_basis(card, txn.terms_days(card, settings)))
+            except ValidationError as exc:
+                reasons.setdefault(exc.message, {"reason_en": exc.message, "reason_zh": exc.message, "count": 0,
+                                                 "kind": "skipped"})
+                reasons[exc.message]["count"] += 1
+                if keep_results:
+                    skipped.append({**head, "reason": exc.message})
+                continue
+            if not dry_run:
+                to_save.append((card["id"], evaluation, inputs_record(measures, evaluation, {}, {}, card, policy)))
+            graded += 1
+            distribution[evaluation.grade] = distribution.get(evaluation.grade, 0) + 1
+            entry = {**head, "model": evaluation.model, "score": _plain(evaluation.score), "grade": evaluation.grade,
+                     "partial": evaluation.partial,
+                     "recommended_credit_limit": _plain(evaluation.recommended_credit_limit)}
+            if keep_results:
+                results.append(entry)
+            if card.get("grade") != evaluation.grade:
+                moved_count += 1
+                if keep_results:
+                    moved.append({**entry, "old_grade": card.get("grade")})
+        full = {c["id"]: c for c in lookup.fetch_by_ids(conn, [cid for cid, _e, _i in to_save])}
+        for cid, evaluation, record in to_save:
+            _save(conn, full[cid], evaluation, record, actor, apply_limit)
+        if progress is not None:
+            progress(min(start + BATCH, len(ids)), len(ids))
+    not_rated_count = sum(r["count"] for r in reasons.values() if r["kind"] == "not_rated")
+    skipped_count = sum(r["count"] for r in reasons.values() if r["kind"] == "skipped")
+    summary = {"model": model, "dry_run": dry_run, "as_of": as_of.isoformat(), "archives": len(ids),
+               "graded": graded, "distribution": distribution, "moved_count": moved_count,
+               "not_rated_count": not_rated_count, "skipped_count": skipped_count,
+               "reasons": sorted(reasons.values(), key=lambda r: -r["count"])}
+    if keep_results:
+        summary.update(moved=moved, not_rated=not_rated, skipped=skipped, results=results)
+    return summary

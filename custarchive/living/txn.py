@@ -51,7 +51,7 @@ def money_settings() -> dict:
     return settings
 
 
-def _terms_days(card: dict, settings: dict) -> int:
+def terms_days(card: dict, settings: dict) -> int:
     own = (card.get("extra") or {}).get("payment_terms_days")
     if isinstance(own, (int, float)) and not isinstance(own, bool) and own >= 0:
         return int(own)
@@ -120,7 +120,32 @@ def payment_stats(conn, customer_id: int, as_of: _dt.date | None = None) -> dict
     card = lookup.fetch_by_ids(conn, [customer_id])
     if not card:
         raise NotFound(f"no archive with id {customer_id}")
-    txns = [t for t in transactions(conn, customer_id) if t["txn_date"] <= today.isoformat()]
+    return stats_of(transactions(conn, customer_id), card[0]["credit_limit"], today)
+
+
+def payment_stats_many(conn, limits: dict[int, float | None], as_of: _dt.date | None = None) -> dict[int, dict]:
+    """``payment_stats`` for many archives (id → credit limit) with one query; archives without
+    transactions are left out (they have no payment history, which is not a perfect one)."""
+    today = as_of or _dt.date.today()
+    ids = list(limits)
+    if not ids:
+        return {}
+    marks = ", ".join(str(int(i)) for i in ids)
+    sql = ("SELECT id, customer_id, txn_type, amount, txn_date, due_date FROM transactions "
+           f"WHERE customer_id IN ({marks}) AND txn_date <= :d ORDER BY customer_id, txn_date, id")
+    # SQLite: the driver's cursor, plain tuples (a batch is small, so no server-side cursor is needed elsewhere)
+    rows = (lookup.iter_rows(conn, sql, {"d": today.isoformat()}) if conn.dialect.name == "sqlite"
+            else conn.execute(text(sql), {"d": today.isoformat()}))
+    grouped: dict[int, list[dict]] = {}
+    for tid, cid, kind, amount, day, due in rows:
+        grouped.setdefault(cid, []).append({"id": tid, "txn_type": kind, "amount": amount, "txn_date": day,
+                                            "due_date": due})
+    return {cid: stats_of(txns, limits[cid], today) for cid, txns in grouped.items()}
+
+
+def stats_of(all_txns: list[dict], limit: float | None, today: _dt.date) -> dict[str, Any]:
+    """The figures of ``payment_stats`` from one archive's transactions (pure)."""
+    txns = [t for t in all_txns if t["txn_date"] <= today.isoformat()]
     orders, credit = settle(txns, today)
     start = year_before(today).isoformat()
     annual = sum(o["amount"] for o in orders if o["date"] > start)
@@ -139,7 +164,6 @@ def payment_stats(conn, customer_id: int, as_of: _dt.date | None = None) -> dict
         if delay > 0:
             late += 1
             longest = max(longest, delay)
-    limit = card[0]["credit_limit"]
     return {
         "as_of": today.isoformat(),
         "annual_spend": annual / 100,
@@ -156,6 +180,7 @@ def payment_stats(conn, customer_id: int, as_of: _dt.date | None = None) -> dict
         "late_orders": late,
         "longest_delay_days": longest if orders else None,
         "credit_limit": limit,
+        "first_txn_date": txns[0]["txn_date"] if txns else None,
         "outstanding_to_limit": round(outstanding / 100 / limit, 4) if limit else None,
     }
 
@@ -188,7 +213,7 @@ def add_transaction(conn, ref: str, txn_type: str, amount: str, actor: Actor, *,
             if due_day < day:
                 raise ValidationError("--due", due, f"is before the order date {day}")
         else:
-            due_day = (_date(day) + _dt.timedelta(days=_terms_days(card, settings))).isoformat()
+            due_day = (_date(day) + _dt.timedelta(days=terms_days(card, settings))).isoformat()
     reference = normalize_text(reference) if reference else None
     if reference and len(reference) > REFERENCE_MAX:
         raise ValidationError("--ref", reference[:20] + "…", f"longer than {REFERENCE_MAX} characters")

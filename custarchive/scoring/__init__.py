@@ -28,7 +28,7 @@ Typical use::
     result = evaluate(card, inputs, {"integrity": 4}, basis={"credit_limit": 200000})
 """
 from custarchive.scoring.evaluate import (DEFAULT_PARTIAL_THRESHOLD, Evaluation, FactorResult,
-                                          IndicatorResult, evaluate)
+                                          IndicatorResult, Screen, evaluate, screen)
 from custarchive.scoring.grades import (GradeBand, GradeScale, LimitBase, LimitRecommendation,
                                         LimitRule, check_compatible, load_limit_rule,
                                         load_scale, recommend_limit)
@@ -45,8 +45,8 @@ __all__ = [
     "BUILTIN_MODELS", "CATALOGUE", "DEFAULT_PARTIAL_THRESHOLD", "LINE_LABELS", "RATIO_NAMES",
     "Band", "Evaluation", "Factor", "FactorResult", "GradeBand", "GradeScale", "IndicatorDef",
     "IndicatorResult", "IndicatorSpec", "LimitBase", "LimitRecommendation", "LimitRule",
-    "Measure", "PeriodAnalysis", "RatioResult", "Scorecard", "Statement", "analyse",
+    "Measure", "PeriodAnalysis", "RatioResult", "Scorecard", "Screen", "Statement", "analyse",
     "builtin_scorecard", "builtin_scorecard_text", "check_compatible", "compute_ratio",
     "evaluate", "load_limit_rule", "load_scale", "load_scorecard_file",
-    "measures_from_analysis", "parse_scorecard", "recommend_limit", "resolve_scorecard",
+    "measures_from_analysis", "parse_scorecard", "recommend_limit", "resolve_scorecard", "screen",
 ]

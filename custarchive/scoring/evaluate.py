@@ -22,7 +22,11 @@ know" is not "bad":
    (sum of factor weight × indicator weight / 100 over missing indicators). When
    it is above ``partial_threshold`` (default 30%) the result is ``partial``:
    shown as such, and the credit-limit rule may cap it.
-5. If nothing at all has data, evaluation is refused (ValidationError).
+5. Coverage rule (the grade scale's ``[coverage]``): when less than
+   ``min_coverage`` percent of the weight has data, or a factor weighing at
+   least ``factor_weight_needing_data`` has no data at all, the result is *not
+   rated* (``rated`` False, grade NR, score None): no credit limit, and
+   ``to_collect`` lists every missing indicator with what to collect, heaviest first.
 
 Each indicator's ``contribution`` is its share of the total in points, so the
 contributions add up to the total score (up to display rounding).
@@ -36,8 +40,8 @@ from typing import Mapping
 from custarchive.errors import ValidationError
 from custarchive.scoring.grades import (GradeScale, LimitRecommendation, LimitRule,
                                         check_compatible, load_limit_rule, load_scale,
-                                        recommend_limit)
-from custarchive.scoring.indicators import CATALOGUE, Measure, check_range, to_decimal
+                                        no_limit, recommend_limit)
+from custarchive.scoring.indicators import CATALOGUE, COLLECT, Measure, check_range, to_decimal
 from custarchive.scoring.scorecard import QUALITATIVE, IndicatorSpec, Scorecard
 
 HUNDRED = Decimal(100)
@@ -65,6 +69,7 @@ class IndicatorResult:
     rule: str  # the table row or answer mapping that produced the score
     evidence: str
     missing: bool
+    evidence_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class Evaluation:
     model_label_en: str
     scorecard_source: str
     scorecard_sha256: str
-    score: Decimal
+    score: Decimal | None  # None when not rated
     grade: str
     grade_label_zh: str
     grade_label_en: str
@@ -97,6 +102,10 @@ class Evaluation:
     factors: tuple[FactorResult, ...]
     recommended_credit_limit: Decimal | None
     limit: LimitRecommendation = field(repr=False)
+    rated: bool = True
+    not_rated_why: tuple[tuple[str, str], ...] = ()  # (en, zh) per broken coverage rule
+    to_collect: tuple[dict, ...] = ()  # missing indicators, heaviest first, with what to collect
+    redistributed: tuple[dict, ...] = ()  # factors whose weight moved, and where
 
     @property
     def credit_limit_why(self) -> str:
@@ -113,16 +122,21 @@ class Evaluation:
             "model": self.model, "model_label_zh": self.model_label_zh,
             "model_label_en": self.model_label_en,
             "scorecard": {"source": self.scorecard_source, "sha256": self.scorecard_sha256},
-            "score": _json(self.score), "grade": self.grade,
+            "score": _json(self.score), "grade": self.grade, "rated": self.rated,
             "grade_label_zh": self.grade_label_zh, "grade_label_en": self.grade_label_en,
             "partial": self.partial, "missing_share": _json(_r2(self.missing_share)),
+            "coverage": _json(_r2(HUNDRED - self.missing_share)),
             "missing": list(self.missing),
+            "not_rated_why": [{"en": en, "zh": zh} for en, zh in self.not_rated_why],
+            "to_collect": list(self.to_collect),
             "factors": [_factor_dict(f) for f in self.factors],
             "recommended_credit_limit": _json(self.recommended_credit_limit),
             "credit_limit": {
                 "amount": _json(lim.amount), "base_source": lim.base_source,
                 "base_value": _json(lim.base_value), "fraction": _json(lim.fraction),
                 "multiplier": _json(lim.multiplier), "why_en": lim.why_en, "why_zh": lim.why_zh,
+                "steps_en": list(lim.steps_en), "steps_zh": list(lim.steps_zh),
+                "current": _json(lim.current), "change": _json(lim.change),
             },
         }
 
@@ -144,7 +158,7 @@ def _factor_dict(f: FactorResult) -> dict:
             "effective_weight": _json(i.effective_weight), "share": _json(i.share),
             "value": _json(i.value), "score": _json(i.score),
             "contribution": _json(i.contribution), "rule": i.rule, "evidence": i.evidence,
-            "missing": i.missing,
+            "evidence_zh": i.evidence_zh or i.evidence, "missing": i.missing,
         } for i in f.indicators],
     }
 
@@ -156,8 +170,9 @@ def _measures(inputs: Mapping[str, object]) -> dict[str, Measure]:
         if key not in CATALOGUE:
             raise ValidationError(key, None, "unknown indicator id; known: "
                                   + ", ".join(sorted(CATALOGUE)))
+        evidence_zh = ""
         if isinstance(raw, Measure):
-            value, evidence = raw.value, raw.evidence
+            value, evidence, evidence_zh = raw.value, raw.evidence, raw.evidence_zh
         elif isinstance(raw, tuple) and len(raw) == 2:
             value, evidence = raw
         else:
@@ -165,7 +180,7 @@ def _measures(inputs: Mapping[str, object]) -> dict[str, Measure]:
         number = to_decimal(key, value)
         if number is not None:
             check_range(CATALOGUE[key], number)
-        out[key] = Measure(number, str(evidence or ""))
+        out[key] = Measure(number, str(evidence or ""), evidence_zh)
     return out
 
 
@@ -213,6 +228,7 @@ class _Scored:
     score: Decimal | None
     rule: str
     evidence: str
+    evidence_zh: str = ""
 
 
 def _score_indicator(spec: IndicatorSpec, measures: dict[str, Measure],
@@ -220,17 +236,132 @@ def _score_indicator(spec: IndicatorSpec, measures: dict[str, Measure],
     if spec.kind == QUALITATIVE:
         answer = answers.get(spec.name)
         if answer is None:
-            return _Scored(spec, None, None, "", "not answered")
+            return _Scored(spec, None, None, "", "not answered", "未回答")
         zh, en = spec.anchors[answer - 1]
         score = spec.score_answer(answer)
         return _Scored(spec, Decimal(answer), score, f"answer {answer} → {score}",
-                       f"answer {answer}: {zh} ({en})")
+                       f"answer {answer}: {en}", f"回答 {answer}：{zh}")
     measure = measures.get(spec.indicator or "")
     if measure is None or measure.value is None:
-        reason = measure.evidence if measure and measure.evidence else "no data"
-        return _Scored(spec, None, None, "", reason)
+        if measure and measure.evidence:
+            return _Scored(spec, None, None, "", measure.evidence, measure.evidence_zh)
+        return _Scored(spec, None, None, "", "no data", "无数据")
     score, rule = spec.score_value(measure.value)
-    return _Scored(spec, measure.value, score, rule, measure.evidence)
+    return _Scored(spec, measure.value, score, rule, measure.evidence, measure.evidence_zh)
+
+
+def _collect(factor, spec: IndicatorSpec) -> dict:
+    """One missing indicator and what a credit manager should collect to fill it."""
+    if spec.kind == QUALITATIVE:
+        source = "question"
+        en, zh = f"answer: {spec.question_en}", f"回答：{spec.question_zh}"
+    else:
+        source = CATALOGUE[spec.indicator or ""].source
+        en, zh = COLLECT[source]
+        en = f"{en}: {CATALOGUE[spec.indicator or ''].needs}"
+    return {"indicator": f"{factor.name}.{spec.name}", "label_zh": spec.label_zh, "label_en": spec.label_en,
+            "factor_zh": factor.label_zh, "factor_en": factor.label_en,
+            "share": _json(_r2(factor.weight * spec.weight / HUNDRED)), "source": source,
+            "collect_en": en, "collect_zh": zh}
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What the coverage rule and the total say, without the per-indicator detail: cheap, and memoised."""
+
+    rated: bool
+    score: Decimal | None  # None when not rated
+    grade: str
+    missing_share: Decimal
+    why: tuple[tuple[str, str], ...]  # (en, zh) per broken coverage rule
+    empty_factors: tuple[tuple[str, str], ...]  # (en, zh) labels of heavy factors without data
+
+
+_SCREENS: dict[tuple, Screen] = {}
+_SCALES: dict[int, tuple[GradeScale, int]] = {}  # id → (scale, serial): hashing a scale per archive costs
+_DISTINCT_SCALES: list[GradeScale] = []
+
+
+def _scale_key(scale: GradeScale) -> int:
+    """A small number per distinct (by equality) scale; the stored reference keeps an id from being reused."""
+    known = _SCALES.get(id(scale))
+    if known is None or known[0] is not scale:
+        if len(_DISTINCT_SCALES) > 64:
+            _SCALES.clear()
+            _DISTINCT_SCALES.clear()
+            _SCREENS.clear()
+        serial = next((n for n, other in enumerate(_DISTINCT_SCALES) if other == scale), None)
+        if serial is None:
+            serial = len(_DISTINCT_SCALES)
+            _DISTINCT_SCALES.append(scale)
+        known = _SCALES[id(scale)] = (scale, serial)
+    return known[1]
+_SCREENS_MAX = 50_000  # distinct score patterns kept; a batch has few, the bound keeps memory flat
+
+
+def _screen(scorecard: Scorecard, scores: tuple[tuple[Decimal | None, ...], ...], scale: GradeScale) -> Screen:
+    """Total score, missing share and coverage rule from each indicator's score (None = missing).
+
+    Archives with the same pattern of indicator scores get the same result, so
+    ``grade --all`` computes each pattern once.
+    """
+    key = (scorecard.sha256, scorecard.source, _scale_key(scale), scores)
+    found = _SCREENS.get(key)
+    if found is not None:
+        return found
+    present = sum((f.weight for f, row in zip(scorecard.factors, scores) if any(x is not None for x in row)),
+                  Decimal(0))
+    total = missing_share = Decimal(0)
+    empty: list[tuple[str, str]] = []
+    why: list[tuple[str, str]] = []
+    for factor, row in zip(scorecard.factors, scores):
+        have = sum((i.weight for i, x in zip(factor.indicators, row) if x is not None), Decimal(0))
+        missing_share += sum((factor.weight * i.weight / HUNDRED for i, x in zip(factor.indicators, row)
+                              if x is None), Decimal(0))
+        if not have:
+            if factor.weight >= scale.factor_weight_needing_data:
+                empty.append((factor.label_en, factor.label_zh))
+                why.append((f"factor {factor.label_en} ({_show(factor.weight)}%) has no data; every factor of "
+                            f"{_show(scale.factor_weight_needing_data)}% or more needs at least one indicator",
+                            f"因素「{factor.label_zh}」（{_show(factor.weight)}%）无任何数据；权重不低于 "
+                            f"{_show(scale.factor_weight_needing_data)}% 的因素至少需要一项数据"))
+            continue
+        f_score = sum((i.weight / have * HUNDRED * x / HUNDRED for i, x in zip(factor.indicators, row)
+                       if x is not None), Decimal(0))
+        total += factor.weight / present * HUNDRED * f_score / HUNDRED
+    coverage = HUNDRED - missing_share
+    if coverage < scale.min_coverage:
+        why.insert(0, (f"only {_show(coverage)}% of the scorecard's weight has data; at least "
+                       f"{_show(scale.min_coverage)}% is needed",
+                       f"仅 {_show(coverage)}% 的权重有数据，至少需要 {_show(scale.min_coverage)}%"))
+    if why:
+        result = Screen(False, None, scale.not_rated.grade, missing_share, tuple(why), tuple(empty))
+    else:
+        score = _r2(total)
+        result = Screen(True, score, scale.grade_for(score), missing_share, (), ())
+    if len(_SCREENS) >= _SCREENS_MAX:
+        _SCREENS.clear()
+    _SCREENS[key] = result
+    return result
+
+
+def screen(scorecard: Scorecard, measures: Mapping[str, Measure], answers: Mapping[str, object],
+           scale: GradeScale) -> Screen:
+    """The coverage rule and total for already checked measures (``grade --all``); ``evaluate`` gives
+    the same score and grade, with every detail."""
+    resolved = _answers(scorecard, answers) if answers else {}
+    scores = []
+    for factor in scorecard.factors:
+        row = []
+        for spec in factor.indicators:
+            if spec.kind == QUALITATIVE:
+                answer = resolved.get(spec.name)
+                row.append(None if answer is None else spec.score_answer(answer))
+            else:
+                measure = measures.get(spec.indicator or "")
+                row.append(None if measure is None or measure.value is None else spec.score_value(measure.value)[0])
+        scores.append(tuple(row))
+    return _screen(scorecard, tuple(scores), scale)
 
 
 def evaluate(scorecard: Scorecard, inputs: Mapping[str, object] | None = None,
@@ -257,17 +388,15 @@ def evaluate(scorecard: Scorecard, inputs: Mapping[str, object] | None = None,
               for f in scorecard.factors]
     present_factor_weight = sum((f.weight for f, row in zip(scorecard.factors, scored)
                                  if any(s.score is not None for s in row)), Decimal(0))
-    if present_factor_weight == 0:
-        raise ValidationError("inputs", None, f"no data for any indicator of scorecard "
-                              f"{scorecard.name!r}: give at least one measured value or answer")
 
-    total = Decimal(0)
+    to_collect: list[dict] = []
     missing: list[str] = []
     missing_share = Decimal(0)
     factors: list[FactorResult] = []
     for factor, row in zip(scorecard.factors, scored):
         have = sum((s.spec.weight for s in row if s.score is not None), Decimal(0))
         f_eff = factor.weight / present_factor_weight * HUNDRED if have else Decimal(0)
+        collect: list[dict] = []
         f_score = Decimal(0)
         results: list[IndicatorResult] = []
         for s in row:
@@ -275,9 +404,11 @@ def evaluate(scorecard: Scorecard, inputs: Mapping[str, object] | None = None,
             if s.score is None:
                 missing.append(f"{factor.name}.{spec.name}")
                 missing_share += factor.weight * spec.weight / HUNDRED
+                to_collect.append(_collect(factor, spec))
                 results.append(IndicatorResult(
                     spec.name, spec.label_zh, spec.label_en, spec.kind, spec.indicator,
-                    spec.weight, Decimal(0), Decimal(0), None, None, None, "", s.evidence, True))
+                    spec.weight, Decimal(0), Decimal(0), None, None, None, "", s.evidence, True,
+                    s.evidence_zh))
                 continue
             eff = spec.weight / have * HUNDRED
             f_score += eff * s.score / HUNDRED
@@ -285,24 +416,41 @@ def evaluate(scorecard: Scorecard, inputs: Mapping[str, object] | None = None,
             results.append(IndicatorResult(
                 spec.name, spec.label_zh, spec.label_en, spec.kind, spec.indicator,
                 spec.weight, _r2(eff), _r2(f_eff * eff / HUNDRED), s.value, s.score,
-                _r2(contribution), s.rule, s.evidence, False))
-        if have:
-            total += f_eff * f_score / HUNDRED
+                _r2(contribution), s.rule, s.evidence, False, s.evidence_zh))
         factors.append(FactorResult(
             factor.name, factor.label_zh, factor.label_en, factor.weight, _r2(f_eff),
             _r2(f_score) if have else None, _r2(f_eff * f_score / HUNDRED) if have else None,
             not have, tuple(results)))
 
-    score = _r2(total)
-    band = scale.band_for(score)
-    partial = missing_share > threshold
+    checked = _screen(scorecard, tuple(tuple(x.score for x in row) for row in scored), scale)
+    why = list(checked.why)
+    redistributed = tuple({"factor": f.name, "label_zh": f.label_zh, "label_en": f.label_en,
+                           "weight": _json(f.weight), "effective_weight": _json(f.effective_weight),
+                           "missing": f.missing} for f in factors if f.effective_weight != f.weight)
     pool = {k: m.value for k, m in measures.items()}
     pool.update({k: v for k, v in (basis or {}).items() if v is not None})
-    limit = recommend_limit(limit_rule, band.grade, pool, partial)
-    return Evaluation(
-        model=scorecard.name, model_label_zh=scorecard.label_zh,
-        model_label_en=scorecard.label_en, scorecard_source=scorecard.source,
-        scorecard_sha256=scorecard.sha256, score=score, grade=band.grade,
-        grade_label_zh=band.label_zh, grade_label_en=band.label_en, partial=partial,
-        missing_share=missing_share, missing=tuple(missing), factors=tuple(factors),
-        recommended_credit_limit=limit.amount, limit=limit)
+    collect = tuple(sorted(to_collect, key=lambda c: -c["share"]))
+    common = dict(model=scorecard.name, model_label_zh=scorecard.label_zh,
+                  model_label_en=scorecard.label_en, scorecard_source=scorecard.source,
+                  scorecard_sha256=scorecard.sha256, missing_share=missing_share,
+                  missing=tuple(missing), factors=tuple(factors), to_collect=collect,
+                  redistributed=redistributed, partial=missing_share > threshold)
+    if why:
+        nr = scale.not_rated
+        limit = no_limit("no recommendation: not rated, the evidence is too thin",
+                         "不建议额度：证据不足，未评级", to_decimal("credit_limit", pool.get("credit_limit")))
+        return Evaluation(score=None, grade=nr.grade, grade_label_zh=nr.label_zh, grade_label_en=nr.label_en,
+                          recommended_credit_limit=None, limit=limit, rated=False, not_rated_why=tuple(why),
+                          **common)
+    score = checked.score
+    band = scale.band_for(score)
+    limit = recommend_limit(limit_rule, band.grade, pool, common["partial"], scorecard.limit_bases or None,
+                            scorecard.limit_maximum)
+    return Evaluation(score=score, grade=band.grade, grade_label_zh=band.label_zh,
+                      grade_label_en=band.label_en, recommended_credit_limit=limit.amount, limit=limit,
+                      **common)
+
+
+def _show(number: Decimal) -> str:
+    number = _r2(number)
+    return f"{int(number)}" if number == number.to_integral_value() else f"{number.normalize():f}"

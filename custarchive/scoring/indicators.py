@@ -43,6 +43,7 @@ class Measure:
 
     value: Decimal | None
     evidence: str = ""
+    evidence_zh: str = ""  # the same sentence in Chinese; empty: the English one is shown
 
 
 def _d(text: str | None) -> Decimal | None:
@@ -82,6 +83,8 @@ CATALOGUE: dict[str, IndicatorDef] = {d.id: d for d in (
          f"{_LATEST}: equity (owners' equity, may be negative)"),
     _def("revenue", "营业收入", "Annual revenue", "CNY", HIGHER, "finance",
          f"{_LATEST}: revenue (periods are assumed to be years)", "0"),
+    _def("working_capital", "营运资金", "Working capital", "CNY", HIGHER, "finance",
+         f"{_LATEST}: current_assets - current_liabilities (may be negative)"),
     # -- the customer card --
     _def("registered_capital", "注册资本", "Registered capital", "CNY", HIGHER, "card",
          "card field registered_capital", "0"),
@@ -113,6 +116,16 @@ CATALOGUE: dict[str, IndicatorDef] = {d.id: d for d in (
     _def("complaints_count", "投诉纠纷次数", "Complaints and disputes", "count", LOWER, "log",
          "number of complaint / dispute entries in the contact log in the last 12 months", "0"),
 )}
+
+
+# What to collect for a missing indicator, by where its data comes from: (en, zh).
+COLLECT: dict[str, tuple[str, str]] = {
+    "finance": ("record the customer's financial statements (finance add)", "录入客户财务报表（finance add）"),
+    "payments": ("record orders and payments (txn add), or a trade reference (--input)",
+                 "录入订单与收款（txn add），或同业付款记录（--input）"),
+    "card": ("fill in the card (update --set)", "补充客户卡片（update --set）"),
+    "log": ("keep the contact log (log add)", "登记联系记录（log add）"),
+}
 
 
 def to_decimal(field: str, value: object) -> Decimal | None:

@@ -291,6 +291,29 @@ def analyse(statements: Iterable[Statement]) -> list[PeriodAnalysis]:
     return out
 
 
+_PERCENT_RATIOS = frozenset({"debt_to_asset", "net_margin", "gross_margin", "roa", "roe", "revenue_growth",
+                             "operating_cash_flow_ratio"})
+
+
+def shown(name: str, value: Decimal) -> str:
+    """A ratio as a person reads it: percentages for shares and growth, 2 decimals for multiples."""
+    if name in _PERCENT_RATIOS:
+        return f"{value * 100:.2f}%"
+    return f"{value:.2f}"
+
+
+def _reason_zh(reason: str | None) -> str:
+    if not reason:
+        return "无法计算"
+    text = reason.removeprefix("not computable: ")
+    for line, (zh, en) in LINE_LABELS.items():
+        text = text.replace(en, zh)
+    return "无法计算：" + (text.replace("missing ", "缺少").replace(" is zero", "为零")
+                          .replace(" is negative", "为负").replace("no previous period", "没有上期报表")
+                          .replace("previous period revenue", "上期营业收入").replace(", ", "、")
+                          .replace(" (nothing to cover)", "（无需保障）").replace(" of previous period ", " 上期 "))
+
+
 def measures_from_analysis(analysis: list[PeriodAnalysis]) -> dict[str, Measure]:
     """Scorecard inputs from the latest period, each with its evidence or its reason.
 
@@ -300,11 +323,22 @@ def measures_from_analysis(analysis: list[PeriodAnalysis]) -> dict[str, Measure]
     if not analysis:
         return {}
     latest = analysis[-1]
-    measures = {n: Measure(r.value, r.evidence if r.computable else f"{r.period}: {r.reason}")
+    measures = {n: Measure(r.value, r.evidence if r.computable else f"{r.period}: {r.reason}",
+                           f"{r.period} 报表：{r.label_zh} = {shown(n, r.value)}（{r.formula.split(' (')[0]}）"
+                           if r.computable else f"{r.period}：{_reason_zh(r.reason)}")
                 for n, r in latest.ratios.items()}
     for line in ("equity", "revenue"):
         value = getattr(latest.statement, line)
+        zh = LINE_LABELS[line][0]
         measures[line] = Measure(value, f"{latest.period}: {_en(line)} {_fmt(value)}"
-                                 if value is not None else f"{latest.period}: {_en(line)} "
-                                 "not reported")
+                                 if value is not None else f"{latest.period}: {_en(line)} not reported",
+                                 f"{latest.period} 报表：{zh} {_fmt(value)}" if value is not None
+                                 else f"{latest.period} 报表未填{zh}")
+    assets, debts = latest.statement.current_assets, latest.statement.current_liabilities
+    if assets is not None and debts is not None:
+        value = assets - debts
+        measures["working_capital"] = Measure(
+            value, f"{latest.period}: current assets {_fmt(assets)} - current liabilities {_fmt(debts)} = "
+                   f"{_fmt(value)}",
+            f"{latest.period} 报表：流动资产 {_fmt(assets)} - 流动负债 {_fmt(debts)} = {_fmt(value)}")
     return measures

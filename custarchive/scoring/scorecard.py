@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from custarchive.errors import ConfigError
+from custarchive.scoring.grades import parse_bases
 from custarchive.scoring.indicators import CATALOGUE, HIGHER, LOWER
 
 BUILTIN_MODELS: tuple[str, ...] = ("5c", "5p", "6a", "enterprise")
@@ -63,10 +64,16 @@ class IndicatorSpec:
             hit = value >= band.at if self.better == HIGHER else value <= band.at
             if hit:
                 sign = "≥" if self.better == HIGHER else "≤"
-                return band.score, f"{sign} {_show(band.at)} → {_show(band.score)}"
+                return band.score, f"{sign} {self._threshold(band.at)} → {_show(band.score)}"
         last = self.table[-1].at
         sign = "<" if self.better == HIGHER else ">"
-        return self.otherwise, f"{sign} {_show(last)} → {_show(self.otherwise)}"
+        return self.otherwise, f"{sign} {self._threshold(last)} → {_show(self.otherwise)}"
+
+    def _threshold(self, at: Decimal) -> str:
+        """Shares as percentages (≥ 80%), as the value column shows them; other units as written."""
+        if CATALOGUE[self.indicator or ""].unit == "ratio":
+            return f"{_show((at * 100).normalize())}%"
+        return _show(at)
 
     def score_answer(self, answer: int) -> Decimal:
         return self.answer_scores[answer - 1]
@@ -92,6 +99,8 @@ class Scorecard:
     description_zh: str = ""
     description_en: str = ""
     applies_to: tuple[str, ...] = ("individual", "enterprise")
+    limit_bases: tuple = ()  # LimitBase rows of its [limit] table; empty: limit.toml's default bases
+    limit_maximum: Decimal | None = None
 
     def find(self, key: str) -> tuple[Factor, IndicatorSpec] | None:
         """Look up an indicator by ``name`` or ``factor.name``."""
@@ -270,6 +279,16 @@ def _factor(raw: object, where: _Where) -> Factor:
                   _weight(raw, where), indicators)
 
 
+def _limit(raw: object, where: _Where) -> tuple[tuple, Decimal | None]:
+    """``[limit] bases = [...]``, optional ``maximum``: how this scorecard's credit limit is based."""
+    if raw is None:
+        return (), None
+    table = _keys(raw, where.at("[limit]"), {"bases"}, {"maximum"})
+    bases = parse_bases(table["bases"], f"{where.source}: [limit]")
+    maximum = table.get("maximum")
+    return bases, None if maximum is None else _number(maximum, "maximum", where.at("[limit]"), 0)
+
+
 def parse_scorecard(data: bytes, source: str) -> Scorecard:
     """Validate a scorecard from its TOML bytes; ``source`` names it in error messages."""
     where = _Where(source)
@@ -280,7 +299,7 @@ def parse_scorecard(data: bytes, source: str) -> Scorecard:
     except tomllib.TOMLDecodeError as exc:
         raise where.fail(f"not valid TOML: {exc}") from None
     _keys(raw, where, {"name", "label_zh", "label_en", "factors"},
-          {"format", "description_zh", "description_en", "applies_to"})
+          {"format", "description_zh", "description_en", "applies_to", "limit"})
     if raw.get("format", 1) != 1:
         raise where.fail(f"unsupported format {raw['format']!r} (this version reads format 1)")
     applies = raw.get("applies_to", ["individual", "enterprise"])
@@ -307,7 +326,9 @@ def parse_scorecard(data: bytes, source: str) -> Scorecard:
     clash = sorted(seen_factors & set(seen))
     if clash:  # a name must say unambiguously whether it means a factor or an indicator
         raise where.fail(f"{clash[0]!r} is both a factor and an indicator name")
+    limit_bases, limit_maximum = _limit(raw.get("limit"), where)
     return Scorecard(
+        limit_bases=limit_bases, limit_maximum=limit_maximum,
         name=_text(raw, "name", where), label_zh=_text(raw, "label_zh", where),
         label_en=_text(raw, "label_en", where), factors=factors, source=source,
         sha256=hashlib.sha256(data).hexdigest(),

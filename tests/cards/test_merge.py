@@ -186,7 +186,8 @@ def test_merge_moves_assessments(cli, db_target):
     keep = cli.add(company(name="甲公司", phone="13900000001"))
     drop = cli.add(company(name="乙公司", phone="13900000002"))
     cli.ok("grade", drop, "--model", "enterprise", "--no-input", "--input", "on_time_rate=0.9",
-           "--input", "longest_delay_days=3")
+           "--input", "longest_delay_days=3", "--score", "operator_quality=4", "--score", "prospects=3", "--input", "debt_to_asset=0.5",
+           "--input", "current_ratio=1.5", "--input", "quick_ratio=1", "--input", "average_delay_days=2")  # enough evidence to be rated
     result = json.loads(cli.ok("merge", keep, drop, "--yes", "--json").stdout)
     assert result["moved"]["assessments"] == 1
     keep_id = db_rows(db_target, "SELECT id FROM customers WHERE archive_no = :n", n=keep)[0][0]

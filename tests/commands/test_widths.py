@@ -21,7 +21,7 @@ def _scale(tmp_path, grade: str) -> None:
     config.mkdir(exist_ok=True)
     (config / "scale.toml").write_text(f'format = 1\ngrades = [ {{ grade = "{grade}", min = 50 }}, '
                                        '{ grade = "C", min = 0 } ]\n', encoding="utf-8")
-    (config / "limit.toml").write_text('format = 1\nbases = [ { source = "credit_limit", fraction = 0.5 } ]\n'
+    (config / "limit.toml").write_text('format = 1\nbases = [ { source = "equity", fraction = 0.5 } ]\n'
                                        f'[multipliers]\n{grade} = 1\nC = 0\n', encoding="utf-8")
 
 
@@ -59,5 +59,7 @@ def test_a_grade_scale_with_labels_too_long_for_the_card_is_refused(cli, db_targ
     assert snapshot(db_target) == before
     _scale(tmp_path, "GOOD")
     graded = cli.json("grade", firm, "--model", "enterprise", "--no-input", "--input", "on_time_rate=0.9",
-                      "--input", "longest_delay_days=3")
+                      "--input", "longest_delay_days=3", "--score", "operator_quality=4", "--score", "prospects=3",
+                      "--input", "debt_to_asset=0.5", "--input", "current_ratio=1.5", "--input", "quick_ratio=1",
+                      "--input", "average_delay_days=2")  # enough evidence to be rated
     assert graded["grade"] in ("GOOD", "C") and cli.json("show", firm)["grade"] == graded["grade"]

@@ -59,9 +59,10 @@ def writing_commands(cli) -> None:
     cli.ok("update", b, "--set", "name=北京新名称有限公司", "--set", "credit_limit=10万")
     cli.ok("close", b)
     cli.ok("reopen", b)
-    cli.ok("finance", "add", b, "--period", "2025", "--set", "revenue=500万", "--set", "net_profit=50万")
+    cli.ok("finance", "add", b, "--period", "2025", "--set", "revenue=500万", "--set", "net_profit=50万",
+           "--set", "equity=200万", "--set", "total_assets=500万", "--set", "total_liabilities=300万")
     cli.ok("grade", b, "--model", "5c", "--no-input", "--score", "character=4", "--score", "capacity=3",
-           "--score", "collateral=2", "--score", "condition=4", "--apply-limit")
+           "--score", "collateral=2", "--score", "condition=4", "--input", "on_time_rate=0.95", "--apply-limit")
     cli.ok("close", a)
 
 

@@ -99,8 +99,10 @@ def test_hand_computed_score_grade_and_limit(cli, firm, tmp_path):
     assert result["score"] == 67 and result["grade"] == "BBB"
     assert [(f["name"], f["weight"], f["score"]) for f in result["factors"]] == [
         ("finance", 40, 50), ("pay", 40, 80), ("trust", 20, 75)]
-    # limit: current credit limit 100,000 × 1.0 × BBB multiplier 1.0 = 100,000
+    # limit (mini has no [limit]: limit.toml's bases): no equity; working capital 1,500,000 - 1,000,000
+    # = 500,000 × 0.20 = 100,000 × BBB multiplier 1.0 = 100,000; the current limit 100,000 only compared
     assert result["recommended_credit_limit"] == 100_000
+    assert result["credit_limit"]["base_source"] == "working_capital" and result["credit_limit"]["change"] == 0
     assert result["partial"] is False and result["missing"] == []
     pay = result["factors"][1]["indicators"]
     assert pay[0]["value"] == 0.9 and pay[0]["contribution"] == 12       # 40% × 50% × 60
@@ -118,7 +120,7 @@ def test_unanswered_question_is_missing_not_zero(cli, firm, tmp_path):
     assert trust["missing"] is True and trust["score"] is None
     # also no on-time rate: missing 20 + 40×50% = 40% > 30% → partial
     # finance 50, pay = longest delay alone 100: 0.5×50 + 0.5×100 = 75 → A, but the A multiplier 1.15 is
-    # capped at 1.0 for a partial result: 100,000 × 1.0 = 100,000
+    # capped at 1.0 for a partial result: working capital 500,000 × 0.20 × 1.0 = 100,000
     result = cli.json("grade", firm, "--model", card, "--input", "longest_delay_days=0", "--dry-run")
     assert result["score"] == 75 and result["grade"] == "A" and result["partial"] is True
     assert result["missing_share"] == 40
@@ -131,7 +133,7 @@ def test_edited_scorecard_changes_the_result(cli, firm, tmp_path):
     base = cli.json("grade", firm, "--model", write_card(tmp_path), *PAY, "--score", "trust=4", "--dry-run")
     edited = cli.json("grade", firm, "--model", write_card(tmp_path, "edited.toml", "1.5", "90"), *PAY,
                       "--score", "trust=4", "--dry-run")
-    # current ratio 1.5 now scores 90: 0.4×90 + 32 + 15 = 83 → AA; limit 100,000 × 1.3 = 130,000
+    # current ratio 1.5 now scores 90: 0.4×90 + 32 + 15 = 83 → AA; limit 500,000 × 0.20 × 1.3 = 130,000
     assert base["score"] == 67 and edited["score"] == 83 and edited["grade"] == "AA"
     assert edited["recommended_credit_limit"] == 130_000
     assert base["scorecard"]["sha256"] != edited["scorecard"]["sha256"]
@@ -182,14 +184,18 @@ def test_contract_json_with_builtin_models_and_defaults(cli):
     result = cli.json("grade", firm, "--score", "operator_quality=4", "--dry-run")
     assert result["model"] == "enterprise"                              # default for enterprises
     for key in ("archive_no", "model", "score", "grade", "factors", "recommended_credit_limit", "partial",
-                "missing"):
+                "missing", "rated", "coverage", "to_collect"):
         assert key in result
     assert all({"name", "weight", "score"} <= set(f) for f in result["factors"])
+    # no payment history: 履约情况 (25%) has no data, so no grade and no limit
+    assert result["rated"] is False and result["grade"] == "NR" and result["recommended_credit_limit"] is None
     individual = cli.add(person(annual_spend="8万"))
-    result = cli.json("grade", individual, "--score", "character=4", "--dry-run")
-    assert result["model"] == "5c"                                       # default for individuals
-    # 5c with only annual spend known: the limit base is annual spend 80,000 × 0.25 = 20,000 before the grade
-    assert "annual spend" in result["credit_limit"]["why_en"]
+    result = cli.json("grade", individual, "--score", "character=4", "--score", "capacity=4",
+                      "--score", "collateral=3", "--score", "condition=3", "--input", "on_time_rate=0.95",
+                      "--input", "debt_to_asset=0.3", "--input", "current_ratio=1.5", "--dry-run")
+    assert result["model"] == "5c" and result["rated"] is True          # default for individuals
+    # 5c with only annual spend known: monthly purchases 80,000 / 12 × 30 days of terms / 30 = 6,666.67
+    assert "monthly purchases = annual spend 80,000 / 12 = 6,666.67" in result["credit_limit"]["why_en"]
     refused = cli("grade", individual, "--model", "enterprise", "--score", "operator_quality=4", "--dry-run")
     assert refused.exit_code == 1 and "enterprise" in refused.stderr
 
@@ -252,6 +258,18 @@ def test_bad_combinations_are_usage_errors(cli, firm, args, db_target):
     assert snapshot(db_target) == before
 
 
+def _paid_on_time(cli, number: str) -> None:
+    """One order due 30 days ago, paid 40 days ago: on-time rate 100%, longest delay 0."""
+    import datetime
+
+    day = datetime.date.today()
+    cli.ok("txn", "add", number, "--type", "order", "--amount", "1000",
+           "--date", (day - datetime.timedelta(days=60)).isoformat(),
+           "--due", (day - datetime.timedelta(days=30)).isoformat())
+    cli.ok("txn", "add", number, "--type", "payment", "--amount", "1000",
+           "--date", (day - datetime.timedelta(days=40)).isoformat())
+
+
 def test_grade_all_distribution_and_moved(cli, tmp_path, db_target):
     card = write_card(tmp_path)
     firms = []
@@ -259,32 +277,39 @@ def test_grade_all_distribution_and_moved(cli, tmp_path, db_target):
         number = cli.add(company(name=f"公司{n}", credit_limit="10万"))
         cli.ok("finance", "add", number, "--period", "2025", "--set", f"current_assets={assets}",
                "--set", "current_liabilities=100万")
+        _paid_on_time(cli, number)
         firms.append(number)
         cli.ok("grade", number, "--model", card, "--score", f"integrity={answer}")
-    # each graded from the current ratio and its answer, no payment data (pay factor missing → 40 spread):
-    # 2.5 → 100, answer 5 → 100: 100 → AAA;  1.5 → 50, answer 4 → 75: (40×50 + 20×75)/60 = 58.33 → BB;
-    # 0.5 → 0, answer 1 → 0: 0 → C
+    # pay = 100 for each (on time 100%, no delay):
+    # 2.5 → 100, answer 5 → 100: 40 + 40 + 20 = 100 → AAA;  1.5 → 50, answer 4 → 75: 20 + 40 + 15 = 75 → A;
+    # 0.5 → 0, answer 1 → 0: 0 + 40 + 0 = 40 → B
     grades = [cli.json("show", number)["grade"] for number in firms]
-    assert grades == ["AAA", "BB", "C"]
-    person_no = cli.add(person())                                       # no data at all: skipped
-    # the second firm's current ratio improves to 2.1 → 100: (40×100 + 20×75)/60 = 91.67 → AAA
+    assert grades == ["AAA", "A", "B"]
+    person_no = cli.add(person())                                       # no data at all: not rated
+    # the second firm's current ratio improves to 2.1 → 100: 40 + 40 + 15 = 95 → AAA
     cli.ok("finance", "add", firms[1], "--period", "2025", "--set", "current_assets=210万")
     before = snapshot(db_target)
     dry = cli.json("grade", "--all", "--model", card, "--dry-run")
     assert snapshot(db_target) == before
     summary = cli.json("grade", "--all", "--model", card)
     for out in (dry, summary):
-        assert out["graded"] == 3 and out["distribution"]["AAA"] == 2 and out["distribution"]["C"] == 1
-        assert out["distribution"]["BB"] == 0
+        assert out["archives"] == 4 and out["graded"] == 3
+        assert out["distribution"]["AAA"] == 2 and out["distribution"]["B"] == 1 and out["distribution"]["A"] == 0
+        assert out["moved_count"] == 1
         assert [(m["archive_no"], m["old_grade"], m["grade"], m["score"]) for m in out["moved"]] == [
-            (firms[1], "BB", "AAA", 91.67)]
-        assert [s["archive_no"] for s in out["skipped"]] == [person_no]
+            (firms[1], "A", "AAA", 95)]
+        assert out["not_rated_count"] == 1 and [n["archive_no"] for n in out["not_rated"]] == [person_no]
+        assert out["reasons"] == [{"reason_en": "Finance, Payment without data", "reason_zh": "财务、付款无数据",
+                                   "count": 1, "kind": "not_rated"}]
     assert summary["dry_run"] is False and dry["dry_run"] is True
     assert cli.json("show", firms[1])["grade"] == "AAA"
+    assert cli.json("show", person_no).get("grade") is None             # not rated: nothing on the card
     latest = cli.json("grade", firms[1], "--history")["assessments"][-1]
     assert latest["inputs"]["answers"] == {"integrity": 4}              # stored answer reused
     human = cli.ok("grade", "--all", "--model", card, "--kind", "enterprise", "--dry-run").stdout
-    assert "Grade distribution" in human and "no grade moved" not in human
+    assert "Grade distribution" in human and "3 graded" in human and firms[0] not in human
+    verbose = cli.ok("grade", "--all", "--model", card, "--dry-run", "--verbose").stdout
+    assert person_no in verbose and "Not rated" in verbose
 
 
 def test_grade_scale_and_limit_rule_from_config_dir(cli, firm, tmp_path):
@@ -293,15 +318,19 @@ def test_grade_scale_and_limit_rule_from_config_dir(cli, firm, tmp_path):
     (config / "scale.toml").write_text(
         'format = 1\ngrades = [ { grade = "GOOD", min = 66 }, { grade = "BAD", min = 0 } ]\n', encoding="utf-8")
     (config / "limit.toml").write_text(
-        'format = 1\nround_down_to = 1000\nbases = [ { source = "credit_limit", fraction = 0.5 } ]\n'
+        'format = 1\nround_down_to = 1000\nbases = [ { source = "working_capital", fraction = 0.5 } ]\n'
         '[multipliers]\nGOOD = 2\nBAD = 0\n', encoding="utf-8")
     result = cli.json("grade", firm, "--model", write_card(tmp_path), *PAY, "--score", "integrity=4", "--dry-run")
-    # score 67 ≥ 66 → GOOD; 100,000 × 0.5 × 2 = 100,000
-    assert result["grade"] == "GOOD" and result["recommended_credit_limit"] == 100_000
-    (config / "limit.toml").write_text('format = 1\nbases = [ { source = "credit_limit", fraction = 1 } ]\n'
+    # score 67 ≥ 66 → GOOD; working capital 500,000 × 0.5 × 2 = 500,000
+    assert result["grade"] == "GOOD" and result["recommended_credit_limit"] == 500_000
+    (config / "limit.toml").write_text('format = 1\nbases = [ { source = "equity", fraction = 1 } ]\n'
                                        '[multipliers]\nGOOD = 1\n', encoding="utf-8")
     refused = cli("grade", firm, "--model", write_card(tmp_path), *PAY, "--dry-run")
     assert refused.exit_code == 1 and "limit.toml" in refused.stderr and "BAD" in refused.stderr
+    (config / "limit.toml").write_text('format = 1\nbases = [ { source = "credit_limit", fraction = 1 } ]\n'
+                                       '[multipliers]\nGOOD = 1\nBAD = 0\n', encoding="utf-8")
+    refused = cli("grade", firm, "--model", write_card(tmp_path), *PAY, "--dry-run")
+    assert refused.exit_code == 1 and "no longer a limit base" in refused.stderr
 
 
 def test_grade_needs_grade_permission(cli, firm, tmp_path, db_target):
@@ -318,37 +347,48 @@ def _fake_module(monkeypatch, name: str, **functions) -> None:
         monkeypatch.setattr(module, key, value)
 
 
-def test_payment_and_complaint_data_are_used_when_those_modules_exist(cli, firm, tmp_path, monkeypatch):
+def test_payment_and_complaint_data_are_used(cli, firm, tmp_path):
     import datetime
 
     today = datetime.date.today()
-    _fake_module(monkeypatch, "custarchive.living.txn",
-                 payment_stats=lambda conn, cid, as_of=None: {"as_of": today.isoformat(), "on_time_rate": 0.96,
-                                                              "longest_delay_days": 40, "outstanding_to_limit": None,
-                                                              "annual_spend": 0.0, "orders": 0},
-                 transactions=lambda conn, cid: [])
-    recent = (today - datetime.timedelta(days=30)).isoformat() + "T10:00:00+08:00"
-    old = (today - datetime.timedelta(days=400)).isoformat() + "T10:00:00+08:00"
-    _fake_module(monkeypatch, "custarchive.living.timeline",
-                 entries=lambda conn, card, entry_type=None: [{"at": recent}, {"at": recent}, {"at": old}])
+
+    def ago(days: int) -> str:
+        return (today - datetime.timedelta(days=days)).isoformat()
+
+    # order 1 due 100 days ago, paid on its due date; order 2 due 60 days ago, paid 20 days ago (40 days late)
+    cli.ok("txn", "add", firm, "--type", "order", "--amount", "1000", "--date", ago(130), "--due", ago(100))
+    cli.ok("txn", "add", firm, "--type", "payment", "--amount", "1000", "--date", ago(100))
+    cli.ok("txn", "add", firm, "--type", "order", "--amount", "2000", "--date", ago(90), "--due", ago(60))
+    cli.ok("txn", "add", firm, "--type", "payment", "--amount", "2000", "--date", ago(20))
+    for days in (30, 31, 400):
+        cli.ok("log", "add", firm, "客户投诉到货延迟", "--type", "complaint", "--at", ago(days))
     result = cli.json("grade", firm, "--model", write_card(tmp_path), "--score", "integrity=4", "--dry-run")
     pay = {i["name"]: i for i in result["factors"][1]["indicators"]}
-    # on time 0.96 ≥ 0.95 → 100; longest delay 40 > 30 → 0: pay 50 → 0.4×50 + 0.4×50 + 0.2×75 = 55 → BB
-    assert pay["on_time_rate"]["value"] == 0.96 and "transactions" in pay["on_time_rate"]["evidence"]
-    assert result["score"] == 55 and result["grade"] == "BB"
+    # on time 1 of 2 = 0.5 < 0.80 → otherwise 10; longest delay 40 > 30 → 0: pay 5
+    # total 0.4×50 + 0.4×5 + 0.2×75 = 20 + 2 + 15 = 37 → CCC
+    assert pay["on_time_rate"]["value"] == 0.5 and "transactions" in pay["on_time_rate"]["evidence"]
+    assert pay["longest_delay_days"]["value"] == 40
+    assert result["score"] == 37 and result["grade"] == "CCC"
     overridden = cli.json("grade", firm, "--model", write_card(tmp_path), "--score", "integrity=4",
-                          "--input", "longest_delay_days=0", "--dry-run")
+                          "--input", "longest_delay_days=0", "--input", "on_time_rate=1", "--dry-run")
     assert overridden["score"] == 75                                    # --input wins: pay (100+100)/2
     from custarchive.credit import grade as credit
     from custarchive.store.db import open_database
 
+    newcomer = cli.add(company(name="新客户有限公司", credit_limit="460万"))
     db = open_database(cli.target, create=False)
     with db.read() as conn:
         card = __import__("custarchive.cards.lookup", fromlist=["resolve"]).resolve(conn, firm)
         measures = credit.gather_inputs(conn, card)
+        other = __import__("custarchive.cards.lookup", fromlist=["resolve"]).resolve(conn, newcomer)
+        fresh = credit.gather_inputs(conn, other)
     db.dispose()
     assert measures["complaints_count"].value == 2                      # the 400-day-old one is outside 12 months
-    assert "annual_spend" not in measures                               # no orders: spend stays unknown
+    assert measures["annual_spend"].value == 3000                       # from the orders
+    # no transactions, no contact log: the payment indicators and the complaint count are missing, not perfect
+    for key in ("on_time_rate", "longest_delay_days", "outstanding_to_limit", "complaints_count"):
+        assert fresh[key].value is None, key
+    assert fresh["outstanding_to_limit"].evidence_zh == "没有交易记录"
 
 
 @pytest.mark.slow
@@ -378,3 +418,62 @@ def test_interactive_grade_in_a_terminal(cli, firm, tmp_path, db_target):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["enterprise", "5c", "5p", "6a"])
+def test_interactive_grade_skipping_every_question_exits_0(cli, firm, db_target, model):
+    """跳过(暂无信息) is an explicit choice: skipping every question is missing data, never an error."""
+    from custarchive.scoring import builtin_scorecard
+
+    questions = builtin_scorecard(model).questions()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "LANG": "zh_CN.UTF-8"}
+    child = pexpect.spawn(sys.executable, ["-m", "custarchive", "--lang", "zh", "--db", db_target, "grade", firm,
+                                           "--model", model, "--dry-run"],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(40, 200))
+    for _factor, question in questions:
+        child.expect_exact(question.question_zh[:10])
+        child.expect_exact("跳过(暂无信息)")
+        child.send("s")
+        child.send("\r")
+    child.expect(pexpect.EOF)
+    output = child.before
+    child.close()
+    assert child.exitstatus == 0, output
+    assert "answer must be" not in output and "Traceback" not in output
+
+
+def test_no_evidence_no_grade_no_limit(cli, db_target):
+    """The new user's case: registered capital and a typed-in limit, no statements, orders or answers."""
+    firm = cli.add(company(registered_capital="100万", credit_limit="460万"))
+    before = snapshot(db_target)
+    for model in ("5c", "enterprise"):
+        result = cli.json("grade", firm, "--model", model, "--no-input")
+        assert result["rated"] is False and result["grade"] == "NR" and result["score"] is None
+        assert result["recommended_credit_limit"] is None and result["saved"] is False
+        assert result["credit_limit"]["current"] == 4_600_000            # shown, never scaled
+        pay = {i["name"]: i for f in result["factors"] for i in f["indicators"]}
+        # never traded: the payment indicators have no data, never the best score
+        assert pay["on_time_rate"]["missing"] and pay["on_time_rate"]["score"] is None
+        assert pay["on_time_rate"]["evidence_zh"] == "没有交易记录"
+        assert result["to_collect"] and result["to_collect"][0]["share"] >= result["to_collect"][-1]["share"]
+    assert pay["outstanding_to_limit"]["missing"] is True               # enterprise: 欠款占额度比 not 100
+    assert snapshot(db_target) == before                                # no assessment, no grade on the card
+    human = cli.ok("--lang", "zh", "grade", firm, "--model", "enterprise", "--no-input").stdout
+    assert "未评级" in human and "履约情况" in human and "没有交易记录" in human and "需补充" in human
+    assert "no data" not in human and "not answered" not in human and "未回答" in human
+    assert "2,760,000" not in human and "4,600,000" in human
+
+
+def test_finance_show_ratios_as_percentages_with_formula(cli):
+    firm = cli.add(company())
+    cli.ok("finance", "add", firm, "--period", "2024", "--set", "revenue=1000万", "--set", "total_assets=1100万",
+           "--set", "total_liabilities=600万")
+    cli.ok("finance", "add", firm, "--period", "2025", "--set", "revenue=1200万")
+    zh = cli.ok("--lang", "zh", "finance", "show", firm).stdout
+    # 6,000,000 / 11,000,000 = 54.55%; (12,000,000 - 10,000,000) / 10,000,000 = 20.00%
+    assert "54.55%" in zh and "20.00%" in zh and "0.5455" not in zh
+    assert "负债总额 / 资产总额" in zh
+    en = cli.ok("--lang", "en", "finance", "show", firm).stdout
+    assert "54.55%" in en and "total liabilities /" in en and "负债总额" not in en
+    assert cli.json("finance", "show", firm)["ratios"][2]["periods"]["2024"]["value"] == 0.5455   # JSON: fractions

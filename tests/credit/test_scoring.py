@@ -1,6 +1,7 @@
 """Tests for the pure credit-scoring library (custarchive.scoring)."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -94,23 +95,29 @@ def test_tiny_card_hand_computed():
     # outlook answer 5 (custom scores 0/20/40/80/100)        -> 100
     # soft = 50% x 75 + 50% x 100                            = 87.5
     # total = 60% x 57.5 + 40% x 87.5 = 34.5 + 35            = 69.5 -> BBB (60 <= 69.5 < 70)
-    # limit: annual_spend 400,000 x 0.25 = 100,000 x BBB 1.0  = 100,000
+    # limit (tiny has no [limit]: limit.toml's bases; no equity, no working capital):
+    # monthly purchases 480,000 / 12 = 40,000 x terms 45 / 30 = 60,000 x 1.0 x BBB 1.0 = 60,000
     result = evaluate(tiny(), {"on_time_rate": 0.90, "longest_delay_days": 10},
-                      {"honesty": 4, "outlook": 5}, basis={"annual_spend": 400000})
+                      {"honesty": 4, "outlook": 5},
+                      basis={"annual_spend": 480000, "payment_terms_days": 45, "credit_limit": 100000})
     assert result.score == D("69.50")
     assert result.grade == "BBB"
     assert not result.partial and result.missing == ()
     pay, soft = result.factors
     assert pay.score == D("57.5") and soft.score == D("87.5")
     assert [i.score for i in pay.indicators] == [60, 50]
-    assert pay.indicators[0].rule == "≥ 0.80 → 60"
+    assert pay.indicators[0].rule == "≥ 80% → 60"
     # contributions in points: 0.6 x 0.75 x 60 = 27, 0.6 x 0.25 x 50 = 7.5,
     # 0.4 x 0.5 x 75 = 15, 0.4 x 0.5 x 100 = 20; sum 69.5
     contributions = [i.contribution for f in result.factors for i in f.indicators]
     assert contributions == [D("27"), D("7.5"), D("15"), D("20")]
     assert sum(contributions) == result.score
-    assert result.recommended_credit_limit == 100000
-    assert "400,000 × 0.25" in result.credit_limit_why and "BBB" in result.credit_limit_why
+    assert result.recommended_credit_limit == 60000
+    assert "480,000 / 12 = 40,000" in result.credit_limit_why and "45 days" in result.credit_limit_why
+    assert "BBB" in result.credit_limit_why
+    # the current limit is only compared with: 60,000 - 100,000 = -40,000
+    assert result.limit.current == 100000 and result.limit.change == -40000
+    assert "change -40,000" in result.credit_limit_why
 
 
 def test_otherwise_score_below_every_threshold():
@@ -118,9 +125,9 @@ def test_otherwise_score_below_every_threshold():
     # pay = 0.75 x 10 + 0.25 x 0 = 7.5; soft answers 1,1 -> 0
     # total = 0.6 x 7.5 = 4.5 -> C, limit multiplier 0
     result = evaluate(tiny(), {"on_time_rate": 0.5, "longest_delay_days": 31},
-                      {"honesty": 1, "outlook": 1}, basis={"credit_limit": 50000})
+                      {"honesty": 1, "outlook": 1}, basis={"equity": 500000})
     assert result.score == D("4.50") and result.grade == "C"
-    assert result.factors[0].indicators[0].rule == "< 0.80 → 10"
+    assert result.factors[0].indicators[0].rule == "< 80% → 10"
     assert result.recommended_credit_limit == 0
 
 
@@ -129,9 +136,9 @@ def test_missing_indicator_weight_goes_to_same_factor_and_partial_flag():
     # honesty unanswered          -> outlook carries all of "soft": answer 5 -> 100
     # total = 0.6 x 60 + 0.4 x 100 = 76 -> A
     # missing share = 60 x 25% + 40 x 50% = 15 + 20 = 35% > 30% -> partial
-    # limit: 400,000 x 0.25 = 100,000; A multiplier 1.15 capped at 1.0 (partial) -> 100,000
+    # limit: equity 1,000,000 x 0.10 = 100,000; A multiplier 1.15 capped at 1.0 (partial) -> 100,000
     result = evaluate(tiny(), {"on_time_rate": 0.85, "longest_delay_days": None},
-                      {"outlook": 5}, basis={"annual_spend": 400000})
+                      {"outlook": 5}, basis={"equity": 1000000})
     assert result.score == D("76.00") and result.grade == "A"
     assert result.missing == ("pay.longest_delay_days", "soft.honesty")
     assert result.missing_share == D(35)
@@ -147,8 +154,9 @@ def test_missing_factor_weight_goes_to_other_factors():
     # nothing answered: "soft" is missing, "pay" carries 100% of the score
     # on_time_rate 0.99 -> 100, delay 45 (> 30) -> 0; pay = 75 -> total 75
     # missing share = 40 -> partial
-    result = evaluate(tiny(), {"on_time_rate": 0.99, "longest_delay_days": 45})
-    assert result.score == D("75.00")
+    lenient = dataclasses.replace(load_scale(), factor_weight_needing_data=D(100))
+    result = evaluate(tiny(), {"on_time_rate": 0.99, "longest_delay_days": 45}, scale=lenient)
+    assert result.rated and result.score == D("75.00")
     assert result.factors[1].missing and result.factors[1].score is None
     assert result.factors[0].effective_weight == 100
     assert result.partial and result.missing_share == 40
@@ -162,11 +170,10 @@ def test_partial_threshold_is_strictly_more_than():
     assert not evaluate(tiny(), *data).partial  # default 30
 
 
-def test_everything_missing_is_refused():
-    with pytest.raises(ValidationError, match="no data for any indicator"):
-        evaluate(tiny(), {"on_time_rate": None}, {"honesty": None})
-    with pytest.raises(ValidationError):
-        evaluate(builtin_scorecard("5c"))
+def test_everything_missing_is_not_rated():
+    result = evaluate(tiny(), {"on_time_rate": None}, {"honesty": None})
+    assert not result.rated and result.grade == "NR" and result.score is None
+    assert len(result.to_collect) == 4
 
 
 def test_inputs_carry_evidence_and_not_computable_reasons():
@@ -178,7 +185,7 @@ def test_inputs_carry_evidence_and_not_computable_reasons():
     assert on_time.evidence == "48 of 50 paid on time" and on_time.score == 100
     assert delay.missing and delay.evidence == "no payment fell due"
     qualitative = result.factors[1].indicators[0]
-    assert qualitative.evidence == "answer 3: 一般 (fair)"
+    assert qualitative.evidence == "answer 3: fair" and qualitative.evidence_zh == "回答 3：一般"
 
 
 def test_answers_by_qualified_name_and_by_factor():
@@ -220,7 +227,7 @@ def test_bad_inputs_are_refused(key, value, match):
 
 def test_to_dict_is_json_with_required_keys():
     result = evaluate(tiny(), {"on_time_rate": 0.9, "longest_delay_days": 10},
-                      {"honesty": 4, "outlook": 5}, basis={"annual_spend": 400000})
+                      {"honesty": 4, "outlook": 5}, basis={"equity": 1000000})
     data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
     for key in ("model", "score", "grade", "factors", "recommended_credit_limit", "partial",
                 "missing"):
@@ -393,7 +400,7 @@ def test_inconsistent_scale_or_limit_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="min = 0"):
         load_scale(scale)
     limit = tmp_path / "limit.toml"
-    limit.write_text('bases = [ { source = "credit_limit", fraction = 1 } ]\n'
+    limit.write_text('bases = [ { source = "equity", fraction = 1 } ]\n'
                      "[multipliers]\nAAA = 1\n")
     with pytest.raises(ConfigError, match="no multiplier for grade AA"):
         evaluate(tiny(), {"on_time_rate": 0.9}, limit_rule=load_limit_rule(limit))
@@ -403,18 +410,97 @@ def test_inconsistent_scale_or_limit_is_refused(tmp_path):
 
 
 def test_limit_falls_back_through_bases_and_explains():
-    # no credit_limit, annual_spend 0 (skipped, not positive), equity 2,000,000 x 0.10
-    # = 200,000 x BBB 1.0 = 200,000
-    result = evaluate(tiny(), {"on_time_rate": 0.9, "longest_delay_days": 10,
-                               "annual_spend": 0}, {"honesty": 4, "outlook": 5},
-                      basis={"equity": 2000000, "credit_limit": None})
-    assert result.recommended_credit_limit == 200000
+    # no equity; working capital 100,000 - 300,000 = -200,000 (not positive, skipped);
+    # monthly purchases 600,000 / 12 = 50,000 x terms 60 / 30 = 100,000 x 1.0 x BBB 1.0 = 100,000
+    result = evaluate(tiny(), {"on_time_rate": 0.9, "longest_delay_days": 10}, {"honesty": 4, "outlook": 5},
+                      basis={"current_assets": 100000, "current_liabilities": 300000, "annual_spend": 600000,
+                             "payment_terms_days": 60, "credit_limit": 4600000})
+    assert result.recommended_credit_limit == 100000
     why = result.credit_limit_why
-    assert "current credit limit unknown" in why and "annual spend with us 0 not positive" in why
-    assert "等级 BBB" in result.credit_limit_why_zh
-    nothing = evaluate(tiny(), {"on_time_rate": 0.9}, {"honesty": 4})
-    assert nothing.recommended_credit_limit is None
+    assert "net worth (equity): unknown" in why and "working capital -200,000 not positive" in why
+    assert "600,000 / 12 = 50,000" in why and "60 days / 30 = 100,000" in why
+    assert "current limit 4,600,000 (for comparison only): change -4,500,000" in why
+    assert "等级 BBB" in result.credit_limit_why_zh and "月采购额" in result.credit_limit_why_zh
+    assert result.limit.steps_en[-1].startswith("current limit")
+    nothing = evaluate(tiny(), {"on_time_rate": 0.9}, {"honesty": 4}, basis={"credit_limit": 4600000})
+    assert nothing.recommended_credit_limit is None               # the old limit alone is no base
     assert nothing.credit_limit_why.startswith("no recommendation")
+
+
+@pytest.mark.parametrize("source,basis,amount", [
+    # equity 3,000,000 x 0.10 = 300,000 x BBB 1.0
+    ("equity", {"equity": 3000000}, 300000),
+    # working capital 900,000 - 400,000 = 500,000 x 0.20 = 100,000
+    ("working_capital", {"current_assets": 900000, "current_liabilities": 400000}, 100000),
+    # 360,000 / 12 = 30,000 x 90 / 30 = 90,000 x 1.0
+    ("purchases_on_terms", {"annual_spend": 360000, "payment_terms_days": 90}, 90000),
+])
+def test_each_limit_base_hand_computed(source, basis, amount):
+    from custarchive.scoring import load_limit_rule
+    from custarchive.scoring.grades import LimitBase
+
+    fraction = {"equity": D("0.10"), "working_capital": D("0.20"), "purchases_on_terms": D(1)}[source]
+    card = dataclasses.replace(tiny(), limit_bases=(LimitBase(source, fraction),))
+    result = evaluate(card, {"on_time_rate": 0.9, "longest_delay_days": 10}, {"honesty": 4, "outlook": 5},
+                      basis=basis, limit_rule=load_limit_rule())
+    assert result.grade == "BBB" and result.recommended_credit_limit == amount
+    assert result.limit.base_source == source
+
+
+def test_limit_table_in_scorecard_toml():
+    text = TINY.replace('label_en = "Tiny card"\n', 'label_en = "Tiny card"\n\n[limit]\n'
+                        'bases = [ { source = "working_capital", fraction = 0.5 } ]\nmaximum = 30000\n')
+    card = tiny(text)
+    # working capital 200,000 x 0.5 = 100,000 x BBB 1.0, capped at 30,000
+    result = evaluate(card, {"on_time_rate": 0.9, "longest_delay_days": 10}, {"honesty": 4, "outlook": 5},
+                      basis={"working_capital": 200000})
+    assert result.recommended_credit_limit == 30000 and "maximum 30,000" in result.credit_limit_why
+    with pytest.raises(ConfigError, match="no longer a limit base"):
+        tiny(text.replace('"working_capital"', '"credit_limit"'))
+
+
+def test_coverage_rule_at_its_boundary(tmp_path):
+    # tiny: pay 60 (on_time 75 -> 45%, delay 25 -> 15%), soft 40 (honesty 20%, outlook 20%)
+    no_factor_rule = dataclasses.replace(load_scale(), factor_weight_needing_data=D(100))
+    # pay complete = exactly 60% with data: rated (the minimum is inclusive)
+    at = evaluate(tiny(), {"on_time_rate": 0.99, "longest_delay_days": 45}, scale=no_factor_rule,
+                  basis={"equity": 1000000})
+    assert at.rated and at.grade == "A" and at.recommended_credit_limit is not None
+    # delay 15% + honesty 20% + outlook 20% = 55% < 60%: not rated, no limit, what to collect
+    below = evaluate(tiny(), {"longest_delay_days": 0}, {"honesty": 5, "outlook": 5}, scale=no_factor_rule,
+                     basis={"equity": 1000000, "credit_limit": 50000})
+    assert not below.rated and below.grade == "NR" and below.score is None
+    assert below.recommended_credit_limit is None and below.limit.current == 50000
+    assert "only 55% of the scorecard's weight has data; at least 60% is needed" in below.not_rated_why[0][0]
+    assert [(c["indicator"], c["share"]) for c in below.to_collect] == [("pay.on_time_rate", 45)]
+    assert "txn add" in below.to_collect[0]["collect_en"] and "txn add" in below.to_collect[0]["collect_zh"]
+    data = below.to_dict()
+    assert data["rated"] is False and data["grade"] == "NR" and data["coverage"] == 55
+    # the factor rule of the default scale: soft (40% >= 20%) has no data at all
+    heavy = evaluate(tiny(), {"on_time_rate": 0.99, "longest_delay_days": 45})
+    assert not heavy.rated and "factor Soft (40%) has no data" in heavy.not_rated_why[0][0]
+    assert "因素「定性」（40%）无任何数据" in heavy.not_rated_why[0][1]
+    assert {c["indicator"] for c in heavy.to_collect} == {"soft.honesty", "soft.outlook"}
+    assert heavy.to_collect[0]["collect_en"] == "answer: How honest?"
+    # the rule is data: a scale file asking for 65% refuses exactly 60%
+    scale = tmp_path / "scale.toml"
+    scale.write_text('grades = [ { grade = "GOOD", min = 60 }, { grade = "BAD", min = 0 } ]\n'
+                     '[coverage]\nmin_weight_with_data = 65\nfactor_weight_needing_data = 100\n')
+    assert load_scale(scale).min_coverage == 65 and load_scale(scale).factor_weight_needing_data == 100
+    strict = dataclasses.replace(load_scale(), min_coverage=D(65), factor_weight_needing_data=D(100))
+    assert not evaluate(tiny(), {"on_time_rate": 0.99, "longest_delay_days": 45}, scale=strict).rated
+    # on_time 45% + honesty 20% = 65%: rated
+    assert evaluate(tiny(), {"on_time_rate": 0.99}, {"honesty": 3}, scale=strict).rated
+    # nothing at all: not rated either, never an error
+    assert evaluate(tiny(), {}).grade == "NR"
+
+
+def test_partial_but_sufficient_says_which_weight_moved():
+    result = evaluate(tiny(), {"on_time_rate": 0.85}, {"outlook": 5})
+    assert result.rated and result.partial
+    assert result.missing == ("pay.longest_delay_days", "soft.honesty")
+    assert [i.effective_weight for i in result.factors[0].indicators] == [100, 0]
+    assert [i.effective_weight for i in result.factors[1].indicators] == [0, 100]
 
 
 # --------------------------------------------------------------------------------------
@@ -451,7 +537,8 @@ def _case(draw):
 @given(_case())
 def test_improving_one_indicator_never_lowers_score(case):
     card, inputs, answers, target, step = case
-    before = evaluate(card, inputs, answers)
+    lenient = dataclasses.replace(load_scale(), min_coverage=D(0), factor_weight_needing_data=D(101))
+    before = evaluate(card, inputs, answers, scale=lenient)
     if target in answers:
         answers = {**answers, target: min(5, answers[target] + 1 + int(step) % 4)}
     else:
@@ -463,8 +550,17 @@ def test_improving_one_indicator_never_lowers_score(case):
         if spec.minimum is not None:
             moved = max(moved, spec.minimum)
         inputs = {**inputs, target: moved}
-    after = evaluate(card, inputs, answers)
+    after = evaluate(card, inputs, answers, scale=lenient)
     assert after.score >= before.score
+    # the cheap screen of grade --all agrees with the full evaluation, under any coverage rule
+    from custarchive.scoring import screen
+    from custarchive.scoring.evaluate import _measures
+
+    for scale in (lenient, load_scale()):
+        full = evaluate(card, inputs, answers, scale=scale)
+        quick = screen(card, _measures(inputs), answers, scale)
+        assert (quick.rated, quick.score, quick.grade, quick.why) == (full.rated, full.score, full.grade,
+                                                                      full.not_rated_why)
     assert after.missing == before.missing
 
 
