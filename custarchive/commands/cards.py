@@ -40,21 +40,47 @@ def add(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Add a customer card; prints the new archive number (interactive on a terminal)."""
-    from custarchive.cards import archive, lookup
-    from custarchive.core import consent_rules
-
     app_ctx = app_context(ctx)
     values = parse_assignments(sets)
     cards = [values]
     if from_file:
         cards = _read_cards(from_file, values)
     elif not values and not no_input and sys.stdin.isatty():
-        from custarchive.commands import prompts
+        from custarchive.commands import card_form
 
-        values = prompts.enter_card(app_ctx, template=template, kind=kind, category=category)
-        cards = [values]
+        _ready_to_ask(app_ctx, template, category, "add")
+        numbers, warnings = card_form.enter_card(app_ctx, template, kind, category,
+                                                 lambda typed: _insert(app_ctx, [typed], None, None, None, False))
+        _report_added(app_ctx, numbers, warnings, json_)
+        return
     elif not values:
         raise UsageError("nothing to add: give --set FIELD=VALUE, --from FILE, or run on a terminal")
+    numbers, warnings = _insert(app_ctx, cards, template, category, kind)
+    _report_added(app_ctx, numbers, warnings, json_)
+
+
+def _ready_to_ask(app_ctx, template: str | None, category: str | None, action: str, card: dict | None = None) -> None:
+    """Refuse before the first question what would be refused after the last: the operator's permission,
+    an unknown template or category."""
+    from custarchive.cards import numbering
+    from custarchive.core import authz
+
+    if template:
+        from custarchive.core.templates import load_template
+
+        load_template(template)
+    with app_ctx.database(write=True).read() as conn:
+        authz.require(conn, app_ctx.actor(), action)
+        if category:
+            numbering.category_pattern(conn, category.upper())
+
+
+def _insert(app_ctx, cards: list[dict], template, category, kind, duplicates: bool = True) -> tuple[list[str], list[str]]:
+    """Add cards in one transaction; returns their numbers and the warnings to show (possible duplicates
+    only when ``duplicates``: interactive entry has shown them at the field already)."""
+    from custarchive.cards import archive, lookup
+    from custarchive.core import consent_rules
+
     db = app_ctx.database(write=True)
     numbers, warnings, added = [], [], []
     with db.write() as conn:
@@ -62,9 +88,15 @@ def add(
             number = archive.add_card(conn, raw, app_ctx.actor(), template=template, category=category, kind=kind)
             numbers.append(number)
             card = lookup.get_by_number(conn, number)
-            warnings += [f"{number}: possible duplicate of {hit}" for hit in lookup.possible_duplicates(conn, card, card["id"])]
+            if duplicates:
+                warnings += [f"{number}: possible duplicate of {hit}"
+                             for hit in lookup.possible_duplicates(conn, card, card["id"])]
             added.append(card)
         warnings += consent_rules.missing(conn, added)
+    return numbers, warnings
+
+
+def _report_added(app_ctx, numbers: list[str], warnings: list[str], json_: bool) -> None:
     for warning in warnings:
         app_ctx.warn(f"warning: {warning}")
     if json_:
@@ -244,24 +276,79 @@ def edit(ctx: typer.Context, ref: str = typer.Argument(...),
          reason: Optional[str] = typer.Option(None, "--reason")) -> None:
     """Edit a card interactively, section by section (needs a terminal)."""
     from custarchive.cards import archive, lookup
-    from custarchive.commands import prompts
+    from custarchive.commands import card_form as prompts
 
     app_ctx = app_context(ctx)
     if not sys.stdin.isatty():
         raise UsageError("edit needs a terminal; in scripts use: update REF --set FIELD=VALUE")
+    from custarchive.core import authz
+
     db = app_ctx.database(write=True)
+    actor = app_ctx.actor(reason=reason)
     with db.read() as conn:
         card = lookup.resolve(conn, ref)
-    sets, unsets = prompts.edit_card(app_ctx, card)
-    with db.write() as conn:
-        fresh = lookup.resolve(conn, card["archive_no"])
-        if fresh["updated_at"] != card["updated_at"]:
-            from custarchive.errors import CustarchiveError
+        archive.ensure_writable(card)
+        role = authz.require(conn, actor, "update")
+    may_reveal = "reveal" in authz.permission_table().get(role, frozenset())
+    if may_reveal:
+        from custarchive.core.crypto import sensitive_fields
 
-            raise CustarchiveError(f"{card['archive_no']} was changed by someone else while you edited; nothing saved")
-        changes = archive.plan_update(conn, fresh, sets, unsets)
-        archive.apply_changes(conn, fresh, changes, app_ctx.actor(reason=reason))
+        shown = sorted(name for name in sensitive_fields(card["template"])
+                       if {**card, **(card.get("extra") or {})}.get(name) is not None)
+        if shown:
+            with db.write() as conn:
+                authz.record_reveal(conn, actor, [card], "edit", shown)
+    stamp = {"seen": card["updated_at"]}
+
+    def save(values: dict, masked: dict):
+        from custarchive.errors import CustarchiveError
+
+        sets, unsets = _edits(card, values, masked)        # what this operator changed, nothing else
+        with db.write() as conn:
+            fresh = lookup.resolve(conn, card["archive_no"])
+            if fresh["updated_at"] != stamp["seen"]:
+                stamp["seen"] = fresh["updated_at"]
+                theirs = _edits(card, _flat(fresh), {})
+                clash = sorted((set(sets) | set(unsets)) & (set(theirs[0]) | set(theirs[1])))
+                if clash:
+                    names = "、".join(_field_label(name, app_ctx.lang) for name in clash)
+                    raise CustarchiveError(app_ctx.t(
+                        f"同事刚改过这张卡的 {names};你输入的值都还在,再选“保存”即以你的为准",
+                        f"a colleague just changed {names} on this card; your values are kept, "
+                        "choose Save again to keep yours"))
+            changes = archive.plan_update(conn, fresh, sets, unsets)
+            archive.apply_changes(conn, fresh, changes, actor)
+        return changes
+
+    changes = prompts.edit_card(app_ctx, card, may_reveal, save)
+    if changes is None:
+        app_ctx.warn(app_ctx.t(f"{card['archive_no']}: 没有变化", f"{card['archive_no']}: nothing changed"))
+        return
     _render_changes(app_ctx, card, changes, False)
+
+
+def _flat(card: dict) -> dict:
+    return {**{k: v for k, v in card.items() if k != "extra"}, **(card.get("extra") or {})}
+
+
+def _edits(card: dict, values: dict, masked: dict) -> tuple[dict, list[str]]:
+    """What the form's values change on the card: (sets, unsets); masked fields kept unseen are left alone."""
+    from custarchive.core.templates import load_template
+
+    current = _flat(card)
+    sets, unsets = {}, []
+    for name in load_template(card["template"]).fields:
+        if name in masked:
+            continue
+        old, new = current.get(name), values.get(name)
+        if isinstance(old, list) and isinstance(new, list) and sorted(old) == sorted(new):
+            continue
+        if new in (None, "", []):
+            if old not in (None, "", []):
+                unsets.append(name)
+        elif new != old:
+            sets[name] = new
+    return sets, unsets
 
 
 def history(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION,

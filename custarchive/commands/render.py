@@ -14,11 +14,12 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(to_json_text(data) + "\n")
 
 
-def console(ctx=None):
+def console(ctx=None, err: bool = False):
+    """stdout for results; ``err`` for what only a person at the terminal reads (summaries, previews)."""
     from rich.console import Console
 
     no_color = bool(ctx is not None and not ctx.color)
-    return Console(no_color=no_color, highlight=False, soft_wrap=False)
+    return Console(no_color=no_color, highlight=False, soft_wrap=False, stderr=err)
 
 
 def fmt(value: Any) -> str:
@@ -33,7 +34,8 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def table(ctx, title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None) -> None:
+def table(ctx, title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None,
+          err: bool = False) -> None:
     from rich.table import Table
 
     grid = Table(title=title, caption=caption, header_style="bold", show_lines=False)
@@ -41,10 +43,10 @@ def table(ctx, title: str | None, headers: Sequence[str], rows: Iterable[Sequenc
         grid.add_column(header, overflow="fold")
     for row in rows:
         grid.add_row(*(fmt(value) for value in row))
-    console(ctx).print(grid)
+    console(ctx, err).print(grid)
 
 
-def panel(ctx, title: str, pairs: Sequence[tuple[str, Any]]) -> None:
+def panel(ctx, title: str, pairs: Sequence[tuple[str, Any]], err: bool = False) -> None:
     from rich.panel import Panel
     from rich.table import Table
 
@@ -53,7 +55,7 @@ def panel(ctx, title: str, pairs: Sequence[tuple[str, Any]]) -> None:
     grid.add_column(overflow="fold")
     for label, value in pairs:
         grid.add_row(label, fmt(value))
-    console(ctx).print(Panel(grid, title=title, title_align="left"))
+    console(ctx, err).print(Panel(grid, title=title, title_align="left"))
 
 
 def csv_out(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
