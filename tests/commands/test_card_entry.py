@@ -301,3 +301,51 @@ def test_a_viewer_is_refused_before_the_first_question(db_target, tmp_path):
     term.wait("unknown category 'Z'|未知类别")
     assert term.finish() == 1
     assert "? 名称" not in term.text
+
+
+def test_swot_interactive_prompts_on_the_terminal_json_in_the_file_and_ctrl_c_keeps_finished_items(db_target, tmp_path):
+    env = zh_env(tmp_path)
+    number = run_process("--db", db_target, "add", "--no-input", "-t", "enterprise", "-c", "A", "--set", "name=某保险公司",
+                         env=env).stdout.strip()
+    out = tmp_path / "sw.json"
+    term = Terminal(["--db", db_target, "swot", number, "interactive", "--json"], env, str(out))
+    term.wait(r"\? 新的优势")
+    term.type("强大的销售团队")
+    term.wait(r"(?s)\? 强度 \(影响\).*?» — 不评分")
+    term.key("\r")                                        # skip is the default and an explicit choice
+    term.wait(r"\? 这意味着")
+    term.type("")
+    term.wait(r"\? 行动")
+    term.type("")
+    term.wait(r"\? 新的优势")
+    term.type("")
+    term.wait(r"\? 新的劣势")
+    term.type("")
+    term.wait(r"\? 新的机会")
+    term.type("新市场")
+    term.wait(r"\? 强度")
+    term.key("\x03")                                      # Ctrl-C while the opportunity is half typed
+    term.wait("已中断:保存了已完成的 1 条")
+    assert term.finish() == 130
+    saved = json.loads(out.read_text(encoding="utf-8"))
+    assert saved["text"] == "强大的销售团队" and saved.get("impact") is None and "?" not in out.read_text()
+    items = json.loads(run_process("--db", db_target, "swot", number, "show", "--json", env=env).stdout)
+    assert "新市场" not in json.dumps(items, ensure_ascii=False)
+
+
+def test_profile_edit_asks_on_the_terminal(db_target, tmp_path):
+    env = zh_env(tmp_path)
+    number = run_process("--db", db_target, "add", "--no-input", "-t", "enterprise", "-c", "A", "--set", "name=某保险公司",
+                         env=env).stdout.strip()
+    out = tmp_path / "out.txt"
+    term = Terminal(["--db", db_target, "profile", number, "edit"], env, str(out))
+    term.wait(r"\? 1\.1\.1 产品与业务")
+    term.type("寿险")
+    for _ in range(60):
+        match = term.wait(r"\? (保存修改|\d[\d.]* \S+)")
+        if match.group(1) == "保存修改":
+            break
+        term.type("")
+    term.key("\r")
+    assert term.finish() == 0, term.since()
+    assert "? " not in out.read_text(encoding="utf-8") and "寿险" in out.read_text(encoding="utf-8")
