@@ -349,3 +349,46 @@ def test_profile_edit_asks_on_the_terminal(db_target, tmp_path):
     term.key("\r")
     assert term.finish() == 0, term.since()
     assert "? " not in out.read_text(encoding="utf-8") and "寿险" in out.read_text(encoding="utf-8")
+
+
+def test_edit_masks_sensitive_values_for_a_clerk_and_a_viewer_is_refused_up_front(db_target, tmp_path):
+    env = zh_env(tmp_path)
+    assert run_process("--db", db_target, "user", "add", "王芳", "--role", "admin", env=env).returncode == 0
+    for user, role in (("小李", "clerk"), ("老赵", "viewer")):
+        assert run_process("--db", db_target, "--as", "王芳", "user", "add", user, "--role", role, env=env).returncode == 0
+    number = run_process("--db", db_target, "add", "--no-input", "-t", "individual", "-c", "C", "--set", "name=赵六",
+                         "--set", f"id_number={ID_MALE}", "--set", "phone=13912340000", env=env).stdout.strip()
+    term = Terminal(["--db", db_target, "--as", "老赵", "edit", number], env)
+    term.wait("may not update|无权")
+    assert term.finish() == 1 and "? 名称" not in term.text
+    term = Terminal(["--db", db_target, "--as", "小李", "edit", number], env)
+    for spec in questions(load_template("individual"), id_given=True):
+        term.question(label(spec))
+        term.key("\r")
+    term.wait("没有变化")
+    assert term.finish() == 0
+    assert "[当前 110105********1239:回车保留" in term.text and ID_MALE not in term.text
+    card = card_of(db_target, number, env)
+    assert card["id_number"] == ID_MALE and card["gender"] == "male"
+
+
+def test_edit_racing_a_colleague_keeps_the_typed_values_and_says_what_conflicted(db_target, tmp_path):
+    env = zh_env(tmp_path)
+    number = run_process("--db", db_target, "add", "--no-input", "-t", "hotel-guest", "-c", "C", "--set", "name=钱七",
+                         "--set", "phone=13611112222", env=env).stdout.strip()
+    term = Terminal(["--db", db_target, "edit", number], env)
+    for spec in questions(load_template("hotel-guest")):
+        term.question(label(spec))
+        if spec.name == "phone":
+            term.key(KILL_LINE)
+            term.type("13622223333")
+        else:
+            term.key("\r")
+    term.wait("保存修改")
+    assert run_process("--db", db_target, "update", number, "--set", "phone=13633334444", env=env).returncode == 0
+    term.key("\r")
+    term.wait("同事刚改过这张卡的 手机;你输入的值都还在")
+    term.wait("保存修改")
+    term.key("\r")
+    assert term.finish() == 0, term.since()
+    assert card_of(db_target, number, env)["phone"] == "13622223333"
