@@ -75,19 +75,10 @@ def choice_title(choice: dict, lang: str) -> str:
 
 
 def display(spec: FieldSpec, value: Any, lang: str) -> str:
-    """A stored value as the user reads it: labels for codes, 是/否, amounts with separators."""
-    if value is None or value == [] or value == "":
-        return ""
-    if spec.type == "choice":
-        return next((choice_title(c, lang) for c in spec.choices if c["value"] == value), str(value))
-    if spec.type == "multi-choice":
-        titles = {c["value"]: choice_title(c, lang) for c in spec.choices}
-        return "、".join(titles.get(item, str(item)) for item in value)
-    if spec.type == "bool":
-        return _t(lang, "是", "Yes") if value else _t(lang, "否", "No")
-    if spec.type == "amount" and isinstance(value, (int, float)):
-        return f"{value:,.2f}"
-    return str(value)
+    """A stored value as the user reads it (labels for codes): :func:`core.texts.value_text`."""
+    from custarchive.core.texts import value_text
+
+    return value_text(spec, value, lang)
 
 
 def default_text(spec: FieldSpec, value: Any) -> str:

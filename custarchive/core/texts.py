@@ -39,6 +39,9 @@ _REASONS_ZH = (
     (r"already held by archive (\S+)", r"已被档案 \1 使用"),
     (r"contradicts the resident ID \((.+)\)", r"与身份证号不符(\1)"),
     (r"is in the future", "不能晚于今天"),
+    (r"(\S+): (\w+) stored without the customer's sensitive-scope consent \(consent add REF --scope sensitive …\)",
+     r"\1:已保存 \2,但客户尚未授权敏感信息(consent add 档案编号 --scope sensitive …)"),
+    (r"(\S+): possible duplicate of (\S+) (\S+) \(same (\w+)\)", r"\1:可能与 \2 \3 重复(\4 相同)"),
 )
 _COMPILED = tuple((re.compile(pattern + r"\Z"), zh) for pattern, zh in _REASONS_ZH)
 
@@ -73,3 +76,48 @@ def code_label(choices, value: Any, lang: str) -> str:
         if choice["value"] == value:
             return str(choice.get("label_" + lang) or choice["value"])
     return "" if value is None else str(value)
+
+
+STATUS_LABELS = {"active": ("在档", "active"), "closed": ("已结档", "closed"), "merged": ("已合并", "merged"),
+                 "erased": ("已删除个人信息", "erased")}
+ACTION_LABELS = {"create": ("建档", "created"), "update": ("修改", "changed"), "profile_set": ("客户画像", "profile"),
+                 "merge": ("合并", "merged"), "reveal": ("查看明文", "revealed"), "close": ("结档", "closed"),
+                 "reopen": ("重新启用", "reopened"), "erase": ("删除个人信息", "erased"), "import": ("导入", "imported"),
+                 "grade": ("信用评定", "graded"), "swot_add": ("SWOT 新增", "SWOT added"),
+                 "swot_edit": ("SWOT 修改", "SWOT changed"), "swot_remove": ("SWOT 删除", "SWOT removed"),
+                 "advantage_add": ("竞争优势新增", "advantage added"), "advantage_remove": ("竞争优势删除", "advantage removed"),
+                 "competitor_add": ("竞争对手新增", "competitor added"), "competitor_level": ("竞争对手了解程度", "competitor level"),
+                 "competitor_remove": ("竞争对手删除", "competitor removed"), "consent": ("授权同意", "consent"),
+                 "document": ("档案文件", "document"), "finance": ("财务数据", "finance"), "index_set": ("业绩指数", "index"),
+                 "log": ("联系记录", "timeline"), "resolve": ("问题解决", "resolved"), "transaction": ("交易", "transaction"),
+                 "category": ("类别", "category")}
+
+
+def pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def status_label(value: Any, lang: str) -> str:
+    return pick(STATUS_LABELS[value], lang) if value in STATUS_LABELS else ("" if value is None else str(value))
+
+
+def action_label(value: Any, lang: str) -> str:
+    return pick(ACTION_LABELS[value], lang) if value in ACTION_LABELS else ("" if value is None else str(value))
+
+
+def value_text(spec, value: Any, lang: str) -> str:
+    """A stored value as a person reads it: labels for codes, 是/否, amounts with separators."""
+    if value is None or value == [] or value == "":
+        return ""
+    if spec is None:
+        return str(value)
+    if spec.type == "choice":
+        return code_label(spec.choices, value, lang)
+    if spec.type == "multi-choice" and isinstance(value, (list, tuple)):
+        return "、".join(code_label(spec.choices, item, lang) for item in value)
+    if spec.type == "bool":
+        yes = value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
+        return ("是" if yes else "否") if lang == "zh" else ("Yes" if yes else "No")
+    if spec.type == "amount" and isinstance(value, (int, float)):
+        return f"{value:,.2f}"
+    return str(value)
