@@ -65,7 +65,12 @@ def add(
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt, even on a terminal."),
     json_: bool = JSON_OPTION,
 ) -> None:
-    """Add a customer card; prints the new archive number (interactive on a terminal)."""
+    """Add a customer card; prints the new archive number (interactive on a terminal).
+
+    Built-in templates: individual (个人客户), enterprise (企业客户), hotel-guest (酒店宾客),
+    property-owner (业主), logistics (物流客户); `template list` shows yours as well and
+    `template show NAME` its field names for --set. Categories: A, B, C … (`category list`).
+    """
     app_ctx = app_context(ctx)
     values = parse_assignments(sets)
     cards = [values]
@@ -271,9 +276,10 @@ def search(
 
 def update(
     ctx: typer.Context,
-    ref: str = typer.Argument(...),
-    sets: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE"),
-    unsets: Optional[List[str]] = typer.Option(None, "--unset", metavar="FIELD"),
+    ref: str = typer.Argument(..., help="Archive number, or a name/phone/ID matching one archive."),
+    sets: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE",
+                                             help="New value of a field (template show NAME lists them); repeatable."),
+    unsets: Optional[List[str]] = typer.Option(None, "--unset", metavar="FIELD", help="Remove a field's value; repeatable."),
     reason: Optional[str] = typer.Option(None, "--reason", help="Why; kept in the change log."),
     json_: bool = JSON_OPTION,
 ) -> None:
@@ -314,8 +320,8 @@ def _render_changes(app_ctx, card: dict, changes: dict, json_: bool) -> None:
                        _shown(k, n, lang, template) if k not in secret else n) for k, (o, n) in changes.items()])
 
 
-def edit(ctx: typer.Context, ref: str = typer.Argument(...),
-         reason: Optional[str] = typer.Option(None, "--reason")) -> None:
+def edit(ctx: typer.Context, ref: str = typer.Argument(..., help="Archive number, or a name/phone/ID matching one archive."),
+         reason: Optional[str] = typer.Option(None, "--reason", help="Why; kept in the change log.")) -> None:
     """Edit a card interactively, section by section (needs a terminal)."""
     from custarchive.cards import archive, lookup
     from custarchive.commands import card_form as prompts
@@ -456,12 +462,14 @@ def _logged(field: str | None, value, lang: str, template) -> str | None:
     return text
 
 
-def close(ctx: typer.Context, ref: str = typer.Argument(...), reason: Optional[str] = typer.Option(None, "--reason")) -> None:
+def close(ctx: typer.Context, ref: str = typer.Argument(..., help="Archive number, or a name/phone/ID matching one archive."),
+          reason: Optional[str] = typer.Option(None, "--reason", help="Why; kept in the change log.")) -> None:
     """Close an archive: kept with its history, hidden from lists."""
     _set_status(ctx, ref, "closed", reason)
 
 
-def reopen(ctx: typer.Context, ref: str = typer.Argument(...), reason: Optional[str] = typer.Option(None, "--reason")) -> None:
+def reopen(ctx: typer.Context, ref: str = typer.Argument(..., help="Archive number, or a name/phone/ID matching one archive."),
+           reason: Optional[str] = typer.Option(None, "--reason", help="Why; kept in the change log.")) -> None:
     """Reopen a closed archive."""
     _set_status(ctx, ref, "active", reason)
 
