@@ -52,8 +52,9 @@ class _ReportingGroup(TyperGroup):
         except CustarchiveError as exc:
             sys.stderr.write(f"error: {exc.message}\n")
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            sys.stderr.write("interrupted: nothing was saved\n")
+        except (KeyboardInterrupt, EOFError):          # Ctrl-C, or Ctrl-D in a prompt
+            zh = isinstance(ctx.obj, AppContext) and ctx.obj.lang == "zh"
+            sys.stderr.write("已中断,未保存任何内容\n" if zh else "interrupted: nothing was saved\n")
             raise typer.Exit(130) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None

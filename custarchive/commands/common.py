@@ -8,6 +8,7 @@ from custarchive.errors import UsageError
 from custarchive.core.masking import SENSITIVE_MASKS, mask  # noqa: F401 - re-exported for command modules
 
 JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
+WIDE_OPTION = typer.Option(False, "--wide", help="Show every column, never wrapped (the table may exceed the terminal).")
 # The archive filters shared by list, export (and anything else that selects archives like list).
 FILTER_OPTIONS = {
     "category": typer.Option(None, "--category", help="Category code (A, B, C …)."),

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from custarchive.commands.common import JSON_OPTION, app_context
+from custarchive.commands.common import JSON_OPTION, WIDE_OPTION, app_context
 
 doc_app = typer.Typer(help="Archive documents and the archive catalogue (档案目录).", no_args_is_help=True)
 
@@ -50,7 +50,8 @@ def doc_add(
 
 
 @doc_app.command("list")
-def doc_list(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = JSON_OPTION) -> None:
+def doc_list(ctx: typer.Context, ref: str = typer.Argument(..., help="Archive number, or a name/phone/ID matching one archive."), json_: bool = JSON_OPTION,
+             wide: bool = WIDE_OPTION) -> None:
     """The archive catalogue (档案目录): documents by class."""
     from custarchive.living import documents
     from custarchive.cards import lookup
@@ -77,7 +78,8 @@ def doc_list(ctx: typer.Context, ref: str = typer.Argument(...), json_: bool = J
         rows.append((_class_label(app_ctx, number), "", "", "", t(f"{len(group)} 份", f"{len(group)} document(s)")))
         rows += [("", d["doc_no"], d["title"], d["doc_date"], d["file_name"] or "") for d in group]
     render.table(app_ctx, t(f"档案目录 {card['archive_no']} {card['name']}", f"Catalogue {card['archive_no']} {card['name']}"),
-                 [t("类别", "Class"), t("编号", "No."), t("标题", "Title"), t("日期", "Date"), t("文件", "File")], rows)
+                 [t("类别", "Class"), t("编号", "No."), t("标题", "Title"), t("日期", "Date"), t("文件", "File")], rows,
+                 keep=[1, 3], drop=[4], wide=wide)
 
 
 @doc_app.command("classes")

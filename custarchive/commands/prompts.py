@@ -1,173 +1,154 @@
-"""Interactive card entry and editing with questionary, section by section.
+"""Questions on the terminal with questionary: one field, one choice, one yes/no.
 
-Each answer is validated where it is typed with the same parser as every
-other entry path; Ctrl-C anywhere raises KeyboardInterrupt so nothing is saved.
+Everything is drawn on stderr, so ``no=$(custarchive add)`` or ``… --json > out.json`` keep
+only results on stdout. Enter on an optional question means "no value", whatever its type:
+an optional choice list starts on its skip item, a yes/no field has a third answer
+("unknown"), an empty checkbox is no value. (questionary turns ``Choice(title, value=None)``
+into the title, so skipping is a sentinel value mapped back to None here, never a stored "—".)
+Ctrl-C anywhere raises KeyboardInterrupt: the caller saves nothing.
 """
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Callable
 
-from custarchive.errors import CustarchiveError, ValidationError
 from custarchive.core.fields import FieldSpec
+from custarchive.errors import ValidationError
 
 SKIP = "—"
+_SKIP_VALUE = "\x00skip"
 
 
-def _ask(question) -> Any:
-    return question.unsafe_ask()
+class Keep:
+    """Returned when a masked current value is kept (the operator never saw it, so never retyped it)."""
 
 
-def _validator(spec: FieldSpec, lang: str):
-    from custarchive.core.templates import parse_field
-
-    def check(text: str):
-        if not text.strip():
-            return True if not spec.required else ("必填" if lang == "zh" else "required")
-        try:
-            parse_field(spec, text)
-        except ValidationError as exc:
-            return exc.reason
-        return True
-
-    return check
+KEEP = Keep()
+_output = None
 
 
-def ask_field(spec: FieldSpec, lang: str, default: Any = None) -> Any:
-    """Prompt for one field; returns the raw answer ('' or None means no value)."""
+def output():
+    """The prompt_toolkit output all questions draw on: the terminal's stderr."""
+    global _output
+    if _output is None:
+        from prompt_toolkit.output import create_output
+
+        _output = create_output(stdout=sys.stderr)
+    return _output
+
+
+def say(text: str = "") -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def select(message: str, options: list[tuple[str, Any]], lang: str, default: Any = None, *,
+           skip: str | None = None) -> Any:
+    """Pick one of ``options`` (title, value); with ``skip`` a last item that answers None.
+
+    ``default``: the value highlighted first; without one, the skip item when there is one.
+    """
     import questionary
+
+    choices = [questionary.Choice(title, value=value) for title, value in options]
+    if skip is not None:
+        choices.append(questionary.Choice(skip, value=_SKIP_VALUE))
+    start = next((c for c in choices if c.value == default and default is not None), None)
+    if start is None and skip is not None:
+        start = choices[-1]
+    answer = questionary.select(message, choices=choices, default=start, output=output(),
+                                instruction=_t(lang, "(方向键选择,回车确认)", "(arrow keys, Enter)")).unsafe_ask()
+    return None if answer == _SKIP_VALUE else answer
+
+
+def yes_no(message: str, lang: str, default: bool = False) -> bool:
+    """A yes/no that needs Enter (a one-key confirm lets the habitual Enter answer the next question)."""
+    return bool(select(message, [(_t(lang, "是", "Yes"), True), (_t(lang, "否", "No"), False)], lang, default))
+
+
+def choice_title(choice: dict, lang: str) -> str:
+    return str(choice.get("label_" + lang) or choice.get("label_zh") or choice["value"])
+
+
+def display(spec: FieldSpec, value: Any, lang: str) -> str:
+    """A stored value as the user reads it (labels for codes): :func:`core.texts.value_text`."""
+    from custarchive.core.texts import value_text
+
+    return value_text(spec, value, lang)
+
+
+def default_text(spec: FieldSpec, value: Any) -> str:
+    """A current value as editable text: ``5000000`` rather than ``5000000.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _validator(spec: FieldSpec, lang: str, check: Callable[[Any], str | None] | None, masked: bool):
+    from custarchive.core.templates import parse_field
+    from custarchive.core.texts import reason_text
+
+    def validate(text: str):
+        if not text.strip():
+            if spec.required and not masked:
+                return _t(lang, "必填", "required")
+            return True
+        if masked and text.strip() == "-":
+            return True
+        try:
+            value = parse_field(spec, text)
+        except ValidationError as exc:
+            return reason_text(exc.reason, lang)
+        problem = check(value) if check else None
+        return problem or True
+
+    return validate
+
+
+def ask_field(spec: FieldSpec, lang: str, default: Any = None, *, check: Callable[[Any], str | None] | None = None,
+              masked_default: str | None = None) -> Any:
+    """Ask one field; returns its parsed value, None for no value, or KEEP (masked value kept).
+
+    ``check``: a further test of a parsed value (uniqueness, plausibility) returning the reason
+    to refuse it, shown under the field until the user types something acceptable.
+    ``masked_default``: the current value as the operator may see it; Enter keeps it, ``-`` clears.
+    """
+    import questionary
+
+    from custarchive.core.templates import parse_field
 
     label = spec.label(lang) + (" *" if spec.required else "")
     hint = spec.help(lang)
-    message = f"{label}" + (f" ({hint})" if hint else "")
-    if spec.type in ("choice",):
-        choices = [questionary.Choice(f"{c.get('label_' + lang, c['value'])}", value=c["value"]) for c in spec.choices]
-        if not spec.required:
-            choices.append(questionary.Choice(SKIP, value=None))
-        return _ask(questionary.select(message, choices=choices, default=_find(choices, default)))
-    if spec.type == "multi-choice":
-        choices = [questionary.Choice(c.get("label_" + lang, c["value"]), value=c["value"],
-                                      checked=bool(default) and c["value"] in default) for c in spec.choices]
-        picked = _ask(questionary.checkbox(message, choices=choices))
-        return picked or None
+    if hint and hint != spec.label(lang):
+        label += f" ({hint})"
+    if spec.type == "choice":
+        options = [(choice_title(c, lang), c["value"]) for c in spec.choices]
+        return select(label, options, lang, default, skip=None if spec.required else SKIP)
     if spec.type == "bool":
-        return _ask(questionary.confirm(message, default=bool(default)))
-    text = _ask(questionary.text(message, default="" if default is None else str(default),
-                                 validate=_validator(spec, lang)))
-    return text.strip() or None
-
-
-def _find(choices, value):
-    for choice in choices:
-        if choice.value == value:
-            return choice
-    return None
-
-
-def enter_card(app_ctx, template: str | None, kind: str | None, category: str | None) -> dict[str, Any]:
-    """Walk a template and return raw values ready for ``archive.add_card``."""
-    import questionary
-
-    from custarchive.core import templates
-    from custarchive.core.values import id_number_facts, parse_id_number
-
-    lang = app_ctx.lang
-    t = app_ctx.t
-    if template is None:
-        options = [tpl for tpl in templates.list_templates() if kind is None or tpl.kind == kind]
-        template = _ask(questionary.select(t("选择资料卡模板", "Card template"),
-                                           choices=[questionary.Choice(f"{tpl.name} — {tpl.label(lang)}", value=tpl.name)
-                                                    for tpl in options]))
-    chosen = templates.load_template(template)
-    values: dict[str, Any] = {"template": chosen.name}
-    if category is None:
-        category = _ask(questionary.select(t("客户类别", "Category"), choices=_category_choices(app_ctx),
-                                           default=None))
-    values["category"] = category
-    derived: dict[str, Any] = {}
-    for section in chosen.sections:
-        sys.stderr.write(f"\n== {section.label(lang)} ==\n")
-        for spec in section.fields:
-            answer = ask_field(spec, lang, derived.get(spec.name))
-            if answer not in (None, "", []):
-                values[spec.name] = answer
-            if spec.name == "id_number" and answer:
-                derived.update(id_number_facts(parse_id_number(answer)))
-    _warn_duplicates(app_ctx, values)
-    _summary(app_ctx, chosen, values)
-    if not _ask(questionary.confirm(t("保存这张资料卡?", "Save this card?"), default=True)):
-        raise CustarchiveError(t("未保存", "not saved"))
-    return values
-
-
-def _category_choices(app_ctx):
-    import questionary
-
-    defaults = [("A", "重要客户", "VIP"), ("B", "普通客户", "Regular corporate"), ("C", "一般客户", "Walk-in / new")]
-    try:
-        from sqlalchemy import text
-
-        with app_ctx.database().read() as conn:
-            defaults = conn.execute(text("SELECT code, name_zh, name_en FROM categories ORDER BY code")).all()
-    except Exception:  # noqa: BLE001 - no database yet: the defaults are what it will hold
-        pass
-    return [questionary.Choice(f"{code} {zh if app_ctx.lang == 'zh' else en}", value=code) for code, zh, en in defaults]
-
-
-def _warn_duplicates(app_ctx, values: dict) -> None:
-    """Before saving: a taken ID or credit code (will be refused) or a shared phone (a warning)."""
-    try:
-        from sqlalchemy import text
-
-        from custarchive.cards import lookup
-        from custarchive.core.templates import load_template, parse_field
-
-        template = load_template(values["template"])
-        parsed = {}
-        for key in ("id_number", "credit_code", "phone", "email", "name"):
-            if values.get(key):
-                parsed[key] = parse_field(template.field(key), values[key])
-        with app_ctx.database().read() as conn:
-            hits = lookup.possible_duplicates(conn, parsed)
-            for key in ("id_number", "credit_code"):
-                if parsed.get(key):
-                    row = conn.execute(text(f"SELECT archive_no FROM customers WHERE {key} = :v"), {"v": parsed[key]}).first()
-                    if row:
-                        hits.insert(0, f"{row[0]} (same {key}: will be refused)")
-    except Exception:  # noqa: BLE001 - no database yet means no duplicates
-        return
-    for hit in hits:
-        sys.stderr.write(app_ctx.t(f"注意:可能重复 {hit}\n", f"warning: possible duplicate {hit}\n"))
-
-
-def _summary(app_ctx, template, values: dict) -> None:
-    from custarchive.commands.render import panel
-
-    pairs = [(spec.label(app_ctx.lang), values[spec.name]) for spec in template.fields.values() if spec.name in values]
-    panel(app_ctx, app_ctx.t("确认资料", "Summary"), pairs)
-
-
-def edit_card(app_ctx, card: dict) -> tuple[dict, list[str]]:
-    """Ask every field of the card's template with the current value as default."""
-    import questionary
-
-    from custarchive.core.templates import load_template
-
-    template = load_template(card["template"])
-    current = {**{k: v for k, v in card.items() if k != "extra"}, **(card.get("extra") or {})}
-    sets, unsets = {}, []
-    for section in template.sections:
-        sys.stderr.write(f"\n== {section.label(app_ctx.lang)} ==\n")
-        for spec in section.fields:
-            old = current.get(spec.name)
-            answer = ask_field(spec, app_ctx.lang, old)
-            if answer in (None, "", []):
-                if old is not None:
-                    unsets.append(spec.name)
-            elif answer != old and str(answer) != str(old):
-                sets[spec.name] = answer
-    if not (sets or unsets):
-        return {}, []
-    if not _ask(questionary.confirm(app_ctx.t("保存修改?", "Save changes?"), default=True)):
-        raise CustarchiveError(app_ctx.t("未保存", "not saved"))
-    return sets, unsets
+        options = [(_t(lang, "是", "Yes"), True), (_t(lang, "否", "No"), False)]
+        return select(label, options, lang, default, skip=None if spec.required else _t(lang, "— 不清楚", "— unknown"))
+    if spec.type == "multi-choice":
+        chosen = set(default or ())
+        choices = [questionary.Choice(choice_title(c, lang), value=c["value"], checked=c["value"] in chosen)
+                   for c in spec.choices]
+        picked = questionary.checkbox(label, choices=choices, output=output(), instruction=_t(
+            lang, "(空格勾选,回车完成;不选即为空)", "(space to tick, Enter when done; none = no value)")).unsafe_ask()
+        return picked or None
+    if masked_default is not None:
+        label += _t(lang, f" [当前 {masked_default}:回车保留,输入 - 清除]",
+                    f" [now {masked_default}: Enter keeps it, - clears it]")
+    text = questionary.text(label, default="" if masked_default is not None else default_text(spec, default),
+                            validate=_validator(spec, lang, check, masked_default is not None),
+                            output=output()).unsafe_ask().strip()
+    if masked_default is not None:
+        if not text:
+            return KEEP
+        if text == "-":
+            return None
+    return parse_field(spec, text) if text else None

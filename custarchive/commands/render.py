@@ -14,11 +14,12 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(to_json_text(data) + "\n")
 
 
-def console(ctx=None):
+def console(ctx=None, err: bool = False):
+    """stdout for results; ``err`` for what only a person at the terminal reads (summaries, previews)."""
     from rich.console import Console
 
     no_color = bool(ctx is not None and not ctx.color)
-    return Console(no_color=no_color, highlight=False, soft_wrap=False)
+    return Console(no_color=no_color, highlight=False, soft_wrap=False, stderr=err)
 
 
 def fmt(value: Any) -> str:
@@ -33,18 +34,62 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def table(ctx, title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None) -> None:
+def table(ctx, title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None,
+          err: bool = False, keep: Sequence[int] = (), drop: Sequence[int] = (), wide: bool = False) -> None:
+    """A table that fits the terminal (80 columns is the design width).
+
+    ``keep``: columns whose values must never wrap or be cut (archive numbers, phones, dates,
+    amounts, document numbers). ``drop``: the less important columns, dropped in this order
+    until the rest fits; the others (names, texts) wrap, keeping a readable minimum.
+    ``wide``: every column, nothing wrapped, however wide the lines get.
+    """
+    from rich.cells import cell_len
     from rich.table import Table
 
+    text_rows = [[fmt(value) for value in row] for row in rows]
+    out = console(ctx, err)
+    natural = [max([cell_len(line) for line in str(header).split("\n")] +
+                   [cell_len(line) for row in text_rows for line in row[index].split("\n")])
+               for index, header in enumerate(headers)]
+    shown = list(range(len(headers)))
+
+    def least(index: int) -> int:
+        return natural[index] if index in keep else min(natural[index], _MIN_WRAP)
+
+    def needed(columns) -> int:               # natural widths: drop what may go before any name wraps
+        return 1 + sum(natural[index] + 3 for index in columns)
+
+    dropped = []
+    if wide:
+        from rich.console import Console
+
+        out = Console(no_color=bool(ctx is not None and not ctx.color), highlight=False, soft_wrap=False,
+                      stderr=err, width=max(out.width, 1 + sum(width + 3 for width in natural)))
+    else:
+        for index in drop:
+            if needed(shown) <= out.width:
+                break
+            shown.remove(index)
+            dropped.append(headers[index])
+    if dropped and ctx is not None:
+        note = ctx.t(f"(未显示:{'、'.join(dropped)};--wide 显示全部)",
+                     f"(not shown: {', '.join(dropped)}; --wide shows all)")
+        caption = f"{caption}  {note}" if caption else note
     grid = Table(title=title, caption=caption, header_style="bold", show_lines=False)
-    for header in headers:
-        grid.add_column(header, overflow="fold")
-    for row in rows:
-        grid.add_row(*(fmt(value) for value in row))
-    console(ctx).print(grid)
+    for index in shown:
+        if index in keep or wide:
+            grid.add_column(headers[index], no_wrap=True, min_width=natural[index])
+        else:
+            grid.add_column(headers[index], overflow="fold", min_width=least(index))
+    for row in text_rows:
+        grid.add_row(*(row[index] for index in shown))
+    out.print(grid)
 
 
-def panel(ctx, title: str, pairs: Sequence[tuple[str, Any]]) -> None:
+_MIN_WRAP = 8
+
+
+def panel(ctx, title: str, pairs: Sequence[tuple[str, Any]], err: bool = False) -> None:
     from rich.panel import Panel
     from rich.table import Table
 
@@ -53,7 +98,7 @@ def panel(ctx, title: str, pairs: Sequence[tuple[str, Any]]) -> None:
     grid.add_column(overflow="fold")
     for label, value in pairs:
         grid.add_row(label, fmt(value))
-    console(ctx).print(Panel(grid, title=title, title_align="left"))
+    console(ctx, err).print(Panel(grid, title=title, title_align="left"))
 
 
 def csv_out(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -129,7 +129,17 @@ def interactive(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     with db.read() as conn:
         card = _card(conn, ctx)
         existing = swot.list_items(conn, card["id"])
-    _save_items(app_ctx, db, card, worksheet_views.ask_items(app_ctx, list(spec.QUADRANTS), existing), json_)
+    done: list[dict] = []
+    try:
+        worksheet_views.ask_items(app_ctx, list(spec.QUADRANTS), existing, done)
+    except (KeyboardInterrupt, EOFError):
+        if not done:
+            raise
+        _save_items(app_ctx, db, card, done, json_)      # the finished items are kept; the one being typed is not
+        app_ctx.warn(app_ctx.t(f"已中断:保存了已完成的 {len(done)} 条,正在输入的一条未保存",
+                               f"interrupted: the {len(done)} finished item(s) were saved, the one being typed was not"))
+        raise typer.Exit(130) from None
+    _save_items(app_ctx, db, card, done, json_)
 
 
 @swot_app.command("edit")

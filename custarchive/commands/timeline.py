@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from custarchive.commands.common import JSON_OPTION, app_context
+from custarchive.commands.common import JSON_OPTION, WIDE_OPTION, app_context
 
 log_app = typer.Typer(help="Visits, calls, service records, complaints (the archive's timeline).", no_args_is_help=True)
 
@@ -90,14 +90,17 @@ def log_done(ctx: typer.Context, entry_id: int = typer.Argument(..., metavar="ID
 
 def timeline(
     ctx: typer.Context,
-    ref: str = typer.Argument(...),
-    entry_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only this type."),
+    ref: str = typer.Argument(..., help="Archive number, or a name/phone/ID matching one archive."),
+    entry_type: Optional[str] = typer.Option(None, "--type", "-t", help="Only this type (log add --help lists them)."),
     json_: bool = JSON_OPTION,
+    wide: bool = WIDE_OPTION,
 ) -> None:
     """An archive's timeline, oldest first."""
     from custarchive.cards import lookup
     from custarchive.commands import render
     from custarchive.living import timeline as domain
+
+    from custarchive.core.texts import local_time
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
@@ -122,9 +125,21 @@ def timeline(
     render.table(app_ctx, f"{card['archive_no']} {card['name']}",
                  ["ID", t("时间", "When"), t("类型", "Type"), t("内容", "Text"), t("跟进", "Follow-up"),
                   t("状态", "State"), t("记录人", "By")],
-                 [(e["id"], e["at"][:16].replace("T", " "), _type_label(app_ctx, e["entry_type"]), e["body"],
+                 [(e["id"], local_time(e["at"]), _type_label(app_ctx, e["entry_type"]), e["body"],
                    (e["follow_up"] or "") + (" ✓" if e["follow_up_done_at"] and e["follow_up"] else ""), state(e),
-                   e["created_by"]) for e in items])
+                   e["created_by"]) for e in sorted(items, key=lambda e: _moment(e["at"]))],
+                 keep=[0, 1, 4], drop=[6], wide=wide)
+
+
+def _moment(at: str):
+    """An entry's time as an instant, so entries written under different time zones sort as they happened."""
+    import datetime as _dt
+
+    try:
+        moment = _dt.datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=_dt.timezone.utc)
 
 
 def due(
@@ -132,6 +147,7 @@ def due(
     within: int = typer.Option(0, "--within", min=0, metavar="DAYS", help="Also list follow-ups due in the next DAYS days."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Pretend today is DATE."),
     json_: bool = JSON_OPTION,
+    wide: bool = WIDE_OPTION,
 ) -> None:
     """Follow-ups due today or overdue (exit 0 either way: for a morning script)."""
     from custarchive.commands import render
@@ -152,4 +168,5 @@ def due(
                   t("记录", "Entry"), t("内容", "Text")],
                  [(i["follow_up"] + (f" (+{i['days_overdue']})" if i["days_overdue"] > 0 else ""), i["archive_no"],
                    i["name"], i["phone"], f"#{i['id']} {_type_label(app_ctx, i['type'])}", i["text"]) for i in items],
+                 keep=[0, 1, 3, 4], wide=wide,
                  caption=t("(+N) 为逾期天数;完成后: custarchive log done ID", "(+N) = days overdue; when done: custarchive log done ID"))

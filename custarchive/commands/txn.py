@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from custarchive.commands.common import JSON_OPTION, app_context
+from custarchive.commands.common import JSON_OPTION, WIDE_OPTION, app_context
 
 txn_app = typer.Typer(help="Orders (invoices) and payments, balances and payment record (欠款还款).",
                       no_args_is_help=True)
@@ -46,9 +46,10 @@ def txn_add(
 @txn_app.command("list")
 def txn_list(
     ctx: typer.Context,
-    ref: str = typer.Argument(...),
+    ref: str = typer.Argument(..., help="Archive number, or a name/phone/ID matching one archive."),
     as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Figures as of DATE (default today)."),
     json_: bool = JSON_OPTION,
+    wide: bool = WIDE_OPTION,
 ) -> None:
     """An archive's orders and payments, balance, overdue amounts and on-time record."""
     import datetime
@@ -79,7 +80,8 @@ def txn_list(
                   t("单号", "Ref")],
                  [(ln["id"], ln["date"], t("订单", "order") if ln["type"] == "order" else t("收款", "payment"),
                    float(ln["amount"]), ln["due"], status.get(ln.get("status"), ""), ln.get("settled_on"),
-                   ln.get("delay_days") or "", ln["balance"], ln["reference"]) for ln in lines])
+                   ln.get("delay_days") or "", ln["balance"], ln["reference"]) for ln in lines],
+                 keep=[0, 1, 3, 4, 8, 9], drop=[6, 7, 5], wide=wide)
     rate = stats["on_time_rate"]
     render.panel(app_ctx, t("付款情况", "Payment record") + f" ({stats['as_of']})", [
         (t("年消费额(近12个月)", "Annual spend (12 months)"), stats["annual_spend"]),

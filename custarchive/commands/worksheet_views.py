@@ -5,7 +5,6 @@ so the screen, ``--json`` and the exports show the same thing.
 """
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 TOWS_SHOWN = 6
@@ -187,67 +186,77 @@ def _amount(field: dict) -> Any:
     return field["value"]
 
 
-def _ask(question) -> Any:
-    return question.unsafe_ask()
-
-
-def _rating_choices(kind: str, lang: str):
-    import questionary
-
+def _rating_choices(kind: str, lang: str) -> list[tuple[str, str]]:
     from custarchive.worksheets import spec
 
     low, _high = spec.scale()
     labels = spec.data()["scale"][f"{kind}_{lang}"]
-    return [questionary.Choice(f"{low + n} {label}", value=str(low + n)) for n, label in enumerate(labels)]
+    return [(f"{low + n} {label}", str(low + n)) for n, label in enumerate(labels)]
 
 
-def ask_items(app_ctx, quadrants: list[str], existing: list[dict]) -> list[dict]:
-    """Walk the quadrants: show what is there, ask for new items until an empty answer."""
-    import questionary
+def ask_items(app_ctx, quadrants: list[str], existing: list[dict], done: list[dict] | None = None) -> list[dict]:
+    """Walk the quadrants: show what is there, ask for new items until an empty answer.
 
-    from custarchive.errors import Cancelled
+    Each finished item is appended to ``done`` as soon as it is complete, so the caller can keep
+    the finished ones when the user interrupts in the middle of the next. Questions go to stderr;
+    a rating is a choice with an explicit skip item, never an error.
+    """
+    from custarchive.commands import prompts
     from custarchive.worksheets import spec
 
     t, lang = app_ctx.t, app_ctx.lang
-    new: list[dict] = []
+    new: list[dict] = [] if done is None else done
     for code in quadrants:
         entry = spec.quadrant(code)
-        sys.stderr.write(f"\n== {spec.label(entry, lang)} ({code}) — {spec.label(entry, lang, 'help')} ==\n")
+        prompts.say(f"\n== {spec.label(entry, lang)} ({code}) — {spec.label(entry, lang, 'help')} ==")
         for item in existing:
             if item["quadrant"] == code:
-                sys.stderr.write(f"  {item['id']}{_rating(item)} {item['text']}\n")
+                prompts.say(f"  {item['id']}{_rating(item)} {item['text']}")
         while True:
-            text = _ask(questionary.text(t(f"新的{spec.label(entry, 'zh')}(留空进入下一项)",
-                                           f"New {spec.label(entry, 'en').lower()[:-1]} (empty to go on)"))).strip()
+            text = _text(t(f"新的{spec.label(entry, 'zh')}(留空进入下一项)",
+                           f"New {spec.label(entry, 'en').lower()[:-1]} (empty to go on)"))
             if not text:
                 break
             item: dict[str, Any] = {"quadrant": code, "text": text}
             rated = code in ("O", "T")
-            if rated or _ask(questionary.confirm(t("评分影响程度?", "Rate its impact?"), default=False)):
-                item["impact"] = _ask(questionary.select(t("强度 (影响)", "Strength (impact)"),
-                                                         choices=_rating_choices("impact", lang), default=None))
+            skip = t("— 不评分", "— not rated")
+            impact = prompts.select(t("强度 (影响)", "Strength (impact)"), _rating_choices("impact", lang), lang,
+                                    skip=None if rated else skip)
+            if impact is not None:
+                item["impact"] = impact
             if rated:
-                item["probability"] = _ask(questionary.select(t("概率", "Probability"),
-                                                              choices=_rating_choices("probability", lang)))
-            item["implication"] = _ask(questionary.text(t("这意味着:", "What it means for us:"))).strip() or None
-            item["action"] = _ask(questionary.text(t("行动(可留空):", "Action (optional):"))).strip() or None
+                item["probability"] = prompts.select(t("概率", "Probability"), _rating_choices("probability", lang),
+                                                     lang)
+            item["implication"] = _text(t("这意味着(可留空):", "What it means for us (optional):")) or None
+            item["action"] = _text(t("行动(可留空):", "Action (optional):")) or None
             new.append(item)
-    if new and not _ask(questionary.confirm(t(f"保存 {len(new)} 条?", f"Save {len(new)} item(s)?"), default=True)):
+    if new and not prompts.yes_no(t(f"保存 {len(new)} 条?", f"Save {len(new)} item(s)?"), lang, True):
+        from custarchive.errors import Cancelled
+
+        new.clear()
         raise Cancelled(t("未保存", "not saved"))
     return new
 
 
-def ask_profile(app_ctx, current: dict) -> tuple[dict, list[str]]:
-    """Ask every profile field with its current value as default; returns (sets, unsets)."""
+def _text(message: str, **kwargs) -> str:
     import questionary
 
+    from custarchive.commands.prompts import output
+
+    return questionary.text(message, output=output(), **kwargs).unsafe_ask().strip()
+
+
+def ask_profile(app_ctx, current: dict) -> tuple[dict, list[str]]:
+    """Ask every profile field with its current value as default; returns (sets, unsets)."""
+    from custarchive.commands import prompts
+    from custarchive.core.texts import reason_text
     from custarchive.errors import Cancelled, ValidationError
     from custarchive.worksheets import profile, spec
 
     lang = app_ctx.lang
     sets, unsets = {}, []
     for section in spec.profile_sections():
-        sys.stderr.write(f"\n== {spec.label(section, lang)} ==\n")
+        prompts.say(f"\n== {spec.label(section, lang)} ==")
         for field in section["fields"]:
             key = field["key"]
 
@@ -255,16 +264,16 @@ def ask_profile(app_ctx, current: dict) -> tuple[dict, list[str]]:
                 try:
                     profile.parse_value(key, answer)
                 except ValidationError as exc:
-                    return exc.reason
+                    return reason_text(exc.reason, lang)
                 return True
 
             old = current.get(key)
-            answer = _ask(questionary.text(spec.label(field, lang), default="" if old is None else str(old),
-                                           validate=check)).strip()
+            answer = _text(spec.label(field, lang), validate=check,
+                           default="" if old is None else prompts.default_text(field, old))
             if not answer and old is not None:
                 unsets.append(key)
             elif answer and profile.parse_value(key, answer) != old:
                 sets[key] = answer
-    if (sets or unsets) and not _ask(questionary.confirm(app_ctx.t("保存修改?", "Save changes?"), default=True)):
+    if (sets or unsets) and not prompts.yes_no(app_ctx.t("保存修改?", "Save changes?"), lang, True):
         raise Cancelled(app_ctx.t("未保存", "not saved"))
     return sets, unsets

@@ -30,7 +30,7 @@ def terminal_env(tmp_path):
     folder = tmp_path / "config" / "templates"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "mini.toml").write_text(TEMPLATE, encoding="utf-8")
-    return {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "LANG": "en_US.UTF-8",
+    return {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "LANG": "en_US.UTF-8", "PROMPT_TOOLKIT_NO_CPR": "1",
             "CUSTARCHIVE_CONFIG_DIR": str(tmp_path / "config"), "CUSTARCHIVE_DATA_DIR": str(tmp_path / "data"),
             "CUSTARCHIVE_USER": "clerk1"}
 
@@ -51,14 +51,13 @@ def test_interactive_add_validates_derives_confirms_and_saves(db_target, termina
     child.send("123\r")
     child.expect("18 characters")
     child.send("\x08\x08\x08" + resident_id("19800101", male=True) + "\r")
-    child.expect("Gender")
-    child.send("\r")                       # default derived from the ID: male
+    child.expect("from the resident ID: Gender Male")   # derived, so not asked
     child.expect("Phone")
     child.send("12345\r")
     child.expect("mainland")
     child.send("\x08" * 5 + "13912345678\r")
     child.expect("Save this card")
-    child.send("y")
+    child.send("\r")
     child.expect(r"A-\d{4}-00001")
     child.expect(pexpect.EOF)
     child.close()
@@ -86,15 +85,19 @@ def test_warns_about_duplicate_before_saving_and_declining_saves_nothing(db_targ
     child = spawn(["--db", db_target, "add", "--template", "mini", "--category", "B"], terminal_env)
     child.expect("Name")
     child.send("李四\r")
+    child.expect("李四 has the same name")   # number and name of the other card, right after the field
+    child.expect("What now")
+    child.send("\r")                       # continue
     child.expect("Resident ID")
     child.send("\r")
     child.expect("Gender")
     child.send("\r")
     child.expect("Phone")
     child.send("13912345678\r")
-    child.expect("possible duplicate")
-    child.expect("Save this card")
-    child.send("n")
+    child.expect("李四 has the same phone")
+    child.expect("What now")
+    child.send("\x1b[A\r")                # stop, save nothing
+    child.expect("not saved")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
@@ -112,8 +115,9 @@ def test_interactive_edit(db_target, terminal_env):
     child.send("\r")
     child.expect("Phone")
     child.send("13800000000\r")
+    child.expect("Changes to save")
     child.expect("Save changes")
-    child.send("y")
+    child.send("\r")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

@@ -346,15 +346,16 @@ def test_interactive_walks_the_four_quadrants(cli, db_target, save):
 
     ref = ok_archive(cli)
     before = snapshot(db_target)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "COLUMNS": "100"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "COLUMNS": "100", "PROMPT_TOOLKIT_NO_CPR": "1"}
     child = pexpect.spawn(sys.executable, ["-m", "custarchive", "--db", db_target, "swot", ref, "interactive"],
                           env=env, encoding="utf-8", timeout=30)
     down = "\x1b[B"
-    steps = [("New strength", "强大的销售团队\r"), ("Rate its impact", "y"), (r"Strength \(impact\)", down * 3 + "\r"),
+    # the impact of a strength starts on "— not rated"; four steps down wrap round to 4
+    steps = [("New strength", "强大的销售团队\r"), (r"Strength \(impact\)", down * 4 + "\r"),
              ("What it means", "能迅速铺开新产品\r"), ("Action", "\r"), ("New strength", "\r"),
              ("New weakness", "\r"), ("New opportunit", "\r"), ("New threat", "新的监管政策\r"),
              (r"Strength \(impact\)", "\r"), ("Probability", down * 4 + "\r"), ("What it means", "\r"),
-             ("Action", "\r"), ("New threat", "\r"), ("Save 2 item", "y" if save else "n")]
+             ("Action", "\r"), ("New threat", "\r"), ("Save 2 item", "\r" if save else down + "\r")]
     for prompt, answer in steps:
         child.expect(prompt)
         child.send(answer)
