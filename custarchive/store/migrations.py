@@ -251,6 +251,27 @@ def m071_document_size_bigint(s: Schema) -> None:
         s.sql("ALTER TABLE documents ALTER COLUMN size TYPE BIGINT")
 
 
+@migration
+def m080_survey_responses(s: Schema) -> None:
+    """Questionnaire answers (surveys/): one response per respondent and date, one answer row per
+    question (a multiple choice gives one row per ticked option, so counts are a GROUP BY)."""
+    s.sql("""CREATE TABLE survey_batches (
+        id VARCHAR(40) PRIMARY KEY, survey VARCHAR(60) NOT NULL, file_name VARCHAR(300),
+        sha256 VARCHAR(64), responses INTEGER NOT NULL, created_at VARCHAR(32) NOT NULL,
+        created_by VARCHAR(64) NOT NULL)""")
+    s.sql("CREATE INDEX ix_survey_batches_sha256 ON survey_batches (survey, sha256)")
+    s.sql("""CREATE TABLE survey_responses (
+        id {pk}, survey VARCHAR(60) NOT NULL, customer_id INTEGER REFERENCES customers (id),
+        responded_on VARCHAR(10) NOT NULL, channel VARCHAR(12) NOT NULL, batch_id VARCHAR(40),
+        line INTEGER, created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
+    s.sql("CREATE INDEX ix_survey_responses_survey ON survey_responses (survey, responded_on)")
+    s.sql("CREATE INDEX ix_survey_responses_customer ON survey_responses (customer_id)")
+    s.sql("""CREATE TABLE survey_answers (
+        response_id INTEGER NOT NULL REFERENCES survey_responses (id), question VARCHAR(60) NOT NULL,
+        item INTEGER NOT NULL, choice VARCHAR(100), number {float}, text TEXT,
+        PRIMARY KEY (response_id, question, item)) {without_rowid}""")
+
+
 def applied(conn) -> set[str]:
     from sqlalchemy import text
 
