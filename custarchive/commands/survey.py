@@ -71,6 +71,60 @@ def survey_show(ctx: typer.Context, name: str = typer.Argument(..., help="Questi
                  caption=q.intro(lang) or None)
 
 
+@survey_app.command("form")
+def survey_form(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Questionnaire name or a .toml file."),
+    output: str = typer.Option(..., "-o", "--output", metavar="FILE.xlsx|FILE.pdf",
+                               help="A spreadsheet form (.xlsx) or a printable form (.pdf)."),
+    category: Optional[str] = typer.Option(None, "--category", help="Pre-fill a row for every active archive of this category."),
+    ref: Optional[list[str]] = typer.Option(None, "--ref", help="Pre-fill a row for this archive (repeatable)."),
+    force: bool = typer.Option(False, "--force", help="Replace FILE if it exists."),
+) -> None:
+    """Send a questionnaire out: a spreadsheet with drop-down lists, or a printed form for mail or on site."""
+    from pathlib import Path
+
+    from custarchive.errors import ValidationError
+    from custarchive.surveys import questionnaire
+
+    app_ctx = app_context(ctx)
+    q = questionnaire.load(name)
+    target = Path(output).expanduser()
+    suffix = target.suffix.lower()
+    if suffix not in (".xlsx", ".pdf"):
+        raise UsageError("-o must end in .xlsx (spreadsheet form) or .pdf (printable form)")
+    if target.exists() and not force:
+        raise ValidationError("-o", str(target), "exists already (use --force to replace it)")
+    respondents = _respondents(app_ctx, category, ref or []) if (category or ref) else []
+    try:
+        if suffix == ".xlsx":
+            from custarchive.surveys.workbook import write_form
+
+            write_form(q, str(target), respondents, app_ctx.lang)
+        else:
+            from custarchive.paper.survey_form import write_form_pdf
+
+            write_form_pdf(q, str(target), respondents, app_ctx.lang)
+    except OSError as exc:
+        raise ValidationError("-o", str(target), f"cannot write: {exc.strerror}") from None
+    app_ctx.warn(app_ctx.t(f"已写入 {target}({len(respondents)} 位预填客户)",
+                           f"wrote {target} ({len(respondents)} archive(s) pre-filled)"))
+
+
+def _respondents(app_ctx, category: str | None, refs: list[str]) -> list[tuple[str, str]]:
+    from custarchive.cards import lookup
+
+    with app_ctx.database().read() as conn:
+        found = {}
+        if category:
+            for card in lookup.iter_cards(conn, {"category": category.upper(), "status": "active"}):
+                found[card["archive_no"]] = card["name"]
+        for ref in refs:
+            card = lookup.resolve(conn, ref)
+            found[card["archive_no"]] = card["name"]
+    return sorted(found.items())
+
+
 @survey_app.command("import")
 def survey_import(
     ctx: typer.Context,
@@ -131,6 +185,7 @@ def _report_import(app_ctx, summary, committed: bool, dry_run: bool, json_: bool
         (t("读取", "Read"), summary.read), (t("已存答卷", "Responses stored"), summary.stored),
         (t("有档案", "With an archive"), summary.with_archive), (t("匿名", "Anonymous"), summary.anonymous),
         (t("新建档案", "New archives"), summary.new_archives), (t("资料卡更新项", "Card changes"), summary.card_changes),
+        (t("未作答(跳过)", "Not answered (skipped)"), summary.unanswered),
         (t("拒绝", "Rejected"), summary.rejected), (t("批次", "Batch id"), summary.batch_id),
         (t("结果", "Outcome"), outcome)])
 

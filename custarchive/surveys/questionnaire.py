@@ -23,6 +23,8 @@ SCALE = range(1, 6)
 MAX_TEXT = 2000
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _MULTI_SPLIT = re.compile(r"[,;、|/]")
+# columns of a form that say who answered, when and how (responses.META): never a question's id
+RESERVED = ("archive_no", "name", "phone", "date", "channel")
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,8 @@ def _question(raw: dict, anchors, number: int, where: str) -> Question:
     qid = raw.get("id", "")
     if not isinstance(qid, str) or not _ID.match(qid):
         raise ConfigError(f"{where}: question id {qid!r} must be snake_case English")
+    if qid in RESERVED:
+        raise ConfigError(f"{where}: question id {qid!r} is reserved for the respondent columns ({', '.join(RESERVED)})")
     kind = raw.get("type")
     if kind not in TYPES:
         raise ConfigError(f"{where}: question {qid!r} has unknown type {kind!r} (choose from {', '.join(TYPES)})")

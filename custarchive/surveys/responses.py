@@ -85,6 +85,7 @@ class Summary:
     anonymous: int = 0
     new_archives: int = 0
     card_changes: int = 0
+    unanswered: int = 0
     rejected: int = 0
     rejected_rows: list[Rejection] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -92,7 +93,7 @@ class Summary:
     def as_dict(self) -> dict:
         return {"batch_id": self.batch_id, "survey": self.survey, "read": self.read, "stored": self.stored,
                 "with_archive": self.with_archive, "anonymous": self.anonymous, "new_archives": self.new_archives,
-                "card_changes": self.card_changes, "rejected": self.rejected,
+                "card_changes": self.card_changes, "unanswered": self.unanswered, "rejected": self.rejected,
                 "rejected_rows": [r.as_dict() for r in self.rejected_rows], "notices": self.notices}
 
 
@@ -170,7 +171,7 @@ class Plan:
                 if key:
                     self.unknown.append(header)
                 continue
-            label = found[1] if found[0] == "meta" else found[1].id
+            label = found[1] if found[0] == "meta" else "Q" + str(found[1].number)
             if label in seen:
                 raise ValidationError(None, header, f"two columns answer {label}")
             seen.add(label)
@@ -301,9 +302,9 @@ class Importer:
         except ValidationError as exc:
             self._reject(row, exc.field, exc.value, exc.reason, count=not bad)
             bad = True
-        if not bad and not answers:
-            self._reject(row, None, None, "no question answered", count=True)
-            bad = True
+        if not bad and not answers:  # a pre-filled row of a customer who did not answer: not a response
+            self.summary.unanswered += 1
+            return None
         return None if bad else (meta, answers)
 
     def _archives(self, numbers: list[str]) -> dict[str, dict]:
