@@ -87,36 +87,41 @@ def write(blocks: list[Block], path: str, doc_title: str, footer: str = "") -> N
 
 def font() -> str:
     """The font the PDF uses: an embedded TrueType CJK face if one is configured or found, else the CID font."""
-    from reportlab.pdfbase import pdfmetrics
-
-    if EMBEDDED_FONT in pdfmetrics.getRegisteredFontNames():
-        return EMBEDDED_FONT
-    if CID_FONT in pdfmetrics.getRegisteredFontNames():
-        return CID_FONT
     setting = load_settings().get("paper", {}).get("font", "auto")
-    if setting not in ("auto", "cid"):
+    if setting == "cid":
+        return _cid()
+    if setting != "auto":
         if not Path(setting).is_file():
             raise ConfigError(f"settings.toml [paper] font: no such file {setting!r} (or use \"auto\" or \"cid\")")
         return _embed(setting)
-    if setting == "auto":
-        for candidate in TRUETYPE_CANDIDATES:
-            if Path(candidate).is_file():
-                return _embed(candidate)
+    for candidate in TRUETYPE_CANDIDATES:
+        if Path(candidate).is_file():
+            return _embed(candidate)
+    return _cid()
+
+
+def _cid() -> str:
+    from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
-    pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
+    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
     return CID_FONT
 
 
 def _embed(path: str) -> str:
+    import hashlib
+
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-    try:
-        pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, path, subfontIndex=0))
-    except TTFError as exc:
-        raise ConfigError(f"font {path}: {exc}") from None
-    return EMBEDDED_FONT
+    name = f"{EMBEDDED_FONT}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"
+    if name not in pdfmetrics.getRegisteredFontNames():
+        try:
+            pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
+        except TTFError as exc:
+            raise ConfigError(f"font {path}: {exc}") from None
+    return name
 
 
 def _pdf(blocks: list[Block], path: str, doc_title: str, footer: str) -> None:

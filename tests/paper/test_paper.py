@@ -107,3 +107,19 @@ def test_printed_questionnaire_one_copy_per_archive(cli, tmp_path):
     blank = tmp_path / "blank.pdf"
     cli.ok("--lang", "zh", "survey", "form", "competitors", "-o", str(blank))
     assert "竞争对手评价调查" in pdf_text(blank)
+
+
+def test_the_built_in_cid_font_when_asked_and_a_missing_font_file_refused(cli, tmp_path):
+    number = cli.add(person(name="王芳"))
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "settings.toml").write_text('[paper]\nfont = "cid"\n', encoding="utf-8")
+    out = tmp_path / "cid.pdf"
+    cli.ok("--lang", "zh", "print", number, "-o", str(out))
+    fonts = {str(font.get_object()["/BaseFont"]) for page in pypdf.PdfReader(str(out)).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert "/STSong-Light" in fonts
+    assert "王芳" in pdf_text(out) and "个人客户资料卡" in pdf_text(out)
+    (config / "settings.toml").write_text('[paper]\nfont = "/no/such/font.ttf"\n', encoding="utf-8")
+    result = cli("print", number, "-o", str(tmp_path / "x.pdf"))
+    assert result.exit_code == 1 and "no such file" in result.stderr
