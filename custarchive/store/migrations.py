@@ -254,7 +254,9 @@ def m071_document_size_bigint(s: Schema) -> None:
 @migration
 def m080_survey_responses(s: Schema) -> None:
     """Questionnaire answers (surveys/): one response per respondent and date, one answer row per
-    question (a multiple choice gives one row per ticked option, so counts are a GROUP BY)."""
+    question (a multiple choice gives one row per ticked option, so counts are a GROUP BY). Answers
+    repeat the respondent's ``customer_id`` so that subject-export, erase and merge, which find a
+    customer's rows by that column, see them too."""
     s.sql("""CREATE TABLE survey_batches (
         id VARCHAR(40) PRIMARY KEY, survey VARCHAR(60) NOT NULL, file_name VARCHAR(300),
         sha256 VARCHAR(64), responses INTEGER NOT NULL, created_at VARCHAR(32) NOT NULL,
@@ -269,6 +271,7 @@ def m080_survey_responses(s: Schema) -> None:
     s.sql("""CREATE TABLE survey_answers (
         response_id INTEGER NOT NULL REFERENCES survey_responses (id), question VARCHAR(60) NOT NULL,
         item INTEGER NOT NULL, choice VARCHAR(100), number {float}, text TEXT,
+        customer_id INTEGER REFERENCES customers (id),
         PRIMARY KEY (response_id, question, item)) {without_rowid}""")
 
 

@@ -270,9 +270,9 @@ class Importer:
             else:
                 self.summary.with_archive += 1
             for question, value in answers:
-                answer_rows.extend(_answer_rows(rid, question, value))
-        bulk_insert(self.conn, "survey_answers", ("response_id", "question", "item", "choice", "number", "text"),
-                    answer_rows)
+                answer_rows.extend(_answer_rows(rid, cid, question, value))
+        bulk_insert(self.conn, "survey_answers", ("response_id", "question", "item", "choice", "number", "text",
+                                                  "customer_id"), answer_rows)
 
     def _parse(self, plan: Plan, row) -> tuple[dict, list] | None:
         cells = row.cells
@@ -390,12 +390,12 @@ def _card_value(value: Any) -> Any:
     return repr(value) if isinstance(value, float) else value
 
 
-def _answer_rows(rid: int, question: Question, value: Any) -> list[tuple]:
+def _answer_rows(rid: int, cid: int | None, question: Question, value: Any) -> list[tuple]:
     kind = question.type
     if kind == "multi":
-        return [(rid, question.id, item, choice, None, None) for item, choice in enumerate(value)]
+        return [(rid, question.id, item, choice, None, None, cid) for item, choice in enumerate(value)]
     if kind == "choice":
-        return [(rid, question.id, 0, value, None, None)]
+        return [(rid, question.id, 0, value, None, None, cid)]
     if kind in ("scale", "number"):
-        return [(rid, question.id, 0, None, float(value), None)]
-    return [(rid, question.id, 0, None, None, str(value))]
+        return [(rid, question.id, 0, None, float(value), None, cid)]
+    return [(rid, question.id, 0, None, None, str(value), cid)]

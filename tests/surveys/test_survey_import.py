@@ -174,3 +174,24 @@ def test_report_counts_percentages_means_and_crosstab_by_category(cli, tmp_path)
     human = cli.ok("--lang", "zh", "survey", "report", "satisfaction", "--by", "category").stdout
     assert "您对产品质量的总体满意度" in human and "█" in human and "平均 3.25" in human
     assert cli("survey", "report", "satisfaction", "--by", "colour").exit_code == 2
+
+
+def test_answers_on_the_timeline_in_subject_export_and_gone_with_erase(cli, db_target, tmp_path):
+    number = cli.add(person(), "--category", "A")
+    cli.ok("log", "add", number, "上门拜访", "--type", "visit", "--at", "2024-04-01 10:00")
+    path = write_csv(tmp_path / "a.csv", ["档案编号", "日期", "渠道", "quality_overall", "complaint_handled"],
+                     [[number, "2024-05-01", "电话", "5", "已解决"]])
+    cli.ok("survey", "import", "satisfaction", path)
+    timeline = cli.json("--lang", "zh", "timeline", number)["entries"]
+    assert [e["type"] for e in timeline] == ["visit", "survey"]
+    assert "产品与服务满意度调查(电话)" in timeline[1]["text"] and "Q1 5" in timeline[1]["text"]
+    assert "已解决" in timeline[1]["text"]
+    assert [e["type"] for e in cli.json("timeline", number, "--type", "survey")["entries"]] == ["survey"]
+    export = tmp_path / "subject.json"
+    cli.ok("subject-export", number, "-o", str(export))
+    other = json.loads(export.read_text(encoding="utf-8"))["other"]
+    assert other["survey_responses"][0]["channel"] == "phone"
+    assert {a["question"] for a in other["survey_answers"]} == {"quality_overall", "complaint_handled"}
+    cli.ok("erase", number, "--reason", "客户要求删除", "--yes")
+    assert db_rows(db_target, "SELECT COUNT(*) FROM survey_answers") == [(0,)]
+    assert db_rows(db_target, "SELECT COUNT(*) FROM survey_responses") == [(0,)]
