@@ -69,27 +69,41 @@ def report(conn, q: Questionnaire, *, by: str | None = None, since: str | None =
     archives = conn.execute(text("SELECT COUNT(*) FROM customers WHERE status = 'active'")).scalar() or 0
     first_last = rows(f"SELECT MIN(r.responded_on), MAX(r.responded_on) FROM survey_responses r WHERE {where}")[0]
 
-    base = f"FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id {join} WHERE {where}"
+    # One pass over the answers: every figure but the multiple-choice respondent counts comes from
+    # the counts of (question, option or number, group); free text counts as one group per question.
+    answer_join = "LEFT JOIN customers c ON c.id = a.customer_id" if by else ""
+    base = f"FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id {answer_join} WHERE {where}"
     answered: dict[str, dict[str, int]] = {}
-    for question, g, n in rows(f"SELECT a.question, {dim}, COUNT(DISTINCT a.response_id) {base} GROUP BY a.question{also}"):
-        answered.setdefault(question, {})[g or NO_GROUP] = int(n)
     choices: dict[str, dict[str, dict[str, int]]] = {}
-    for question, choice, g, n in rows(f"SELECT a.question, a.choice, {dim}, COUNT(*) {base} AND a.choice IS NOT NULL "
-                                       f"GROUP BY a.question, a.choice{also}"):
-        choices.setdefault(question, {}).setdefault(choice, {})[g or NO_GROUP] = int(n)
-    numbers: dict[str, dict[str, tuple]] = {}
-    for question, g, n, s, s2, lo, hi in rows(
-            f"SELECT a.question, {dim}, COUNT(a.number), SUM(a.number), SUM(a.number * a.number), MIN(a.number), "
-            f"MAX(a.number) {base} AND a.number IS NOT NULL GROUP BY a.question{also}"):
-        numbers.setdefault(question, {})[g or NO_GROUP] = (int(n), float(s), float(s2), float(lo), float(hi))
+    numbers: dict[str, dict[str, list]] = {}
     points: dict[str, dict[int, dict[str, int]]] = {}
-    scale_ids = [qq.id for qq in q.questions.values() if qq.type == "scale"]
-    if scale_ids:
-        marks = ", ".join(f":q{n}" for n in range(len(scale_ids)))
-        params.update({f"q{n}": qid for n, qid in enumerate(scale_ids)})
-        for question, point, g, n in rows(f"SELECT a.question, a.number, {dim}, COUNT(*) {base} AND a.question IN ({marks}) "
-                                          f"GROUP BY a.question, a.number{also}"):
-            points.setdefault(question, {}).setdefault(int(point), {})[g or NO_GROUP] = int(n)
+    kinds = {qq.id: qq.type for qq in q.questions.values()}
+    for question, choice, number, g, n in rows(f"SELECT a.question, a.choice, a.number, {dim}, COUNT(*) {base} "
+                                               f"GROUP BY a.question, a.choice, a.number{also}"):
+        g, n = g or NO_GROUP, int(n)
+        kind = kinds.get(question)
+        if kind != "multi":
+            per = answered.setdefault(question, {})
+            per[g] = per.get(g, 0) + n
+        if choice is not None:
+            choices.setdefault(question, {}).setdefault(choice, {})[g] = n
+        elif number is not None:
+            value = float(number)
+            acc = numbers.setdefault(question, {}).setdefault(g, [0, 0.0, 0.0, value, value])
+            acc[0] += n
+            acc[1] += value * n
+            acc[2] += value * value * n
+            acc[3], acc[4] = min(acc[3], value), max(acc[4], value)
+            if kind == "scale":
+                per_point = points.setdefault(question, {}).setdefault(int(value), {})
+                per_point[g] = per_point.get(g, 0) + n
+    multi_ids = [qq.id for qq in q.questions.values() if qq.type == "multi"]
+    if multi_ids:
+        marks = ", ".join(f":m{n}" for n in range(len(multi_ids)))
+        params.update({f"m{n}": qid for n, qid in enumerate(multi_ids)})
+        for question, g, n in rows(f"SELECT a.question, {dim}, COUNT(DISTINCT a.response_id) {base} "
+                                   f"AND a.question IN ({marks}) GROUP BY a.question{also}"):
+            answered.setdefault(question, {})[g or NO_GROUP] = int(n)
     text_ids = [qq.id for qq in q.questions.values() if qq.type in ("text", "date")]
     listed: dict[str, list] = {}
     for qid in text_ids:

@@ -67,6 +67,9 @@ def test_import_stores_answers_and_updates_the_card_through_the_change_log(cli, 
     places = db_rows(db_target, "SELECT a.choice FROM survey_answers a JOIN survey_responses r ON r.id = a.response_id "
                                 "WHERE a.question = 'shopping_place' ORDER BY r.id, a.item")
     assert [p[0] for p in places] == ["mall", "supermarket", "online"]
+    place = next(q for q in cli.json("survey", "report", "basic-habits")["questions"] if q["id"] == "shopping_place")
+    assert place["answered"] == 2
+    assert {d["value"]: d["percent"] for d in place["distribution"]}["mall"] == 50.0
 
 
 def test_rejected_rows_name_line_question_value_and_reason_and_good_rows_stay(cli, db_target, tmp_path):
