@@ -57,6 +57,44 @@ def ask_field(spec: FieldSpec, lang: str, default: Any = None) -> Any:
     return text.strip() or None
 
 
+def ask_question(question, lang: str) -> Any:
+    """One questionnaire question (surveys.questionnaire.Question): options to pick, or text checked as typed.
+
+    Skipping (the — option, or an empty line) means no answer; a wrong value is refused where it is typed.
+    """
+    import questionary
+
+    message = f"Q{question.number}. {question.text(lang)}" + (" *" if question.required else "")
+    if question.type in ("choice", "scale"):
+        values = [c["value"] for c in question.choices] if question.type == "choice" else [str(p) for p in range(1, 6)]
+        choices = [questionary.Choice(label, value=value) for label, value in zip(question.options(lang), values)]
+        if not question.required:
+            choices.append(questionary.Choice(SKIP, value=SKIP))  # questionary would turn value=None into the title
+        picked = _ask(questionary.select(message, choices=choices))
+        return None if picked == SKIP else picked
+    if question.type == "multi":
+        picked = _ask(questionary.checkbox(message, choices=[
+            questionary.Choice(label, value=c["value"]) for label, c in zip(question.options(lang), question.choices)]))
+        return picked or None
+
+    def check(text: str):
+        if not text.strip():
+            return True if not question.required else ("必填" if lang == "zh" else "required")
+        try:
+            question.parse(text)
+        except ValidationError as exc:
+            return exc.reason
+        return True
+
+    return _ask(questionary.text(message, validate=check)).strip() or None
+
+
+def confirm(message: str) -> bool:
+    import questionary
+
+    return bool(_ask(questionary.confirm(message, default=True)))
+
+
 def _find(choices, value):
     for choice in choices:
         if choice.value == value:

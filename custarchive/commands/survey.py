@@ -190,6 +190,52 @@ def _report_import(app_ctx, summary, committed: bool, dry_run: bool, json_: bool
         (t("结果", "Outcome"), outcome)])
 
 
+@survey_app.command("ask")
+def survey_ask(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Questionnaire name or a .toml file."),
+    ref: str = typer.Argument(..., help="The archive being interviewed."),
+    channel: str = typer.Option("phone", "--channel", help="phone (default), onsite, mail or online."),
+    date: Optional[str] = typer.Option(None, "--date", help="Date of the interview (else today)."),
+) -> None:
+    """Run a questionnaire as a phone interview: each answer checked as it is typed, saved at the end."""
+    import sys
+
+    from custarchive.cards import lookup
+    from custarchive.commands.prompts import ask_question, confirm
+    from custarchive.errors import CustarchiveError
+    from custarchive.surveys import questionnaire, responses
+
+    app_ctx = app_context(ctx)
+    t = app_ctx.t
+    q = questionnaire.load(name)
+    responses.parse_channel(channel)
+    if not sys.stdin.isatty():
+        raise UsageError("survey ask needs a terminal (use survey import for files)")
+    db = app_ctx.database()
+    with db.read() as conn:
+        card = lookup.resolve(conn, ref)
+    sys.stderr.write(f"{q.title(app_ctx.lang)} — {card['archive_no']} {card['name']}\n")
+    if q.intro(app_ctx.lang):
+        sys.stderr.write(q.intro(app_ctx.lang) + "\n")
+    answers: dict = {}
+    for section in q.sections:
+        sys.stderr.write(f"\n== {section.label(app_ctx.lang)} ==\n")
+        for question in section.questions:
+            answer = ask_question(question, app_ctx.lang)
+            if answer not in (None, "", []):
+                answers[question.id] = answer
+    if not answers:
+        raise CustarchiveError(t("没有回答任何问题,未保存", "no question answered: nothing saved"))
+    if not confirm(t(f"保存 {len(answers)} 个回答?", f"Save {len(answers)} answer(s)?")):
+        raise CustarchiveError(t("未保存", "not saved"))
+    actor = app_ctx.actor(source="survey", batch_id=responses.new_batch_id())
+    with app_ctx.database(write=True).write() as conn:
+        summary = responses.record_interview(conn, q, actor, card["archive_no"], answers, channel, date)
+    typer.echo(t(f"已保存:{card['archive_no']},资料卡更新 {summary.card_changes} 项",
+                 f"saved: {card['archive_no']}, {summary.card_changes} card change(s)"))
+
+
 @survey_app.command("report")
 def survey_report(
     ctx: typer.Context,

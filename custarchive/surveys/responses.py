@@ -399,3 +399,29 @@ def _answer_rows(rid: int, cid: int | None, question: Question, value: Any) -> l
     if kind in ("scale", "number"):
         return [(rid, question.id, 0, None, float(value), None, cid)]
     return [(rid, question.id, 0, None, None, str(value), cid)]
+
+
+class _Interview:
+    """What ``Importer.run`` reads (the shape of ``transfer.io`` tables), holding one interview's answers."""
+
+    def __init__(self, headers: list[str], cells: list[str]):
+        self.name = None
+        self.headers = headers
+        self.line, self.cells, self.error, self.where = 1, cells, None, "interview"
+        self.rows = iter([self])
+
+    def tables(self):
+        yield self
+
+
+def record_interview(conn, q: Questionnaire, actor: Actor, archive_no: str, answers: dict[str, Any],
+                     channel: str = "phone", date: str | None = None) -> Summary:
+    """One interview's answers, stored exactly as an imported row is (same checks, card updates and log)."""
+    headers = ["archive_no", "channel", *answers]
+    cells = [archive_no, channel, *("、".join(v) if isinstance(v, list) else str(v) for v in answers.values())]
+    importer = Importer(conn, q, actor, Options(channel=channel, date=date, unmatched="reject"))
+    summary = importer.run(_Interview(headers, cells), "interview")
+    if summary.rejected:
+        first = summary.rejected_rows[0]
+        raise ValidationError(first.question, first.value, first.reason)
+    return summary
