@@ -22,6 +22,7 @@ from sqlalchemy import text
 from custarchive.cards import archive, lookup
 from custarchive.core import authz
 from custarchive.core.changelog import Actor
+from custarchive.core.masking import sensitive_fields
 from custarchive.core.sqlutil import bulk_insert, now, select_in
 from custarchive.core.templates import load_template
 from custarchive.core.values import normalize_text, parse_date
@@ -364,7 +365,15 @@ class Importer:
         except ValidationError as exc:
             question = next((q.id for q, _v in answers if q.field == exc.field), exc.field)
             raise ValidationError(question, exc.value, f"card field {exc.field}: {exc.reason}") from None
-        self.summary.card_changes += archive.apply_changes(self.conn, card, changes, self.actor)
+        try:
+            self.summary.card_changes += archive.apply_changes(self.conn, card, changes, self.actor)
+        except ValidationError:
+            raise
+        except CustarchiveError as exc:  # refused before anything was written (consent, role)
+            secret = sensitive_fields(card["template"])
+            field = next((name for name in changes if name in secret), next(iter(changes)))
+            question = next((q.id for q, _v in answers if q.field == field), field)
+            raise ValidationError(question, None, f"card field {field}: {exc.message}") from None
 
     # --- reporting -------------------------------------------------------------------------
 

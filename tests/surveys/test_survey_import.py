@@ -198,3 +198,30 @@ def test_answers_on_the_timeline_in_subject_export_and_gone_with_erase(cli, db_t
     cli.ok("erase", number, "--reason", "客户要求删除", "--yes")
     assert db_rows(db_target, "SELECT COUNT(*) FROM survey_answers") == [(0,)]
     assert db_rows(db_target, "SELECT COUNT(*) FROM survey_responses") == [(0,)]
+
+
+def test_a_sensitive_mapped_answer_honours_consent(cli, db_target, tmp_path):
+    config = tmp_path / "config"
+    (config / "surveys").mkdir(parents=True, exist_ok=True)
+    (config / "surveys" / "income.toml").write_text('''name = "income"
+[[sections]]
+id = "s"
+  [[sections.questions]]
+  id = "yearly_income"
+  type = "number"
+  text_zh = "个人年收入"
+  field = "annual_income"
+''', encoding="utf-8")
+    (config / "settings.toml").write_text('[protection]\nsensitive_without_consent = "refuse"\n', encoding="utf-8")
+    number = cli.add(person())
+    path = write_csv(tmp_path / "a.csv", ["档案编号", "yearly_income"], [[number, "120000"]])
+    before = snapshot(db_target)
+    result = cli("survey", "import", "income", path, "--json")
+    assert result.exit_code == 1
+    rejected = json.loads(result.stdout)["rejected_rows"][0]
+    assert rejected["question"] == "yearly_income" and "consent" in rejected["reason"]
+    assert snapshot(db_target) != before  # only the batch record
+    assert db_rows(db_target, "SELECT COUNT(*) FROM survey_responses") == [(0,)]
+    cli.ok("consent", "add", number, "--purpose", "会员服务", "--scope", "sensitive", "--channel", "纸质签字")
+    cli.ok("survey", "import", "income", path, "--again")
+    assert cli.json("show", number, "--reveal")["annual_income"] == 120000
