@@ -154,7 +154,14 @@ def survey_import(
     digest = responses.file_digest(file)
     actor = app_ctx.actor(source="survey", batch_id=responses.new_batch_id())
     committed = False
+    responses.parse_channel(channel)
+    if date:
+        from custarchive.core.values import parse_date
+
+        parse_date(date, "--date")
     with open_rows(file, sheet=sheet) as source:
+        if source.format != "xlsx":  # one table: a file answering nothing makes no database
+            responses.Plan(q, source.headers, options.mapping)
         db = app_ctx.database(write=True)
         say = (lambda r: None) if json_ else (lambda r: app_ctx.warn(f"rejected: {r.message()}"))
         try:
