@@ -143,10 +143,18 @@ def file_digest(path: str) -> str | None:
     return digest.hexdigest()
 
 
+def check_mapping(q: Questionnaire, mapping: dict[str, str]) -> None:
+    for header, target in mapping.items():
+        if target and target not in q.questions and target not in META:
+            raise UsageError(f"--map: {header!r} → {target!r} is neither a question of {q.name} "
+                             f"nor one of {', '.join(META)}")
+
+
 class Plan:
     """Which column of a table is which question (or respondent detail)."""
 
     def __init__(self, q: Questionnaire, headers: list[str], mapping: dict[str, str]):
+        check_mapping(q, mapping)
         names: dict[str, Any] = {}
         for meta, aliases in META.items():
             for alias in aliases:
@@ -193,10 +201,7 @@ class Importer:
         self.default_date = parse_date(options.date, "--date") if options.date else _dt.date.today().isoformat()
         self.default_channel = parse_channel(options.channel)
         self._template_notes: set[tuple[str, str]] = set()
-        for header, target in options.mapping.items():
-            if target and target not in q.questions and target not in META:
-                raise UsageError(f"--map: {header!r} → {target!r} is neither a question of {q.name} "
-                                 f"nor one of {', '.join(META)}")
+        check_mapping(q, options.mapping)
 
     def run(self, source, file_name: str | None = None, digest: str | None = None) -> Summary:
         authz.require(self.conn, self.actor, "import")
