@@ -226,6 +226,8 @@ class Importer:
                     chunk = []
             if chunk:
                 self._chunk(plan, chunk)
+        if not self.summary.stored:  # nothing kept: the same file, once corrected or its archives added, may come again
+            return self.summary
         bulk_insert(self.conn, "survey_batches", ("id", "survey", "file_name", "sha256", "responses", "created_at",
                                                   "created_by"),
                     [(self.summary.batch_id, self.q.name, (file_name or "")[:300], digest, self.summary.stored, now(),
