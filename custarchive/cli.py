@@ -34,6 +34,8 @@ COMMANDS_BY_MODULE = {
     "maintenance": ("classify", "dedupe", "merge", "audit", "report"),
     "dbadmin": ("db",),
     "security": ("subject-export", "erase", "check", "backup", "restore", "user", "consent", "key"),
+    "survey": ("survey",),
+    "paper": ("print",),
 }
 COMMAND_MODULES = tuple(COMMANDS_BY_MODULE)
 _MODULE_OF = {command: module for module, commands in COMMANDS_BY_MODULE.items() for command in commands}

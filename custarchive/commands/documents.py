@@ -82,6 +82,33 @@ def doc_list(ctx: typer.Context, ref: str = typer.Argument(..., help="Archive nu
                  keep=[1, 3], drop=[4], wide=wide)
 
 
+@doc_app.command("catalogue")
+def doc_catalogue(
+    ctx: typer.Context,
+    ref: Optional[str] = typer.Argument(None, help="One archive; or use --category for a whole drawer."),
+    category: Optional[str] = typer.Option(None, "--category", help="Every active archive of this category, in number order."),
+    output: str = typer.Option(..., "-o", "--output", metavar="FILE.pdf|FILE.html", help="Where to write the covers."),
+    force: bool = typer.Option(False, "--force", help="Replace FILE if it exists."),
+) -> None:
+    """The 《客户档案目录》 cover for the front of the archive folder, printable on A4."""
+    from custarchive.cards import lookup
+    from custarchive.commands.paper import output_path
+    from custarchive.errors import UsageError, ValidationError
+    from custarchive.paper.card import drawer, print_catalogue
+
+    app_ctx = app_context(ctx)
+    if (ref is None) == (category is None):
+        raise UsageError("give one archive (REF) or --category, not both")
+    target = output_path(output, force)
+    with app_context(ctx).database().read() as conn:
+        cards = [lookup.resolve(conn, ref)] if ref is not None else drawer(conn, category or "")
+        try:
+            count = print_catalogue(conn, cards, str(target), app_ctx.lang)
+        except OSError as exc:
+            raise ValidationError("-o", str(target), f"cannot write: {exc.strerror}") from None
+    app_ctx.warn(app_ctx.t(f"已写入 {target}({count} 份档案)", f"wrote {target} ({count} archive(s))"))
+
+
 @doc_app.command("classes")
 def doc_classes(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """The five document classes and what belongs in each."""

@@ -152,3 +152,38 @@ def ask_field(spec: FieldSpec, lang: str, default: Any = None, *, check: Callabl
         if text == "-":
             return None
     return parse_field(spec, text) if text else None
+
+
+def ask_question(question, lang: str) -> Any:
+    """One questionnaire question (``surveys.questionnaire.Question``), with the rules of card entry:
+    skipping (the skip item, or Enter on an empty line) means no answer, a wrong value is refused
+    where it is typed."""
+    import questionary
+
+    message = f"Q{question.number}. {question.text(lang)}" + (" *" if question.required else "")
+    skip = None if question.required else SKIP
+    if question.type in ("choice", "scale"):
+        values = [c["value"] for c in question.choices] if question.type == "choice" else [str(p) for p in range(1, 6)]
+        return select(message, list(zip(question.options(lang), values)), lang, skip=skip)
+    if question.type == "multi":
+        picked = questionary.checkbox(message, choices=[
+            questionary.Choice(label, value=c["value"]) for label, c in zip(question.options(lang), question.choices)],
+            output=output(), instruction=_t(lang, "(空格勾选,回车完成;不选即为空)",
+                                            "(space to tick, Enter when done; none = no answer)")).unsafe_ask()
+        return picked or None
+
+    def check(text: str):
+        if not text.strip():
+            return True if not question.required else _t(lang, "必填", "required")
+        try:
+            question.parse(text)
+        except ValidationError as exc:
+            return exc.reason
+        return True
+
+    return questionary.text(message, validate=check, output=output()).unsafe_ask().strip() or None
+
+
+def confirm(message: str, lang: str = "zh") -> bool:
+    """Yes/no that needs Enter, defaulting to yes."""
+    return yes_no(message, lang, default=True)

@@ -105,7 +105,11 @@ def timeline(
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
         card = lookup.resolve(conn, ref)
-        items = domain.entries(conn, card, entry_type)
+        items = domain.entries(conn, card, entry_type) if entry_type != "survey" else []
+        if entry_type in (None, "survey"):  # questionnaire answers (surveys/) show as dated entries too
+            from custarchive.surveys.history import timeline_entries
+
+            items = sorted(items + timeline_entries(conn, card, app_ctx.lang), key=lambda e: e["at"])
     if json_:
         render.emit_json({"archive_no": card["archive_no"], "name": card["name"], "entries": [
             {"id": e["id"], "type": e["entry_type"], "at": e["at"], "text": e["body"], "follow_up": e["follow_up"],

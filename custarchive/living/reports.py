@@ -155,6 +155,10 @@ def write_xlsx(tables: list[ReportTable], path: str, lang: str) -> None:
                 value = row.get(key)
                 style = percent if key == "share" else amount if key in ("spend", "average") else None
                 sheet.write(row_index, col, "" if value is None else value, style)
+        # printing: A4, one page wide, and the chart below the table (never beside it, where it would be cut)
+        sheet.set_paper(9)
+        sheet.set_portrait()
+        sheet.fit_to_pages(1, 0)
         if not table.rows:
             continue
         value_col = [key for key, _zh, _en in table.columns].index(table.value)
@@ -169,7 +173,11 @@ def write_xlsx(tables: list[ReportTable], path: str, lang: str) -> None:
         chart.set_title({"name": table.title(lang)})
         if table.chart != "pie":
             chart.set_legend({"none": True})
-        sheet.insert_chart(2, len(table.columns) + 1, chart, {"x_scale": 1.3, "y_scale": 1.2})
+        chart_row = last + 2
+        sheet.insert_chart(chart_row, 0, chart, {"x_scale": 1.3, "y_scale": 1.2})
+        if chart_row > 30:  # a long table: the chart starts a page of its own rather than being split
+            sheet.set_h_pagebreaks([chart_row])
+        sheet.print_area(0, 0, chart_row + 18, max(len(table.columns) - 1, 5))
     try:
         book.close()
     except (xlsxwriter.exceptions.FileCreateError, OSError) as exc:

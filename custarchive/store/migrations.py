@@ -284,6 +284,30 @@ def m080_name_keys_every_surname_reading(s: Schema) -> None:
         last = rows[-1][0]
 
 
+@migration
+def m081_survey_responses(s: Schema) -> None:
+    """Questionnaire answers (surveys/): one response per respondent and date, one answer row per
+    question (a multiple choice gives one row per ticked option, so counts are a GROUP BY). Answers
+    repeat the respondent's ``customer_id`` so that subject-export, erase and merge, which find a
+    customer's rows by that column, see them too."""
+    s.sql("""CREATE TABLE survey_batches (
+        id VARCHAR(40) PRIMARY KEY, survey VARCHAR(60) NOT NULL, file_name VARCHAR(300),
+        sha256 VARCHAR(64), responses INTEGER NOT NULL, created_at VARCHAR(32) NOT NULL,
+        created_by VARCHAR(64) NOT NULL)""")
+    s.sql("CREATE INDEX ix_survey_batches_sha256 ON survey_batches (survey, sha256)")
+    s.sql("""CREATE TABLE survey_responses (
+        id {pk}, survey VARCHAR(60) NOT NULL, customer_id INTEGER REFERENCES customers (id),
+        responded_on VARCHAR(10) NOT NULL, channel VARCHAR(12) NOT NULL, batch_id VARCHAR(40),
+        line INTEGER, created_at VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL)""")
+    s.sql("CREATE INDEX ix_survey_responses_survey ON survey_responses (survey, responded_on)")
+    s.sql("CREATE INDEX ix_survey_responses_customer ON survey_responses (customer_id)")
+    s.sql("""CREATE TABLE survey_answers (
+        response_id INTEGER NOT NULL REFERENCES survey_responses (id), question VARCHAR(60) NOT NULL,
+        item INTEGER NOT NULL, choice VARCHAR(100), number {float}, text TEXT,
+        customer_id INTEGER REFERENCES customers (id),
+        PRIMARY KEY (response_id, question, item)) {without_rowid}""")
+
+
 def applied(conn) -> set[str]:
     from sqlalchemy import text
 

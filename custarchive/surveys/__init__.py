@@ -1,0 +1,1 @@
+"""Questionnaire surveys: questionnaires as data, responses into the archive, statistics over them."""
