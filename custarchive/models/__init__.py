@@ -10,6 +10,7 @@ from custarchive.models.credit import assessments, finance_statements
 from custarchive.models.customer import DERIVED_COLUMNS, Card, categories, counters, customers, name_grams
 from custarchive.models.living import documents, timeline, transactions
 from custarchive.models.protection import consents, erasures, protection_meta
+from custarchive.models.surveys import survey_answers, survey_batches, survey_responses
 from custarchive.models.worksheets import (competitive_advantages, competitors, customer_profiles,
                                            performance_indices, swot_items)
 
@@ -17,5 +18,6 @@ __all__ = [
     "Card", "DERIVED_COLUMNS", "assessments", "categories", "chain_head", "change_log", "competitive_advantages",
     "competitors", "consents", "counters", "customer_profiles", "customers", "documents", "erasures",
     "finance_statements", "metadata", "name_grams", "performance_indices", "protection_meta",
-    "schema_migrations", "swot_items", "timeline", "transactions", "users",
+    "schema_migrations", "survey_answers", "survey_batches", "survey_responses", "swot_items", "timeline",
+    "transactions", "users",
 ]
