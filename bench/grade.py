@@ -66,7 +66,8 @@ else:
 def run(argv: list[str], env: dict) -> tuple[float, float, float, str]:
     """(seconds, peak MB, CPU seconds, stdout) of one child process (CPU: the machine may be shared)."""
     start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    # cwd outside the repository: otherwise its custarchive (sys.path[0]) would shadow the --reference code
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tempfile.gettempdir())
     out = child.stdout.read().decode("utf-8", "replace")
     _pid, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
