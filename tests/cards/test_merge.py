@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -53,7 +52,7 @@ def test_dedupe_never_merges(cli, db_target):
 
 
 @pytest.mark.slow
-def test_dedupe_stays_fast_on_a_large_archive(cli, db_target):
+def test_dedupe_bounds_an_oversized_block_on_a_large_archive(cli, db_target):
     cli.add(person(name="种子", phone="13700000000"))
     surnames = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛"
     given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰飞鹏"
@@ -65,10 +64,7 @@ def test_dedupe_stays_fast_on_a_large_archive(cli, db_target):
     db_exec(db_target, "INSERT INTO customers (archive_no, kind, category, template, name, phone, created_at, updated_at, "
                        "created_by) VALUES (:no, 'individual', 'C', 'individual', :name, :phone, "
                        "'2026-01-01T00:00:00+08:00', '2026-01-01T00:00:00+08:00', 'tester')", rows)
-    started = time.perf_counter()
-    pairs = cli.json("dedupe")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 30, elapsed
+    pairs = cli.json("dedupe")   # (its time is measured in bench/, never asserted: machines are noisy)
     shared = [p for p in pairs if "same phone" in p["reasons"]]
     assert 0 < len(shared) <= 1000 * 25      # an oversized block is compared with neighbours only
     assert any(p["reasons"] == ["similar name"] for p in pairs)
