@@ -161,12 +161,13 @@ def _history(app_ctx, ref, json_):
 
 def _grade_all(app_ctx, model, filters, dry_run, apply_limit, json_, verbose):
     from custarchive.commands import render
-    from custarchive.commands.credit_render import BatchProgress, render_batch
+    from custarchive.commands.credit_render import render_batch
+    from custarchive.commands.render import BatchProgress
     from custarchive.credit import grade as credit
 
     policy = credit.load_policy()
     db = app_ctx.database(write=not dry_run)
-    with BatchProgress(app_ctx) as bar, (db.read() if dry_run else db.write()) as conn:
+    with BatchProgress(app_ctx, app_ctx.t("评级中", "grading")) as bar, (db.read() if dry_run else db.write()) as conn:
         summary = credit.grade_all(conn, filters, model, policy, app_ctx.actor(), dry_run=dry_run,
                                    apply_limit=apply_limit, keep_results=json_ or verbose, progress=bar.update)
     if json_:

@@ -164,36 +164,6 @@ def render_finance(app_ctx, data: dict) -> None:
                  caption=t("— = 无法计算(原因见 --json)", "— = not computable (reasons in --json)"))
 
 
-class BatchProgress:
-    """A progress bar on stderr for ``grade --all``, only when stderr is a terminal."""
-
-    def __init__(self, app_ctx):
-        import sys
-
-        self.bar = None
-        if sys.stderr.isatty() and not app_ctx.quiet:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn(app_ctx.t("评级中", "grading")), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(stderr=True, no_color=not app_ctx.color),
-                                transient=True)
-            self.task = self.bar.add_task("grade", total=None)
-
-    def __enter__(self):
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-
-    def update(self, done: int, total: int) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, completed=done, total=total)
-
-
 def render_batch(app_ctx, summary: dict, scale, *, verbose: bool) -> None:
     """The summary of ``grade --all``: distribution, how many moved, how many not rated and why."""
     from custarchive.commands import render

@@ -46,9 +46,9 @@ def classify(
         with app_ctx.database().read() as conn:
             result = domain.classify(conn, actor, dry_run=True, as_of=day, method=method)
     else:
-        with _progress(app_ctx, app_ctx.t("分类", "classifying")) as progress, \
+        with _batch_progress(app_ctx, app_ctx.t("分类", "classifying")) as bar, \
                 app_ctx.database(write=True).write() as conn:
-            result = domain.classify(conn, actor, as_of=day, method=method, progress=progress)
+            result = domain.classify(conn, actor, as_of=day, method=method, progress=bar.update)
     try:
         summary = result.summary()
         if json_:
@@ -195,7 +195,8 @@ def audit(
              "open_complaint": t("投诉未解决", "open complaint"), "attachment": t("附件异常", "attachment"),
              "numbering_gap": t("编号缺口", "numbering gap")}
     shown: list = []
-    with db.read() as conn, _progress(app_ctx, t("检查", "auditing")) as progress:
+    with db.read() as conn, _batch_progress(app_ctx, t("检查", "auditing")) as bar:
+        progress = bar.update
         result = domain.run_audit(conn, store_for(db), stale_days=days, complaint_days=complaint_days,
                                   as_of=_as_of(as_of))
         if json_:
@@ -231,7 +232,8 @@ def report(
     from custarchive.living import reports
 
     app_ctx = app_context(ctx)
-    with app_ctx.database().read() as conn, _progress(app_ctx, app_ctx.t("统计", "counting")) as progress:
+    with app_ctx.database().read() as conn, _batch_progress(app_ctx, app_ctx.t("统计", "counting")) as bar:
+        progress = bar.update
         tables = reports.build(conn, lang=app_ctx.lang, include_closed=include_closed, as_of=_as_of(as_of),
                                progress=progress)
     if xlsx:
@@ -287,33 +289,7 @@ def _stream_json(head: dict, lists: dict, tail=None) -> None:
     out.write("\n}\n")
 
 
-class _progress:
-    """A progress bar on stderr while a batch command works, only when stderr is a terminal.
+def _batch_progress(app_ctx, label: str):
+    from custarchive.commands.render import BatchProgress
 
-    Used as ``with _progress(app_ctx, label) as progress:``; ``progress(done, total)``
-    is what the domain calls (``None`` when there is no terminal).
-    """
-
-    def __init__(self, app_ctx, label: str) -> None:
-        self.bar = None
-        if sys.stderr.isatty() and not app_ctx.quiet:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                console=Console(stderr=True, no_color=not app_ctx.color), transient=True)
-            self.task = self.bar.add_task(label, total=None)
-
-    def __enter__(self):
-        if self.bar is None:
-            return None
-        self.bar.start()
-        return self.update
-
-    def update(self, done: int, total: int) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, completed=done, total=total)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+    return BatchProgress(app_ctx, label)

@@ -127,3 +127,48 @@ class CappedLines:
         if hidden > 0:
             where = f"all are in {errors_out}" if errors_out else "give --errors OUT to get them all in a file"
             self.say(f"… {hidden:,} more {what} not shown ({where})")
+
+
+class BatchProgress:
+    """The one progress bar of long commands: on stderr, only when stderr is a terminal and not
+    ``--quiet``; otherwise every call is a no-op, so a redirected run prints nothing extra.
+
+    ``with BatchProgress(app_ctx, label) as bar:`` then ``bar.update(done, total)``; a domain function
+    that reports progress takes ``bar.update``. ``say`` prints a message above the bar.
+    """
+
+    def __init__(self, app_ctx, label: str, total: int | None = None, *, counts: bool = True) -> None:
+        self.bar = None
+        if sys.stderr.isatty() and not app_ctx.quiet:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            columns = [TextColumn("{task.description}"), BarColumn()]
+            columns += [MofNCompleteColumn()] if counts else []
+            self.bar = Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True, no_color=not app_ctx.color),
+                                transient=True)
+            self.task = self.bar.add_task(label, total=total)
+
+    def __enter__(self) -> "BatchProgress":
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __bool__(self) -> bool:
+        return self.bar is not None
+
+    def update(self, done: int | None, total: int | None = None, description: str | None = None) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, description=description)
+            if total is not None:
+                self.bar.update(self.task, total=total)
+
+    def say(self, message: str) -> None:
+        if self.bar is not None:
+            self.bar.console.print(message, markup=False, highlight=False)
+        else:
+            sys.stderr.write(message + "\n")

@@ -1,12 +1,13 @@
 """Batch import and export of customer archives."""
 from __future__ import annotations
 
-import sys
+import os
 from typing import Optional
 
 import typer
 
 from custarchive.commands.common import FILTER_OPTIONS, JSON_OPTION, app_context
+from custarchive.commands.render import BatchProgress
 from custarchive.errors import UsageError
 
 
@@ -52,7 +53,7 @@ def import_(
     actor = app_ctx.actor(source="import", batch_id=importing.new_batch_id())
     with open_rows(file, format=format_, encoding=encoding, sheet=sheet) as source:
         db = app_ctx.database(write=True)  # after the file opened: a bad file creates no database
-        progress = _Progress(app_ctx, source)
+        progress = _ImportProgress(app_ctx, source)
         errors = ErrorsWriter(errors_out, source) if errors_out else None
         echo = render.CappedLines(progress.say)
 
@@ -62,7 +63,7 @@ def import_(
             echo(f"rejected: {rejection.message()}")
 
         events = importing.Events(rejected=rejected, notice=lambda message: progress.say(f"note: {message}"),
-                                  progress=progress.update)
+                                  progress=progress.rows)
         committed = False
         try:
             with progress, db.write() as conn:
@@ -100,57 +101,33 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-class _Progress:
-    """A Rich progress bar on stderr, only when stderr is a terminal; messages go above it."""
+class _ImportProgress(BatchProgress):
+    """Import's bar: the share of the file read (its bytes) and the rows so far; ``--quiet`` keeps only
+    the rejections among the messages printed above it."""
 
     def __init__(self, app_ctx, source):
-        self.app_ctx = app_ctx
-        self.source = source
-        self.bar = None
-        if sys.stderr.isatty() and not app_ctx.quiet:
-            import os
+        total = None
+        if source.format != "xlsx":
+            try:
+                total = os.fstat(source.stream.fileno()).st_size or None
+            except (OSError, AttributeError, ValueError):
+                total = None
+        super().__init__(app_ctx, "importing", total, counts=False)
+        self.app_ctx, self.source, self.total = app_ctx, source, total
 
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            total = None
-            if source.format != "xlsx":
-                try:
-                    total = os.fstat(source.stream.fileno()).st_size or None
-                except (OSError, AttributeError, ValueError):
-                    total = None
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                                console=Console(stderr=True, no_color=not app_ctx.color), transient=True)
-            self.total = total
-            self.task = self.bar.add_task("importing", total=total)
-
-    def __enter__(self):
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-
-    def update(self, rows: int) -> None:
-        if self.bar is None:
-            return
+    def rows(self, rows: int) -> None:
         done = None
         if self.total:
             try:
                 done = self.source.stream.tell()
             except (OSError, ValueError):
                 done = None
-        self.bar.update(self.task, completed=done, description=f"{rows:,} rows")
+        self.update(done, description=f"{rows:,} rows")
 
     def say(self, message: str) -> None:
         if self.app_ctx.quiet and not message.startswith("rejected"):
             return
-        if self.bar is not None:
-            self.bar.console.print(message, markup=False, highlight=False)
-        else:
-            sys.stderr.write(message + "\n")
+        super().say(message)
 
 
 def _report(app_ctx, summary, committed: bool, dry_run: bool, strict: bool, json_: bool, errors_out) -> None:
