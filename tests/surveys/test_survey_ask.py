@@ -73,7 +73,7 @@ def test_phone_interview_checks_answers_as_typed_skips_and_saves(db_target, term
     number = add_card(db_target, terminal_env)
     child = spawn(["--db", db_target, "survey", "ask", "call", number], terminal_env)
     child.expect("Quality")
-    keys(child, "\x1b[B", "\x1b[B", "\x1b[B", "\r")  # the fourth point: 4 Good
+    keys(child, "\x1b[B", "\x1b[B", "\x1b[B", "\x1b[B", "\r")  # from the skip item (highlighted) round to 4 Good
     child.expect("Occupation")
     child.send("教师\r")
     child.expect("Monthly spend")
@@ -81,9 +81,9 @@ def test_phone_interview_checks_answers_as_typed_skips_and_saves(db_target, term
     child.expect("at least 0")
     child.send("\x08\x08300\r")
     child.expect("Gender")
-    keys(child, "\x1b[B", "\x1b[B", "\r")  # the skip option: no answer
+    keys(child, "\r")  # the skip item is highlighted on an optional question: Enter means no answer
     child.expect("Save 3 answer")
-    child.send("y")
+    child.send("\r")   # Yes is highlighted: Enter saves
     child.expect(f"saved: {number}")
     child.expect(pexpect.EOF)
     child.close()
