@@ -264,7 +264,12 @@ def m071_document_size_bigint(s: Schema) -> None:
 @migration
 def m080_name_keys_every_surname_reading(s: Schema) -> None:
     """Pinyin and initials under every reading of a short name's first character
-    (``searchindex.name_keys``): ``zr`` finds 曾荣, ``shantianfang`` 单田芳."""
+    (``searchindex.name_keys``): ``zr`` finds 曾荣, ``shantianfang`` 单田芳.
+
+    Deliberately calls the live ``name_keys``, unlike m041/m070 (store/frozen.py): these
+    columns are a derived search index, not data, and must match the search code that reads
+    them; a later change to the keys ships its own rebuild migration, so running this one
+    with newer code only writes what that rebuild would write anyway."""
     from sqlalchemy import text
 
     from custarchive.core.searchindex import name_keys
