@@ -28,6 +28,7 @@ from custarchive.core.fields import CANONICAL
 from custarchive.core.sqlutil import DeferredIndexes, picker
 from custarchive.core.templates import load_template, template_files
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
+from custarchive.store.bulkload import GrowingTable
 from custarchive.transfer.io import build_header_map
 from custarchive.transfer.preparing import New, Preparer, Refused, record_of
 
@@ -36,9 +37,6 @@ CHUNK_ROWS = 1000
 # Plain indexes are rebuilt at the end once an import has added this many archives and at least as many
 # as the table held before (so the rebuild never costs more than twice the import itself).
 DEFER_INDEXES_AFTER = 2000
-# PostgreSQL: the tables are analysed again within the import each time it has added this many archives
-# and at least as many as the table held at the last analysis (so log(n) times in all).
-ANALYZE_AFTER = 1000
 KEEP_REJECTED = 10_000       # rejected rows kept for --json; all of them go to stderr and --errors
 KEEP_DUPLICATES = 1_000      # possible duplicates listed in the summary
 DUPLICATE_MODES = ("error", "skip", "update")
@@ -178,13 +176,17 @@ class Importer:
                                  category=options.category)
         self.first_new_id = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM customers")).scalar()
         self.indexes = DeferredIndexes(conn, "customers")
-        self.analyzed = (0, int(self.first_new_id))  # (archives inserted, table size) at the last ANALYZE
+        self.growing = GrowingTable(conn, "customers", int(self.first_new_id))
         self.lines = array("I")  # file line of each archive this import created, by id from line_base
         self.line_base: int | None = None
 
     # --- the loop ---------------------------------------------------------------------------
 
     def run(self, source) -> Summary:
+        with self.growing.unprepared():
+            return self._run(source)
+
+    def _run(self, source) -> Summary:
         authz.require(self.conn, self.actor, "import")
         labels = extra_labels(self.options.template)
         for table in source.tables():
@@ -298,28 +300,8 @@ class Importer:
             self.lines.append(row.line)
         if self.summary.inserted >= max(self.first_new_id, DEFER_INDEXES_AFTER):
             self.indexes.defer()
-        self._keep_statistics()
+        self.growing.grew(self.summary.inserted)
         self.events.progress(self.summary.read)
-
-    def _keep_statistics(self) -> None:
-        """Refresh PostgreSQL's statistics on the tables this import grows, inside its transaction.
-
-        Autovacuum cannot see rows a transaction has not committed, so without this the planner
-        keeps the plan it made for the table as it was (and the driver's prepared statements keep
-        that plan cached): the identity probe of every chunk ran as a sequential scan over every
-        row inserted so far, and the import grew quadratically (100,000 rows: 62 s against 6 s on
-        SQLite). ANALYZE in the same transaction counts its own new rows and invalidates the cached
-        plans, so the probes use the unique indexes again. Where the login does not own the tables
-        PostgreSQL skips the ANALYZE with a warning; nothing fails.
-        """
-        if self.conn.dialect.name != "postgresql":
-            return
-        inserted, size = self.analyzed
-        grown = self.summary.inserted - inserted
-        if grown < max(ANALYZE_AFTER, size):
-            return
-        self.conn.exec_driver_sql("ANALYZE customers")
-        self.analyzed = (self.summary.inserted, size + grown)
 
     def _numbered(self, row, number: str, record: dict, new: list, updates: list) -> None:
         """A row with an archive number updates that archive, or (``--keep-numbers``) creates it."""
