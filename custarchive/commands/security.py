@@ -10,7 +10,8 @@ from custarchive.commands.common import JSON_OPTION, app_context
 
 user_app = typer.Typer(help="Operators and their roles (admin, manager, clerk, viewer).", no_args_is_help=True)
 consent_app = typer.Typer(help="The customer's consents to processing their data.", no_args_is_help=True)
-key_app = typer.Typer(help="The encryption key: make one for $CUSTARCHIVE_KEY, or hand this archive's to a colleague.",
+key_app = typer.Typer(help="The encryption key: make one for $CUSTARCHIVE_KEY, hand this archive's to a colleague "
+                           "(export), keep a colleague's (import).",
                       no_args_is_help=True)
 
 
@@ -293,3 +294,25 @@ def key_export(ctx: typer.Context) -> None:
         master = crypto.key_source(conn)
     typer.echo(crypto.encode_key(master))
     app_ctx.warn(app_ctx.t("注意:持有密钥者可读取全部敏感信息", "note: whoever holds this key can read every sensitive value"))
+
+
+@key_app.command("import")
+def key_import(ctx: typer.Context, source: str = typer.Argument(..., metavar="FILE|-",
+                                                                help="The key as `key export` prints it; - for stdin.")) -> None:
+    """Keep this archive's key (from a colleague's `key export`) in your config directory, mode 0600."""
+    from pathlib import Path
+
+    from custarchive.core import crypto
+    from custarchive.errors import ValidationError
+
+    app_ctx = app_context(ctx)
+    if source == "-":
+        text, where = sys.stdin.read(), "stdin"
+    else:
+        try:
+            text, where = Path(source).expanduser().read_text(encoding="utf-8", errors="replace"), source
+        except OSError as exc:
+            raise ValidationError("FILE", source, exc.strerror or "cannot be read") from None
+    with app_ctx.database().read() as conn:
+        path = crypto.import_key(conn, text, where)
+    app_ctx.warn(app_ctx.t(f"密钥已保存到 {path}", f"key kept in {path}"))

@@ -1,7 +1,12 @@
 """Sensitive values at rest: AES-GCM tokens, keyed-hash indexes, and a key kept outside the database.
 
-The key is 32 random bytes, from ``$CUSTARCHIVE_KEY`` (base64) or from a file beside the database,
-``<db>.key``, created with mode 0600 when the database is created (PostgreSQL: ``<config dir>/keys/``).
+The key is 32 random bytes, from ``$CUSTARCHIVE_KEY`` (base64), or from a key file (mode 0600) kept
+apart from the data: ``<config dir>/keys/<fingerprint>.key`` in the per-user config directory, found by
+the fingerprint the database keeps, so a moved database still finds it and a copied folder carries no
+key. ``$CUSTARCHIVE_KEY_FILE`` names another file; ``[key] beside_database = true`` in settings.toml
+keeps a new SQLite database's key beside it (``<db>.key``), as older versions did, and such a file is
+still found (``check`` says so). A server database's key was kept as ``<config dir>/keys/<host>_<port>_<db>.key``
+and still is for a new one (both names are looked up).
 Three subkeys are derived from it, so encryption, the exact-match index and the change-log digests never
 share bytes. The database keeps only a fingerprint of the key, to refuse a wrong key with a clear message.
 
@@ -137,13 +142,66 @@ def is_token(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(TOKEN)
 
 
+KEY_FILE_ENV = "CUSTARCHIVE_KEY_FILE"
+
+
+def keys_dir() -> Path:
+    return config_dir() / "keys"
+
+
 def key_path(url) -> Path:
-    """Where the key file of a database lives (used when $CUSTARCHIVE_KEY is not set)."""
+    """Where an older version kept a database's key, and where a server database's new key goes:
+    beside a SQLite file (``<db>.key``); for a server database, named after it in the config dir."""
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(url.database + ".key")
 
     label = f"{url.host or 'local'}_{url.port or ''}_{url.database or 'db'}".replace("/", "_")
-    return config_dir() / "keys" / f"{label}.key"
+    return keys_dir() / f"{label}.key"
+
+
+def fingerprint_path(fingerprint: str) -> Path:
+    """The key file named after the key's fingerprint, in the per-user config directory."""
+    return keys_dir() / f"{fingerprint}.key"
+
+
+def beside_wanted() -> bool:
+    """The user asked for a new SQLite database's key beside it (``[key] beside_database = true``)."""
+    from custarchive.config import load_settings
+
+    section = load_settings().get("key") or {}
+    value = section.get("beside_database", False) if isinstance(section, dict) else False
+    if not isinstance(value, bool):
+        raise ConfigError(f"settings.toml [key] beside_database must be true or false, not {value!r}")
+    return value
+
+
+def stored_fingerprint(conn) -> str | None:
+    from sqlalchemy import text
+
+    return conn.execute(text("SELECT value FROM protection_meta WHERE name = 'key_fingerprint'")).scalar()
+
+
+def key_locations(conn) -> list[tuple[Path, str]]:
+    """The files that may hold this database's key, in the order they are tried, each with where it is."""
+    named = os.environ.get(KEY_FILE_ENV)
+    if named:
+        return [(Path(named).expanduser(), f"${KEY_FILE_ENV}")]
+    url = conn.engine.url
+    fingerprint = stored_fingerprint(conn)
+    found = [(fingerprint_path(fingerprint), "config")] if fingerprint else []
+    legacy = key_path(url)
+    found.append((legacy, "beside" if url.get_backend_name() == "sqlite" else "config"))
+    return found
+
+
+def store_key(master: bytes) -> Path:
+    """Keep ``master`` in the per-user config directory (``key import``, ``restore``, ``db copy``)."""
+    path = fingerprint_path(Keyring(master).fingerprint)
+    if path.exists() and read_key_file(path) == master:
+        return path
+    path.unlink(missing_ok=True)
+    write_key_file(path, master)
+    return path
 
 
 def master_from_env() -> bytes | None:
@@ -204,16 +262,55 @@ _verified: dict[tuple[str, bytes], Keyring] = {}
 
 
 def _master(conn, create: bool) -> tuple[bytes, str]:
+    found = find_key(conn, create)
+    return found[0], found[1]
+
+
+def find_key(conn, create: bool = False) -> tuple[bytes, str, str]:
+    """(key, where it came from, kind): kind is ``env``, ``config`` (the per-user config directory),
+    ``beside`` (a file beside the SQLite database) or ``$CUSTARCHIVE_KEY_FILE``.
+
+    A new database (no fingerprint yet, ``create``) gets a new key in the config directory, or
+    beside the file when the user asked for that; callers hold the write lock, so two first
+    writers never make two keys.
+    """
     master = master_from_env()
     if master is not None:
-        return master, f"${KEY_ENV}"
-    path = key_path(conn.engine.url)
-    if not path.exists():
-        if not create:
-            raise ConfigError(f"no key for this database (expected {path} or ${KEY_ENV}); "
-                              "sensitive values and the change log cannot be used without it")
-        write_key_file(path, new_master_key())
-    return read_key_file(path), str(path)
+        return master, f"${KEY_ENV}", "env"
+    locations = key_locations(conn)
+    for path, kind in locations:
+        if path.exists():
+            return read_key_file(path), str(path), kind
+    if not create or stored_fingerprint(conn) is not None:
+        expected = " or ".join(str(path) for path, _kind in locations)
+        raise ConfigError(f"no key for this database (expected {expected} or ${KEY_ENV}; a team member "
+                          "gets it with: custarchive key import); sensitive values and the change log "
+                          "cannot be used without it")
+    master = new_master_key()
+    url = conn.engine.url
+    if os.environ.get(KEY_FILE_ENV):
+        path, kind = locations[0]
+    elif url.get_backend_name() == "sqlite" and beside_wanted():
+        path, kind = key_path(url), "beside"
+    elif url.get_backend_name() == "sqlite":
+        path, kind = fingerprint_path(Keyring(master).fingerprint), "config"
+    else:
+        path, kind = key_path(url), "config"
+    write_key_file(path, master)
+    return read_key_file(path), str(path), kind
+
+
+def import_key(conn, text: str, where: str) -> Path:
+    """Keep a key handed over by a colleague (``key export``) for this database, in the per-user config
+    directory; a key that does not belong to the database is refused and nothing is written."""
+    try:
+        master = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+    except ValueError:
+        master = b""
+    if len(master) != 32:
+        raise ConfigError(f"{where} does not hold a custarchive key (the text `custarchive key export` prints)")
+    check_fingerprint(conn, Keyring(master), where)
+    return store_key(master)
 
 
 def key_source(conn) -> bytes:

@@ -8,14 +8,34 @@ def placeholder(conn) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
+COPY_FROM_ROWS = 50  # PostgreSQL: batches of at least this many rows go through COPY
+
+
 def bulk_insert(conn, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """executemany straight to the driver: ~4x cheaper than Core insert() per row."""
+    """executemany straight to the driver: ~4x cheaper than Core insert() per row; on PostgreSQL a
+    batch goes through ``COPY … FROM STDIN`` instead (one stream, no per-row statement), in the same
+    transaction, so it is rolled back with everything else."""
     rows = list(rows)
     if not rows:
+        return
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:
+        copy_rows(conn, table, columns, rows)
         return
     mark = placeholder(conn)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
     conn.exec_driver_sql(sql, rows)
+
+
+def copy_rows(conn, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Rows into a PostgreSQL table by ``COPY FROM STDIN`` on the connection's own transaction."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+    finally:
+        cursor.close()
 
 
 def prefix_condition(conn, column: str, param: str) -> str:

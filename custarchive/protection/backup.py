@@ -105,18 +105,25 @@ def restore(db, actor, source: str, key_file: str | None = None) -> dict:
     finally:
         backup_conn.close()
         live.close()
-    if os.environ.get(crypto.KEY_ENV) is None:
+    if os.environ.get(crypto.KEY_ENV) is None and os.environ.get(crypto.KEY_FILE_ENV) is None:
         current = Path(f"{target}.key")
-        if not current.exists() or crypto.read_key_file(current) != master:
-            current.unlink(missing_ok=True)
-            crypto.write_key_file(current, master)
+        if crypto.beside_wanted():
+            if not current.exists() or crypto.read_key_file(current) != master:
+                current.unlink(missing_ok=True)
+                crypto.write_key_file(current, master)
+        else:
+            crypto.store_key(master)  # apart from the data; a stale key beside the file is no longer used
+            if current.exists() and crypto.read_key_file(current) != master:
+                current.unlink()
     copied = _copy_attachments(Path(f"{src}.attachments"), attachments_dir(db), replace=False)
     return {"restored": str(src), "database": str(target), "change_log_entries": report["entries"],
             "attachments": copied}
 
 
 def _backup_master(src: Path, key_file: str | None, target: Path) -> bytes:
-    """The backup's key: --key FILE, else ``IN.key``, else the live database's key ($CUSTARCHIVE_KEY or ``<db>.key``)."""
+    """The backup's key: --key FILE, else ``IN.key``, else $CUSTARCHIVE_KEY, else the live database's key
+    from the config directory (into an empty place: the one kept for the backup's fingerprint), else an
+    older version's ``<db>.key``."""
     env = crypto.master_from_env()
     if key_file:
         return crypto.read_key_file(Path(key_file))
@@ -125,7 +132,26 @@ def _backup_master(src: Path, key_file: str | None, target: Path) -> bytes:
         return crypto.read_key_file(beside)
     if env is not None:
         return env
+    # the live database's key (a backup of another archive is refused unless its key is given); only
+    # into an empty place, the key kept for the backup itself
+    live = _fingerprint_of(target) if target.exists() and target.stat().st_size > 0 else None
+    kept = live or _fingerprint_of(src)
+    if kept and crypto.fingerprint_path(kept).exists():
+        return crypto.read_key_file(crypto.fingerprint_path(kept))
     current = Path(f"{target}.key")
     if current.exists():
         return crypto.read_key_file(current)
     raise ConfigError(f"no key for backup {src} (expected {beside}, --key FILE or ${crypto.KEY_ENV})")
+
+
+def _fingerprint_of(path: Path) -> str | None:
+    """The key fingerprint a SQLite file keeps (read-only; None if it cannot be read)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM protection_meta WHERE name = 'key_fingerprint'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None

@@ -24,9 +24,10 @@ def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
     try:
         if keys is None:
             keys = crypto.keyring(conn)
+            results.append(_result("key", True, "the key matches this database; " + key_origin(conn)))
         else:
             crypto.check_fingerprint(conn, keys)
-        results.append(_result("key", True, "the key matches this database"))
+            results.append(_result("key", True, "the key matches this database"))
     except ConfigError as exc:
         keys = None
         results.append(_result("key", False, exc.message))
@@ -41,6 +42,22 @@ def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
                            else "sensitive values are encrypted"))
     results.append(_attachments(conn, store))
     return {"ok": all(item["ok"] for item in results), "checks": results}
+
+
+def key_origin(conn) -> str:
+    """Where the key in use came from, in words; a key file beside the database is pointed out (whoever
+    copies the folder gets the key with the data) unless the user asked for it there."""
+    _master, where, kind = crypto.find_key(conn)
+    if kind == "env":
+        return f"from {where}"
+    if kind == "config":
+        return f"from {where} (the per-user config directory, apart from the data)"
+    if kind == "beside":
+        if crypto.beside_wanted():
+            return f"from {where}, beside the database as settings.toml asks ([key] beside_database)"
+        return (f"from {where}, BESIDE the database: whoever copies the folder gets the key too; keep it "
+                f"apart with: custarchive key import {where} (then delete {where})")
+    return f"from {where} (the file ${crypto.KEY_FILE_ENV} names)"
 
 
 def _attachments(conn, store) -> dict:

@@ -141,18 +141,17 @@ def _share_key(src_conn, dst_conn) -> str | None:
     """The copy's sealed values and log digests are the source's: give the target the source's key.
 
     Returns the key file written for the target (so a failed copy can remove it), or None when the
-    key comes from $CUSTARCHIVE_KEY or the target already has this very key.
+    key comes from $CUSTARCHIVE_KEY or is already kept. The key is kept in the per-user config directory
+    under the fingerprint the copy carries, so the target finds it wherever the target is, and no key
+    file is put beside a SQLite target.
     """
     master = crypto.key_source(src_conn)
     if crypto.master_from_env() is not None:
         return None
-    path = crypto.key_path(dst_conn.engine.url)
-    if path.exists():
-        if crypto.read_key_file(path) != master:
-            raise ValidationError("--to", str(path), "a different key file already exists for the target")
+    path = crypto.fingerprint_path(crypto.Keyring(master).fingerprint)
+    if path.exists() and crypto.read_key_file(path) == master:
         return None
-    crypto.write_key_file(path, master)
-    return str(path)
+    return str(crypto.store_key(master))
 
 
 def _check_same_schema(src_meta, dst_meta) -> None:

@@ -28,6 +28,7 @@ from custarchive.core.fields import CANONICAL
 from custarchive.core.sqlutil import DeferredIndexes, picker
 from custarchive.core.templates import load_template, template_files
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
+from custarchive.store.bulkload import GrowingTable
 from custarchive.transfer.io import build_header_map
 from custarchive.transfer.preparing import New, Preparer, Refused, record_of
 
@@ -175,12 +176,17 @@ class Importer:
                                  category=options.category)
         self.first_new_id = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM customers")).scalar()
         self.indexes = DeferredIndexes(conn, "customers")
+        self.growing = GrowingTable(conn, "customers", int(self.first_new_id))
         self.lines = array("I")  # file line of each archive this import created, by id from line_base
         self.line_base: int | None = None
 
     # --- the loop ---------------------------------------------------------------------------
 
     def run(self, source) -> Summary:
+        with self.growing.unprepared():
+            return self._run(source)
+
+    def _run(self, source) -> Summary:
         authz.require(self.conn, self.actor, "import")
         labels = extra_labels(self.options.template)
         for table in source.tables():
@@ -294,6 +300,7 @@ class Importer:
             self.lines.append(row.line)
         if self.summary.inserted >= max(self.first_new_id, DEFER_INDEXES_AFTER):
             self.indexes.defer()
+        self.growing.grew(self.summary.inserted)
         self.events.progress(self.summary.read)
 
     def _numbered(self, row, number: str, record: dict, new: list, updates: list) -> None:

@@ -13,9 +13,15 @@ BANK = "6222020200112233445"
 
 
 def _key_file(target: str) -> Path:
-    """Where a database's key is kept: beside a SQLite file, under the config dir for a server database."""
+    """Where a database's key is kept: a SQLite file's under its fingerprint in the config dir, a server
+    database's under its name there."""
     if backend_of(target) == "sqlite":
-        return Path(target + ".key")
+        import sqlite3
+
+        conn = sqlite3.connect(target)
+        fingerprint = conn.execute("SELECT value FROM protection_meta WHERE name = 'key_fingerprint'").fetchone()[0]
+        conn.close()
+        return Path(os.environ["CUSTARCHIVE_CONFIG_DIR"]) / "keys" / f"{fingerprint}.key"
     from sqlalchemy.engine import make_url
 
     url = make_url(target)
@@ -101,7 +107,7 @@ def test_missing_or_wrong_key_is_refused_clearly(cli, db_target, tmp_path):
     other = tmp_path / "other.db"
     cli_other = type(cli)(str(other))
     cli_other.add(person())
-    key.write_bytes(Path(str(other) + ".key").read_bytes())
+    key.write_bytes(_key_file(str(other)).read_bytes())
     result = cli("show", number, "--json")
     assert result.exit_code == 1 and "does not belong" in result.stderr
     key.write_bytes(saved)

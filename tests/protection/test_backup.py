@@ -39,6 +39,16 @@ def test_backup_and_restore_round_trip(cli, db_target, tmp_path):
     assert cli.json("check")["ok"] is True
 
 
+def _kept_key(target: str) -> Path:
+    """The key file of a SQLite database: in the config dir, named after the fingerprint it keeps."""
+    import os
+
+    conn = sqlite3.connect(target)
+    fingerprint = conn.execute("SELECT value FROM protection_meta WHERE name = 'key_fingerprint'").fetchone()[0]
+    conn.close()
+    return Path(os.environ["CUSTARCHIVE_CONFIG_DIR"]) / "keys" / f"{fingerprint}.key"
+
+
 @sqlite_only
 def test_backup_with_key_opens_on_its_own(cli, tmp_path):
     from tests.helpers import Cli
@@ -60,7 +70,7 @@ def test_restore_refuses_a_bad_backup_and_changes_nothing(cli, db_target, tmp_pa
     cli.ok("backup", str(good))
     cli.add(person(name="之后", phone="13800000009"))
     before = snapshot(db_target)
-    key_before = Path(db_target + ".key").read_bytes()
+    key_before = _kept_key(db_target).read_bytes()
 
     tampered = tmp_path / "tampered.db"
     tampered.write_bytes(good.read_bytes())
@@ -84,7 +94,7 @@ def test_restore_refuses_a_bad_backup_and_changes_nothing(cli, db_target, tmp_pa
         assert result.exit_code == 1, (bad, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
         assert snapshot(db_target) == before, bad
-    assert Path(db_target + ".key").read_bytes() == key_before
+    assert _kept_key(db_target).read_bytes() == key_before
     assert "mallory" not in str(snapshot(db_target))
 
 
@@ -148,7 +158,9 @@ def test_backup_carries_attachments(cli, db_target, tmp_path):
     assert (tmp_path / "b" / "copy.db.attachments").is_dir()
     fresh = Cli(str(tmp_path / "r" / "restored.db"))
     (tmp_path / "r").mkdir()
-    fresh.ok("restore", str(out), "--key", db_target + ".key")
+    handed = tmp_path / "handed.key"
+    handed.write_text(cli.ok("key", "export").stdout, encoding="utf-8")
+    fresh.ok("restore", str(out), "--key", str(handed))
     assert fresh.json("check")["ok"] is True
 
 
