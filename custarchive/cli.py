@@ -52,7 +52,10 @@ class _ReportingGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CustarchiveError as exc:
-            sys.stderr.write(f"error: {exc.message}\n")
+            from custarchive.core.texts import error_text
+
+            lang = ctx.obj.lang if isinstance(ctx.obj, AppContext) else None
+            sys.stderr.write(error_text(exc, lang or _env_lang()) + "\n")
             raise typer.Exit(exc.exit_code) from None
         except (KeyboardInterrupt, EOFError):          # Ctrl-C, or Ctrl-D in a prompt
             zh = isinstance(ctx.obj, AppContext) and ctx.obj.lang == "zh"
@@ -64,6 +67,12 @@ class _ReportingGroup(TyperGroup):
             app_ctx = ctx.obj
             if isinstance(app_ctx, AppContext):
                 app_ctx.close()
+
+
+def _env_lang() -> str:
+    from custarchive.context import default_lang
+
+    return default_lang()
 
 
 def _version(value: bool) -> None:
@@ -135,5 +144,7 @@ def main() -> None:
     try:
         build_app((module,) if module else COMMAND_MODULES)()
     except CustarchiveError as exc:  # raised outside a command (e.g. while parsing)
-        sys.stderr.write(f"error: {exc.message}\n")
+        from custarchive.core.texts import error_text
+
+        sys.stderr.write(error_text(exc, _env_lang()) + "\n")
         sys.exit(exc.exit_code)

@@ -18,6 +18,7 @@ _REASONS_ZH = (
     (r"not an amount \(.*", "不是金额(例如 1,200.50、¥1200、12万)"),
     (r"amount out of range", "金额超出范围"),
     (r"must be at least (.+)", r"不能小于 \1"),
+    (r"must be at most (.+)", r"不能大于 \1"),
     (r"not a whole number", "不是整数"),
     (r"not yes/no .*", "请回答 是 或 否"),
     (r"not a valid email address", "不是有效的电子邮箱地址"),
@@ -33,6 +34,16 @@ _REASONS_ZH = (
     (r"a phone number may hold only digits, spaces, - and a leading \+", "电话号码只能包含数字、空格、- 和开头的 +"),
     (r"not a valid mainland China mobile or landline number", "不是有效的手机号或固定电话号码"),
     (r"not a valid international phone number", "不是有效的国际电话号码"),
+    (r"not a mainland China mobile \(11 digits from 13-19\) or landline .*",
+     "不是大陆手机号(13-19 开头的 11 位)或固定电话(区号加 7-8 位);境外号码以 + 开头"),
+    (r"resident ID area code (\d+) is a province: .*", r"身份证号的地区码 \1 是省级代码,真实身份证为县级代码"),
+    (r"resident ID area code (\d+) is a prefecture: .*", r"身份证号的地区码 \1 是地级代码,真实身份证为县级代码"),
+    (r"resident ID area code (\d+) is in no official list of county codes", r"身份证号的地区码 \1 不在任何官方县级代码表中"),
+    (r"unknown field for template (.+)", r"模板 \1 没有这个字段"),
+    (r"cannot be both set and unset", "不能同时设置和清除"),
+    (r"is set by custarchive and cannot be changed here", "由系统设定,不能在此修改"),
+    (r"is required and cannot be removed", "必填,不能清除"),
+    (r"(\S+) was changed by someone else while you edited; nothing saved", r"\1 在您编辑期间被他人修改,未保存"),
     (r"not one of: (.+)", r"只能是以下之一:\1"),
     (r"longer than (\d+) characters", r"超过 \1 个字"),
     (r"is required.*", "必填"),
@@ -41,6 +52,17 @@ _REASONS_ZH = (
     (r"is in the future", "不能晚于今天"),
     (r"(\S+): (\w+) stored without the customer's sensitive-scope consent \(consent add REF --scope sensitive …\)",
      r"\1:已保存 \2,但客户尚未授权敏感信息(consent add 档案编号 --scope sensitive …)"),
+    (r"no archive matches (.+)", r"没有与 \1 相符的档案"),
+    (r"(.+) matches (\d+) archives: (.+)", r"\1 与 \2 份档案相符:\3(请用档案编号)"),
+    (r"operator (.+) \((\w+)\) may not (.+)", r"操作员 \1(\2)无权执行:\3"),
+    (r"operator (.+) is not a registered user \(ask an admin: user add\)", r"操作员 \1 不是登记的用户(请管理员执行 user add)"),
+    (r"no database at (.+) \(add a customer first, or pass --db\)", r"\1 没有数据库(先新增一位客户,或用 --db 指定)"),
+    (r"unknown category (.+)", r"没有这个客户类别:\1"),
+    (r"no timeline entry #(\d+)", r"没有第 \1 号联系记录"),
+    (r"holds a NUL byte \(damaged data\)", "含有 NUL 字节(数据已损坏)"),
+    (r"not a real time of day", "不是真实存在的时刻"),
+    (r"duplicate: already in archive (\S+)(.*) \(use --on-duplicate skip or update\)",
+     r"重复:已在档案 \1 中\2(可用 --on-duplicate skip 或 update)"),
     (r"(\S+): possible duplicate of (\S+) (\S+) \(same (\w+)\)", r"\1:可能与 \2 \3 重复(\4 相同)"),
 )
 _COMPILED = tuple((re.compile(pattern + r"\Z"), zh) for pattern, zh in _REASONS_ZH)
@@ -55,6 +77,49 @@ def reason_text(reason: str, lang: str) -> str:
         if match:
             return match.expand(zh)
     return reason
+
+
+ERROR_WORD = ("错误", "error")
+
+
+def field_label(name: str | None, lang: str) -> str:
+    """A field's label for a message (canonical or any built-in template's); options keep their name."""
+    if not name or lang != "zh" or name.startswith("-"):
+        return name or ""
+    from custarchive.core.fields import CANONICAL
+
+    spec = CANONICAL.get(name)
+    if spec is None:
+        from custarchive.core.templates import load_template, template_files
+        from custarchive.errors import CustarchiveError
+
+        for template in template_files():
+            try:
+                spec = load_template(template).fields.get(name)
+            except CustarchiveError:
+                continue
+            if spec is not None:
+                break
+    return spec.label_zh if spec is not None else name
+
+
+def error_text(exc, lang: str) -> str:
+    """The one line a refusal prints: ``error: field: reason (value)``, or in Chinese
+    ``错误:出生日期:不能晚于今天('2030-01-01')`` (field by its label, reason translated)."""
+    if lang != "zh":
+        return f"error: {exc.message}"
+    reason = getattr(exc, "reason", None)
+    if reason is not None:
+        value = getattr(exc, "value", None)
+        shown = repr(value) if value is not None else ""
+        where = field_label(getattr(exc, "field", None), lang)
+        text = (f"{where}:" if where else "") + reason_text(reason, lang) + (f"({shown})" if shown and len(shown) < 80 else "")
+    else:
+        text = reason_text(exc.message, lang)
+        head, sep, rest = exc.message.partition(": ")
+        if text == exc.message and sep and " " not in head:       # "field: reason" from a plain error
+            text = f"{field_label(head, lang)}:{reason_text(rest, lang)}"
+    return f"{ERROR_WORD[0]}:{text}"
 
 
 def local_time(value: Any) -> str:

@@ -231,9 +231,34 @@ def parse_multi_choice(raw: Any, choices: Iterable[dict], field: str | None = "c
     return list(dict.fromkeys(values))
 
 
+def latest_bound(kind: str, latest: str | None) -> Any:
+    """The last plausible value of a field whose spec says ``latest`` (today's date, this year + N)."""
+    if latest is None:
+        return None
+    today = _dt.date.today()
+    if kind == "date":
+        return today.isoformat()
+    return today.year + int(latest.partition("+")[2] or 0)
+
+
+def _plausible(value: Any, bound: Any, field: str | None, raw: Any) -> Any:
+    """Refuse a value that cannot be real yet: a birth or founding date after today, a year too far ahead."""
+    if bound is not None and value is not None and value > bound:
+        if isinstance(bound, str):
+            raise ValidationError(field, raw, "is in the future")
+        raise ValidationError(field, raw, f"must be at most {bound}")
+    return value
+
+
 def parse_value(kind: str, raw: Any, field: str | None = None, *, choices=(), minimum=None,
-                max_length: int | None = None) -> Any:
-    """Parse ``raw`` as a value of type ``kind``; empty input means "no value" (None)."""
+                max_length: int | None = None, latest: str | None = None) -> Any:
+    """Parse ``raw`` as a value of type ``kind``; empty input means "no value" (None).
+
+    ``latest`` (dates and integer years) bounds the value by today (see :func:`latest_bound`).
+    """
+    if latest is not None:
+        value = parse_value(kind, raw, field, choices=choices, minimum=minimum, max_length=max_length)
+        return _plausible(value, latest_bound(kind, latest), field, raw)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if kind == "multi-choice":
@@ -275,12 +300,20 @@ _BY_KIND = {"phone": parse_phone, "date": parse_date, "email": parse_email, "id_
 
 
 def value_parser(kind: str, field: str | None = None, *, choices=(), minimum=None,
-                 max_length: int | None = None) -> Callable[[Any], Any]:
+                 max_length: int | None = None, latest: str | None = None) -> Callable[[Any], Any]:
     """:func:`parse_value` with its arguments bound, for many values of one field (import).
 
     The type is dispatched once instead of per value; a text value takes the same steps inline.
     Anything but a non-blank ``str`` goes through :func:`parse_value` itself, so the two agree.
     """
+    if latest is not None:
+        plain = value_parser(kind, field, choices=choices, minimum=minimum, max_length=max_length)
+        bound = latest_bound(kind, latest)
+
+        def bounded(raw):
+            return _plausible(plain(raw), bound, field, raw)
+        return bounded
+
     def generic(raw):
         return parse_value(kind, raw, field, choices=choices, minimum=minimum, max_length=max_length)
 
