@@ -56,6 +56,8 @@ class _ReportingGroup(TyperGroup):
 
             lang = ctx.obj.lang if isinstance(ctx.obj, AppContext) else None
             sys.stderr.write(error_text(exc, lang or _env_lang()) + "\n")
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.discard_created()          # a refused first command leaves no database behind
             raise typer.Exit(exc.exit_code) from None
         except (KeyboardInterrupt, EOFError):          # Ctrl-C, or Ctrl-D in a prompt
             zh = isinstance(ctx.obj, AppContext) and ctx.obj.lang == "zh"

@@ -121,13 +121,14 @@ class CardForm:
         if answer is KEEP:
             return
         self.masked.pop(name, None)
+        changed = self.values.get(name) != answer       # edit: a kept phone was checked when it was entered
         if answer is None:
             self.values.pop(name, None)
         else:
             self.values[name] = answer
         if name == "id_number":
             self._derive(answer)
-        if answer is not None and name in _DUPLICATE_HINTS:
+        if answer is not None and changed and name in _DUPLICATE_HINTS:
             self._possible_duplicates(spec, answer)
 
     def _derive(self, number) -> None:

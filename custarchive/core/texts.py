@@ -39,6 +39,17 @@ _REASONS_ZH = (
     (r"resident ID area code (\d+) is a province: .*", r"身份证号的地区码 \1 是省级代码,真实身份证为县级代码"),
     (r"resident ID area code (\d+) is a prefecture: .*", r"身份证号的地区码 \1 是地级代码,真实身份证为县级代码"),
     (r"resident ID area code (\d+) is in no official list of county codes", r"身份证号的地区码 \1 不在任何官方县级代码表中"),
+    (r"a spreadsheet turned this into a rounded number and its digits are lost .*",
+     "已被电子表格改成了科学计数法,原来的数字已丢失(请重新录入;导出时用 --excel 可避免)"),
+    (r"phone (\S+) has no area code", r"电话 \1 没有区号"),
+    (r"phone (\S+) is not in a block phonenumbers knows \(stored as given\)", r"电话 \1 不在已知号段中(已按原样保存)"),
+    (r"is masked \(exported without --reveal\) and a new archive needs the real value", "是隐去的值(导出时未加 --reveal),新建档案需要真实的值"),
+    (r"(sheet .+: )?columns set by custarchive are not imported: (.+)", r"\1以下列由系统设定,不导入:\2"),
+    (r"(sheet .+: )?unknown column (.+) ignored", r"\1未知的列 \2,已忽略"),
+    (r"(sheet .+: )?column (\d+) has no header; ignored", r"\1第 \2 列没有表头,已忽略"),
+    (r"(.+): duplicate: (.+)", r"\1:重复:\2"),
+    (r"same as (line|record) (\d+) of this file", r"与本文件第 \2 行相同"),
+    (r"duplicate of a row that was itself rejected", "与一条已被拒绝的行重复"),
     (r"unknown field for template (.+)", r"模板 \1 没有这个字段"),
     (r"cannot be both set and unset", "不能同时设置和清除"),
     (r"is set by custarchive and cannot be changed here", "由系统设定,不能在此修改"),
@@ -50,8 +61,9 @@ _REASONS_ZH = (
     (r"already held by archive (\S+)", r"已被档案 \1 使用"),
     (r"contradicts the resident ID \((.+)\)", r"与身份证号不符(\1)"),
     (r"is in the future", "不能晚于今天"),
-    (r"(\S+): (\w+) stored without the customer's sensitive-scope consent \(consent add REF --scope sensitive …\)",
-     r"\1:已保存 \2,但客户尚未授权敏感信息(consent add 档案编号 --scope sensitive …)"),
+    (r"(\S+): ([\w, ]+) stored without the customer's sensitive-scope consent \(consent add REF --scope sensitive …\)",
+     lambda m: f"{m[1]}:已保存{'、'.join(field_label(n, 'zh') for n in m[2].split(', '))},"
+               "但客户尚未授权敏感信息(consent add 档案编号 --scope sensitive …)"),
     (r"no archive matches (.+)", r"没有与 \1 相符的档案"),
     (r"(.+) matches (\d+) archives: (.+)", r"\1 与 \2 份档案相符:\3(请用档案编号)"),
     (r"operator (.+) \((\w+)\) may not (.+)", r"操作员 \1(\2)无权执行:\3"),
@@ -63,7 +75,8 @@ _REASONS_ZH = (
     (r"not a real time of day", "不是真实存在的时刻"),
     (r"duplicate: already in archive (\S+)(.*) \(use --on-duplicate skip or update\)",
      r"重复:已在档案 \1 中\2(可用 --on-duplicate skip 或 update)"),
-    (r"(\S+): possible duplicate of (\S+) (\S+) \(same (\w+)\)", r"\1:可能与 \2 \3 重复(\4 相同)"),
+    (r"(\S+): possible duplicate of (\S+) (.+) \(same (\w+)\)",
+     lambda m: f"{m[1]}:可能与 {m[2]} {m[3]} 重复({field_label(m[4], 'zh')}相同)"),
 )
 _COMPILED = tuple((re.compile(pattern + r"\Z"), zh) for pattern, zh in _REASONS_ZH)
 
@@ -75,7 +88,7 @@ def reason_text(reason: str, lang: str) -> str:
     for pattern, zh in _COMPILED:
         match = pattern.match(reason)
         if match:
-            return match.expand(zh)
+            return zh(match) if callable(zh) else match.expand(zh)
     return reason
 
 

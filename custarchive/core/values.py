@@ -169,6 +169,30 @@ def parse_phone(raw: str, field: str | None = "phone") -> str:
     return phones.parse_phone(raw if raw.isascii() else normalize_text(raw), field)
 
 
+_SCIENTIFIC = re.compile(r"\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*")
+SPREADSHEET_DAMAGE = ("a spreadsheet turned this into a rounded number and its digits are lost "
+                      "(type it again; export with --excel to keep them)")
+
+
+def _names_damage(parse: Callable[..., str]) -> Callable[..., str]:
+    """``parse``, whose refusal of ``1.10105E+17`` says what happened: a spreadsheet opened the CSV and
+    rounded the long digit string (the value cannot be recovered from the file)."""
+    def checked(raw, *args, **kwargs):
+        try:
+            return parse(raw, *args, **kwargs)
+        except ValidationError as exc:
+            if isinstance(raw, str) and _SCIENTIFIC.fullmatch(raw):
+                raise ValidationError(exc.field, raw, SPREADSHEET_DAMAGE) from None
+            raise
+    checked.__doc__, checked.__name__ = parse.__doc__, parse.__name__
+    return checked
+
+
+parse_phone = _names_damage(parse_phone)
+parse_id_number = _names_damage(parse_id_number)
+parse_credit_code = _names_damage(parse_credit_code)
+
+
 def caution(kind: str, value: Any) -> str | None:
     """Why a stored value is unusual though accepted (a warning for the user), or None."""
     if kind == "phone" and isinstance(value, str):

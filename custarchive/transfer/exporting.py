@@ -166,7 +166,8 @@ def _templates(conn, where: str, params: dict) -> list:
 
 
 def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | None = None, headers: str = "en",
-           reveal: bool = False, encoding: str | None = None, with_history: bool = False) -> int:
+           reveal: bool = False, encoding: str | None = None, with_history: bool = False,
+           excel: bool = False) -> int:
     """Write the filtered archives to ``out`` (a path or ``-``); returns how many were written."""
     authz.require(conn, actor, "export")
     if reveal:
@@ -179,6 +180,8 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
         raise UsageError("--with-history needs --format xlsx (the change log goes on its own sheet)")
     if encoding and fmt != "csv":
         raise UsageError("--encoding applies to CSV only (JSON and vCard are always UTF-8)")
+    if excel and fmt != "csv":
+        raise UsageError("--excel applies to CSV only (an XLSX file keeps long numbers as text already)")
     where, params = lookup.list_where(filters)
     plan = Plan(_templates(conn, where, params), fields, fmt, reveal, headers == "zh")
     if plan.sealed:
@@ -211,7 +214,12 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     try:
         if fmt == "csv":
             headers = [plan.labels.get(name, name) if plan.labels else name for name in plan.fields]
-            count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
+            if excel:
+                specs = {**{n: s for t in plan.templates for n, s in t.fields.items()}, **CANONICAL}
+                count = export_csv.write_excel(stream, temporary or "-", headers, encoding,
+                                               export_csv.excel_positions(plan, specs))
+            else:
+                count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
         else:
             count = write_rows(fmt, temporary or "-", plan.fields, stream, labels=plan.labels,
                                encoding=encoding, extra_sheets=extra_sheets)
