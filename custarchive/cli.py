@@ -48,6 +48,14 @@ class _ReportingGroup(TyperGroup):
     def list_commands(self, ctx):
         return list(self.commands)
 
+    def main(self, args=None, *rest, **kwargs):
+        from custarchive.commands import helptext
+
+        given = list(sys.argv[1:] if args is None else args)
+        if helptext.wants_help(given) and helptext.lang_of(given) == "zh":
+            helptext.localise(self)               # --help in Chinese (data/help_zh.toml)
+        return super().main(given, *rest, **kwargs)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)

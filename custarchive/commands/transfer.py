@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Optional
 
 import typer
@@ -232,10 +233,12 @@ def export(
     filters = {"category": category, "kind": kind, "industry": industry, "city": city, "grade": grade,
                "status": status}
     field_list = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
-    with app_ctx.database().read() as conn:
+    to_terminal = not output or output == "-"
+    with app_ctx.database().read() as conn, BatchProgress(app_ctx, app_ctx.t("导出中", "exporting")) as bar:
         count = exporting.export(conn, app_ctx.actor(source="export"), output or "-", fmt=fmt, filters=filters,
                                  fields=field_list, headers=headers, reveal=reveal, encoding=encoding,
-                                 with_history=with_history, excel=excel)
+                                 with_history=with_history, excel=excel,
+                                 progress=bar.update if bar and not (to_terminal and sys.stdout.isatty()) else None)
     if output and output != "-":
         app_ctx.warn(app_ctx.t(f"已导出 {count} 条到 {output}", f"exported {count} archive(s) to {output}"))
         if fmt == "csv" and not excel and count:

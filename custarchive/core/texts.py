@@ -50,6 +50,15 @@ _REASONS_ZH = (
     (r"(.+): duplicate: (.+)", r"\1:重复:\2"),
     (r"same as (line|record) (\d+) of this file", r"与本文件第 \2 行相同"),
     (r"duplicate of a row that was itself rejected", "与一条已被拒绝的行重复"),
+    (r"backup and restore work on SQLite files; for PostgreSQL use pg_dump / pg_restore",
+     "backup/restore 用于 SQLite 数据库文件;PostgreSQL 请用 pg_dump / pg_restore"),
+    (r"the key matches this database", "密钥与本数据库相符"),
+    (r"(\d+) entries, hash chain intact", r"共 \1 条,哈希链完整"),
+    (r"ok", "正常"),
+    (r"sensitive values are encrypted", "敏感信息均已加密"),
+    (r"(\d+) sensitive value\(s\) stored in clear", r"有 \1 个敏感值以明文保存"),
+    (r"every attached file matches its SHA-256", "所有附件与其 SHA-256 相符"),
+    (r"not checked \(no file store given\)", "未检查(没有附件目录)"),
     (r"unknown field for template (.+)", r"模板 \1 没有这个字段"),
     (r"cannot be both set and unset", "不能同时设置和清除"),
     (r"is set by custarchive and cannot be changed here", "由系统设定,不能在此修改"),
@@ -156,6 +165,11 @@ def code_label(choices, value: Any, lang: str) -> str:
     return "" if value is None else str(value)
 
 
+CHECK_LABELS = {"key": ("密钥", "key"), "change_log": ("变更记录", "change log"), "sqlite": ("数据库文件", "database file"),
+                "encryption": ("加密", "encryption"), "attachments": ("附件", "attachments")}
+INFO_LABELS = {"version": ("版本", "version"), "database": ("数据库", "database"), "config_dir": ("配置目录", "config dir"),
+               "operator": ("操作员", "operator"), "lang": ("语言", "language"), "exists": ("数据库已建立", "exists"),
+               "archives": ("档案数", "archives"), "schema": ("数据结构版本", "schema"), "backend": ("数据库类型", "backend")}
 STATUS_LABELS = {"active": ("在档", "active"), "closed": ("已结档", "closed"), "merged": ("已合并", "merged"),
                  "erased": ("已删除个人信息", "erased")}
 ACTION_LABELS = {"create": ("建档", "created"), "update": ("修改", "changed"), "profile_set": ("客户画像", "profile"),

@@ -324,8 +324,9 @@ class _Lines:
             lines[index] = self.general(batch[index])
         return lines
 
-    def copy(self, cursor, stream, encoded: Callable | None = None) -> int:
-        """Write the rows of ``cursor`` to ``stream`` as UTF-8 (or through ``encoded``); returns how many."""
+    def copy(self, cursor, stream, encoded: Callable | None = None, progress: Callable | None = None) -> int:
+        """Write the rows of ``cursor`` to ``stream`` as UTF-8 (or through ``encoded``); returns how many.
+        ``progress(count)`` is told after each batch."""
         count = 0
         collecting = gc.isenabled()
         gc.disable()  # a batch makes thousands of tuples and no cycles; collecting would only rescan
@@ -339,6 +340,8 @@ class _Lines:
                     stream.write(data)
                 else:
                     encoded(data, lines, batch)
+                if progress is not None:
+                    progress(count)
             return count
         finally:
             if collecting:
@@ -361,7 +364,7 @@ def write(conn, plan, where: str, params: dict, out, headers: list[str], encodin
     try:
         stream.write(encoder.encode(lines.written([csv_value(header) for header in headers]).decode() + "\r\n"))
         with _cursor(conn, query, params) as cursor:
-            return lines.copy(cursor, stream, encoded)
+            return lines.copy(cursor, stream, encoded, state.get("progress"))
     finally:
         if owned:
             stream.close()

@@ -15,7 +15,7 @@ import datetime as _dt
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import text
 
@@ -155,6 +155,16 @@ class Plan:
         return values
 
 
+def _counted(rows: Iterator, progress: Callable) -> Iterator:
+    """``rows`` as they are, telling ``progress`` every thousand."""
+    count = 0
+    for count, row in enumerate(rows, 1):
+        if count % 1000 == 0:
+            progress(count)
+        yield row
+    progress(count)
+
+
 def _templates(conn, where: str, params: dict) -> list:
     found = []
     for (name,) in conn.execute(text(f"SELECT DISTINCT template FROM customers{where}"), params):
@@ -167,8 +177,9 @@ def _templates(conn, where: str, params: dict) -> list:
 
 def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | None = None, headers: str = "en",
            reveal: bool = False, encoding: str | None = None, with_history: bool = False,
-           excel: bool = False) -> int:
-    """Write the filtered archives to ``out`` (a path or ``-``); returns how many were written."""
+           excel: bool = False, progress: Callable | None = None) -> int:
+    """Write the filtered archives to ``out`` (a path or ``-``); returns how many were written.
+    ``progress(done, total)`` is told as the rows go out (a terminal's bar)."""
     authz.require(conn, actor, "export")
     if reveal:
         authz.require(conn, actor, "reveal")
@@ -187,11 +198,17 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     if plan.sealed:
         plan.keys = crypto.keyring(conn)
     query = f"SELECT {', '.join(plan.columns)} FROM customers{where} ORDER BY archive_no"
-    state = {"archive_no": None}
+    state: dict[str, Any] = {"archive_no": None}
+    if progress is not None:
+        total = conn.execute(text(f"SELECT COUNT(*) FROM customers{where}"), params).scalar()
+        progress(0, total)
+        state["progress"] = lambda done: progress(done, total)
     number_at = plan.fields.index("archive_no") if "archive_no" in plan.fields else None
 
     def rows() -> Iterator:
         opened = (plan.convert(row) for row in lookup.iter_rows(conn, query, params))  # only when asked for
+        if progress is not None and not (fmt == "csv" and not excel):
+            opened = _counted(opened, state["progress"])
         try:
             if fmt in ("csv", "xlsx"):
                 for values in opened:

@@ -55,3 +55,50 @@ def test_error_line_is_in_the_users_language_with_the_same_exit_code(cli, db_tar
 def test_error_word_follows_lang_from_the_environment(cli):
     result = cli("show", "X-1", env={"LANG": "zh_CN.UTF-8"})
     assert result.exit_code == 1 and result.stderr.startswith("错误:")
+
+
+HELP_COMMANDS = ("add", "edit", "update", "grade", "list", "show", "import", "export", "search")
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS)
+def test_help_is_chinese_under_a_chinese_locale_and_fits_80_columns(command):
+    from custarchive.commands.helptext import cells
+    from tests.helpers import run_process
+
+    zh = run_process(command, "--help", env={"LANG": "zh_CN.UTF-8", "COLUMNS": "80"})
+    assert zh.returncode == 0 and zh.stdout.startswith("用法:") and "选项:" in zh.stdout
+    assert "显示本帮助并退出" in zh.stdout and "Show this message" not in zh.stdout
+    assert all(cells(line) <= 80 for line in zh.stdout.splitlines()), zh.stdout
+    en = run_process("--lang", "en", command, "--help", env={"LANG": "zh_CN.UTF-8", "COLUMNS": "80"})
+    assert en.stdout.startswith("Usage:") and "选项" not in en.stdout
+
+
+def test_help_data_names_only_real_commands_and_options_and_covers_the_front_doors():
+    import typer
+
+    from custarchive.cli import app
+    from custarchive.commands.helptext import _texts
+
+    group = typer.main.get_command(app)
+    texts = _texts()["commands"]
+    for path, text in texts.items():
+        command = group
+        for word in path.split():
+            command = command.commands[word]
+        options = {opt for param in command.params if param.param_type_name == "option" for opt in param.opts}
+        arguments = {param.name for param in command.params if param.param_type_name == "argument"}
+        assert set(text.get("options", {})) <= options, path
+        assert set(text.get("arguments", {})) <= arguments, path
+    assert set(texts) >= set(group.commands)                    # the whole command list is Chinese
+    for name in HELP_COMMANDS:
+        command = group.commands[name]
+        wanted = {param.opts[0] if param.param_type_name == "option" else param.name for param in command.params}
+        given = {*texts[name].get("options", {}), *texts[name].get("arguments", {})}
+        missing = {w for w in wanted if not any(w == g or w in getattr(p, "opts", ()) and g in p.opts
+                                                for g in given for p in command.params)}
+        assert not missing, (name, missing)
+
+
+def test_zh_help_of_the_command_list(cli):
+    result = cli("--help", env={"LANG": "zh_CN.UTF-8"})
+    assert result.exit_code == 0 and "新增一张客户资料卡" in result.stdout and "命令:" in result.stdout
