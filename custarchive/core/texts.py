@@ -98,6 +98,11 @@ def reason_text(reason: str, lang: str) -> str:
         match = pattern.match(reason)
         if match:
             return zh(match) if callable(zh) else match.expand(zh)
+    head, sep, rest = reason.partition(": ")       # "C-2026-00001: phone … (stored as given)"
+    if sep and " " not in head:
+        translated = reason_text(rest, lang)
+        if translated != rest:
+            return f"{field_label(head, lang)}:{translated}"
     return reason
 
 

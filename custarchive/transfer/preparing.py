@@ -137,10 +137,10 @@ class Preparer:
         """One record's outcome; ``record`` is consumed. A masked cell (``110108********018X``, as
         export writes it without ``--reveal``) means "unchanged": it is dropped and counted."""
         masked = drop_masked(record, self.maskable) if self.maskable.intersection(record) else {}
-        self.masked += len(masked)
         record = _merge_extras(record)
         number = record.pop("archive_no", None)
         if number:
+            self.masked += len(masked)
             return Numbered(normalize_query(number).upper(), record)
         try:
             card = self.card(record)
@@ -148,6 +148,7 @@ class Preparer:
             if exc.field in masked:
                 raise ValidationError(exc.field, masked[exc.field], MASKED_NEW) from None
             raise
+        self.masked += len(masked)          # the row is kept: its masked cells stay empty
         return New(card, archive.store_form(self.keys, card))
 
     @staticmethod
