@@ -48,11 +48,24 @@ class _ReportingGroup(TyperGroup):
     def list_commands(self, ctx):
         return list(self.commands)
 
+    def main(self, args=None, *rest, **kwargs):
+        from custarchive.commands import helptext
+
+        given = list(sys.argv[1:] if args is None else args)
+        if helptext.wants_help(given) and helptext.lang_of(given) == "zh":
+            helptext.localise(self)               # --help in Chinese (data/help_zh.toml)
+        return super().main(given, *rest, **kwargs)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except CustarchiveError as exc:
-            sys.stderr.write(f"error: {exc.message}\n")
+            from custarchive.core.texts import error_text
+
+            lang = ctx.obj.lang if isinstance(ctx.obj, AppContext) else None
+            sys.stderr.write(error_text(exc, lang or _env_lang()) + "\n")
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.discard_created()          # a refused first command leaves no database behind
             raise typer.Exit(exc.exit_code) from None
         except (KeyboardInterrupt, EOFError):          # Ctrl-C, or Ctrl-D in a prompt
             zh = isinstance(ctx.obj, AppContext) and ctx.obj.lang == "zh"
@@ -64,6 +77,12 @@ class _ReportingGroup(TyperGroup):
             app_ctx = ctx.obj
             if isinstance(app_ctx, AppContext):
                 app_ctx.close()
+
+
+def _env_lang() -> str:
+    from custarchive.context import default_lang
+
+    return default_lang()
 
 
 def _version(value: bool) -> None:
@@ -135,5 +154,7 @@ def main() -> None:
     try:
         build_app((module,) if module else COMMAND_MODULES)()
     except CustarchiveError as exc:  # raised outside a command (e.g. while parsing)
-        sys.stderr.write(f"error: {exc.message}\n")
+        from custarchive.core.texts import error_text
+
+        sys.stderr.write(error_text(exc, _env_lang()) + "\n")
         sys.exit(exc.exit_code)

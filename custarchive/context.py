@@ -36,6 +36,7 @@ class AppContext:
     quiet: bool = False
     color: bool = True
     _db: Any = None
+    created: Any = None         # the SQLite file this invocation created (removed again if it stays empty)
 
     @property
     def target(self) -> str:
@@ -53,7 +54,13 @@ class AppContext:
         from custarchive.store.db import open_database
 
         if self._db is None or (write and self._db.path is not None and not self._db.path.exists()):
+            from custarchive.store.db import resolve_url
+
+            path = resolve_url(self.target)[1]
+            fresh = write and path is not None and not path.exists()
             self._db = open_database(self.target, create=write)
+            if fresh:
+                self.created = path
             self._db.actor = self.actor()
         return self._db
 
@@ -73,6 +80,29 @@ class AppContext:
     def warn(self, message: str) -> None:
         if not self.quiet:
             sys.stderr.write(f"{message}\n")
+
+    def discard_created(self) -> bool:
+        """Remove the SQLite database (and its key) this invocation created, if no archive got into it:
+        a refused first command leaves no file behind. True when removed."""
+        path = self.created
+        if path is None or self._db is None:
+            return False
+        try:
+            from sqlalchemy import text
+
+            with self._db.read() as conn:
+                if conn.execute(text("SELECT COUNT(*) FROM customers")).scalar():
+                    return False
+        except Exception:  # noqa: BLE001 - a database we cannot read is not removed
+            return False
+        self.close()
+        for suffix in ("", ".key", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(f"{path}{suffix}")
+            except FileNotFoundError:
+                pass
+        self.created = None
+        return True
 
     def close(self) -> None:
         if self._db is not None:

@@ -46,6 +46,14 @@ class Cli:
         return self.ok("add", "--no-input", *set_args(card), *extra).stdout.strip()
 
 
+def no_archives(cli: Cli) -> bool:
+    """Nothing was kept: the archive lists no card, or (SQLite) a refused first command left no file."""
+    result = cli("list", "--json")
+    if result.exit_code == 0:
+        return json.loads(result.stdout) == []
+    return backend_of(cli.target) == "sqlite" and not Path(cli.target).exists() and "no database" in result.stderr
+
+
 def run_process(*args: str, env: dict | None = None, input: str | None = None, timeout: float = 120):
     """custarchive in a real subprocess (for concurrency, crashes and start-up)."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}

@@ -52,8 +52,6 @@ class CardForm:
         return self.app_ctx.database().read()
 
     def _check(self, spec) -> Callable[[Any], str | None] | None:
-        import datetime as _dt
-
         from custarchive.core.texts import reason_text
 
         def identity(value):
@@ -68,15 +66,8 @@ class CardForm:
                 return reason_text(f"already held by archive {held[1]}", self.lang)
             return None
 
-        def not_future(value):
-            if str(value) > _dt.date.today().isoformat():
-                return self.t("不能晚于今天", "cannot be after today")
-            return None
-
-        if spec.name in ("id_number", "credit_code"):
+        if spec.name in ("id_number", "credit_code"):     # a date after today is refused by the parse itself
             return identity
-        if spec.type == "date" and spec.name in ("birth_date",):
-            return not_future
         return None
 
     def _possible_duplicates(self, spec, value) -> None:
@@ -130,13 +121,14 @@ class CardForm:
         if answer is KEEP:
             return
         self.masked.pop(name, None)
+        changed = self.values.get(name) != answer       # edit: a kept phone was checked when it was entered
         if answer is None:
             self.values.pop(name, None)
         else:
             self.values[name] = answer
         if name == "id_number":
             self._derive(answer)
-        if answer is not None and name in _DUPLICATE_HINTS:
+        if answer is not None and changed and name in _DUPLICATE_HINTS:
             self._possible_duplicates(spec, answer)
 
     def _derive(self, number) -> None:

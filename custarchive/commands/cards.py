@@ -301,6 +301,11 @@ def update(
         warnings = consent_rules.missing(conn, [lookup.get_by_number(conn, card["archive_no"])]) if secret & set(changes) else []
         if "phone" in changes:
             warnings += [f"{card['archive_no']}: {caution}" for caution in card_cautions({"phone": changes["phone"][1]})]
+        # a phone or e-mail now shared with another archive (ID and credit code are unique: refused above)
+        shared = {name: changes[name][1] for name in ("phone", "email") if name in changes and changes[name][1]}
+        if shared:
+            warnings += [f"{card['archive_no']}: possible duplicate of {hit}"
+                         for hit in lookup.possible_duplicates(conn, shared, card["id"])]
     _warn(app_ctx, warnings)
     _render_changes(app_ctx, card, changes, json_)
 

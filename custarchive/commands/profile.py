@@ -35,6 +35,8 @@ def profile(
     lang: Optional[str] = typer.Option(None, "--lang", metavar="zh|en"),
 ) -> None:
     """Key-customer analysis (大客户分析): show as panels, change with --set/--unset, edit interactively, export."""
+    if ref in ACTIONS and action not in ACTIONS:      # ``profile show REF``, the order of finance/doc/txn
+        ref, action = action, ref
     ctx.meta[_REF_KEY] = ref
     if action not in ACTIONS:
         raise UsageError(f"unknown action {action!r} (use one of: {', '.join(ACTIONS)})")

@@ -137,8 +137,8 @@ def ask_field(spec: FieldSpec, lang: str, default: Any = None, *, check: Callabl
         chosen = set(default or ())
         choices = [questionary.Choice(choice_title(c, lang), value=c["value"], checked=c["value"] in chosen)
                    for c in spec.choices]
-        picked = questionary.checkbox(label, choices=choices, output=output(), instruction=_t(
-            lang, "(空格勾选,回车完成;不选即为空)", "(space to tick, Enter when done; none = no value)")).unsafe_ask()
+        picked = checkbox(label, choices, lang, _t(lang, "(空格勾选,回车完成;不选即为空)",
+                                                   "(space to tick, Enter when done; none = no value)"))
         return picked or None
     if masked_default is not None:
         label += _t(lang, f" [当前 {masked_default}:回车保留,输入 - 清除]",
@@ -154,6 +154,37 @@ def ask_field(spec: FieldSpec, lang: str, default: Any = None, *, check: Callabl
     return parse_field(spec, text) if text else None
 
 
+def checkbox(message: str, choices: list, lang: str, instruction: str) -> list:
+    """questionary's checkbox, whose answer line reads the ticked labels (``读书、旅游``, or ``—``
+    for none) instead of its English ``done (2 selections)``.
+
+    questionary writes that line inside ``checkbox()`` with no option to change it, so the
+    prompt tokens are wrapped while the question is built (a single-threaded CLI: nothing
+    else builds a layout meanwhile).
+    """
+    import questionary
+    from questionary.prompts import common
+
+    build = common.create_inquirer_layout
+
+    def layout(ic, get_prompt_tokens, **kwargs):
+        def tokens():
+            found = get_prompt_tokens()
+            if not ic.is_answered:
+                return found
+            picked = [choice.title for choice in ic.get_selected_values()]
+            words = _t(lang, "、", ", ").join(str(title) for title in picked if isinstance(title, str)) or SKIP
+            return [(style, words if style == "class:answer" else text) for style, text in found]
+        return build(ic, tokens, **kwargs)
+
+    common.create_inquirer_layout = layout
+    try:
+        question = questionary.checkbox(message, choices=choices, output=output(), instruction=instruction)
+    finally:
+        common.create_inquirer_layout = build
+    return question.unsafe_ask()
+
+
 def ask_question(question, lang: str) -> Any:
     """One questionnaire question (``surveys.questionnaire.Question``), with the rules of card entry:
     skipping (the skip item, or Enter on an empty line) means no answer, a wrong value is refused
@@ -166,10 +197,9 @@ def ask_question(question, lang: str) -> Any:
         values = [c["value"] for c in question.choices] if question.type == "choice" else [str(p) for p in range(1, 6)]
         return select(message, list(zip(question.options(lang), values)), lang, skip=skip)
     if question.type == "multi":
-        picked = questionary.checkbox(message, choices=[
-            questionary.Choice(label, value=c["value"]) for label, c in zip(question.options(lang), question.choices)],
-            output=output(), instruction=_t(lang, "(空格勾选,回车完成;不选即为空)",
-                                            "(space to tick, Enter when done; none = no answer)")).unsafe_ask()
+        picked = checkbox(message, [questionary.Choice(label, value=c["value"])
+                                    for label, c in zip(question.options(lang), question.choices)],
+                          lang, _t(lang, "(空格勾选,回车完成;不选即为空)", "(space to tick, Enter when done; none = no answer)"))
         return picked or None
 
     def check(text: str):

@@ -129,4 +129,7 @@ def info(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     if json_:
         render.emit_json(data)
     else:
-        render.panel(app_ctx, "custarchive", [(key, value) for key, value in data.items()])
+        from custarchive.core.texts import INFO_LABELS, pick
+
+        render.panel(app_ctx, "custarchive", [(pick(INFO_LABELS[key], app_ctx.lang) if key in INFO_LABELS else key,
+                                               value) for key, value in data.items()])

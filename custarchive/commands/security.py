@@ -216,18 +216,30 @@ def check(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     from custarchive.commands import render
     from custarchive.living.documents import store_for
 
+    from custarchive.commands.render import BatchProgress
+
     app_ctx = app_context(ctx)
     db = app_ctx.database()
-    with db.read() as conn:
+    with db.read() as conn, BatchProgress(app_ctx, app_ctx.t("检查中", "checking"), counts=False):
         report = check.check(conn, store=store_for(db))
     if json_:
         render.emit_json(report)
     else:
+        from custarchive.core.texts import CHECK_LABELS, pick, reason_text
+
+        lang = app_ctx.lang
         render.table(app_ctx, None, [app_ctx.t("检查", "Check"), app_ctx.t("结果", "Result"), app_ctx.t("说明", "Detail")],
-                     [(item["name"], "ok" if item["ok"] else "FAILED", item["detail"]) for item in report["checks"]])
+                     [(pick(CHECK_LABELS[item["name"]], lang) if item["name"] in CHECK_LABELS else item["name"],
+                       app_ctx.t("正常", "ok") if item["ok"] else app_ctx.t("失败", "FAILED"),
+                       reason_text(item["detail"], lang)) for item in report["checks"]])
     if not report["ok"]:
+        from custarchive.core.texts import CHECK_LABELS, ERROR_WORD, pick, reason_text
+
         failed = next(item for item in report["checks"] if not item["ok"])
-        sys.stderr.write(f"error: {failed['name']}: {failed['detail']}\n")
+        name = pick(CHECK_LABELS.get(failed["name"], (failed["name"],) * 2), app_ctx.lang)
+        word = pick(ERROR_WORD, app_ctx.lang)
+        sys.stderr.write(app_ctx.t(f"{word}:{name}:{reason_text(failed['detail'], 'zh')}\n",
+                                   f"{word}: {failed['name']}: {failed['detail']}\n"))
         raise typer.Exit(1)
 
 
@@ -239,8 +251,11 @@ def backup(ctx: typer.Context, out: str = typer.Argument(..., metavar="OUT"),
     from custarchive.protection import backup
     from custarchive.commands import render
 
+    from custarchive.commands.render import BatchProgress
+
     app_ctx = app_context(ctx)
-    result = backup.backup(app_ctx.database(), app_ctx.actor(), out, with_key, force)
+    with BatchProgress(app_ctx, app_ctx.t("备份中", "backing up"), counts=False):
+        result = backup.backup(app_ctx.database(), app_ctx.actor(), out, with_key, force)
     if json_:
         render.emit_json(result)
         return

@@ -11,10 +11,24 @@ from typing import List, Optional
 
 import typer
 
+from typer.core import TyperGroup
+
 from custarchive.commands.common import JSON_OPTION, app_context
 from custarchive.errors import UsageError
 
-swot_app = typer.Typer(no_args_is_help=True, help="SWOT worksheet of an archive: items, opportunity and threat "
+
+class _RefFirstGroup(TyperGroup):
+    """``swot REF show`` (the contract's order) and ``swot show REF`` (the order of ``finance show REF``,
+    ``doc list REF``) both work: an action word first and a non-action second are swapped."""
+
+    def parse_args(self, ctx, args):
+        if len(args) >= 2 and args[0] in self.commands and args[1] not in self.commands \
+                and not args[1].startswith("-"):
+            args = [args[1], args[0], *args[2:]]
+        return super().parse_args(ctx, args)
+
+
+swot_app = typer.Typer(cls=_RefFirstGroup, no_args_is_help=True, help="SWOT worksheet of an archive: items, opportunity and threat "
                                                    "matrices, TOWS prompts, competitors (竞争优势分析).")
 compete_app = typer.Typer(invoke_without_command=True, help="Competitors, performance indices, competitive "
                                                             "advantages and knowledge levels; shown without a command.")

@@ -45,12 +45,18 @@ def log_add(
     json_: bool = JSON_OPTION,
 ) -> None:
     """Add an entry to an archive's timeline; prints its ID."""
+    import datetime as _dt
+
     from custarchive.commands import render
     from custarchive.living import timeline
 
     app_ctx = app_context(ctx)
     with app_ctx.database(write=True).write() as conn:
         entry = timeline.add_entry(conn, ref, entry_type, body, app_ctx.actor(), at=at, follow_up=follow_up)
+    if entry.get("follow_up") and entry["follow_up"] < _dt.date.today().isoformat():
+        # back-filled records may carry a past follow-up: kept, but said, since due lists it at once as overdue
+        app_ctx.warn(app_ctx.t(f"注意:跟进日期 {entry['follow_up']} 已过,due 会列为逾期",
+                               f"warning: follow-up date {entry['follow_up']} has passed; due lists it as overdue"))
     if json_:
         render.emit_json(entry)
     else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Optional
 
 import typer
@@ -40,6 +41,7 @@ def import_(
 ) -> None:
     """Import customers from a file in one transaction; rejected rows are reported with their line."""
     from custarchive.commands import render
+    from custarchive.core.texts import reason_text
     from custarchive.transfer import importing
     from custarchive.transfer.io import ErrorsWriter, open_rows
 
@@ -56,14 +58,21 @@ def import_(
         progress = _ImportProgress(app_ctx, source)
         errors = ErrorsWriter(errors_out, source) if errors_out else None
         echo = render.CappedLines(progress.say)
+        warned = render.CappedLines(progress.say, limit=50)
+        lang = app_ctx.lang
 
         def rejected(row, rejection):
             if errors is not None:
                 errors.write(row, rejection.reason if not rejection.field else f"{rejection.field}: {rejection.reason}")
-            echo(f"rejected: {rejection.message()}")
+            echo(_row_line(app_ctx.t("拒绝", "rejected"), rejection.where, rejection.field, rejection.value,
+                           rejection.reason, lang))
 
-        events = importing.Events(rejected=rejected, notice=lambda message: progress.say(f"note: {message}"),
-                                  progress=progress.rows)
+        def caution(row, warning):
+            warned(_row_line(app_ctx.t("注意", "warning"), warning["where"], None, None, warning["warning"], lang))
+
+        events = importing.Events(rejected=rejected, caution=caution, progress=progress.rows,
+                                  notice=lambda message: progress.say(app_ctx.t("提示:", "note: ")
+                                                                      + reason_text(message, lang)))
         committed = False
         try:
             with progress, db.write() as conn:
@@ -80,10 +89,31 @@ def import_(
         finally:
             if errors is not None:
                 errors.close()
-            echo.close("rejected rows", errors_out)
+            echo.close(app_ctx.t("条被拒绝的行", "rejected rows"), errors_out)
+            warned.close(app_ctx.t("条注意事项", "warnings"), None)
+    if app_ctx.discard_created():
+        app_ctx.warn(app_ctx.t(f"未建立数据库 {app_ctx.target}(没有导入任何档案)",
+                               f"no database was created at {app_ctx.target} (nothing was imported)"))
     _report(app_ctx, summary, committed, dry_run, strict, json_, errors_out)
     if summary.rejected:
         raise typer.Exit(1)
+
+
+def _row_line(word: str, where: str, field: str | None, value, reason: str, lang: str) -> str:
+    """``rejected: line 3: phone: reason ('value')``; in Chinese ``拒绝:第 3 行:手机:原因('value')``."""
+    from custarchive.core.texts import field_label, reason_text
+
+    if isinstance(value, str) and len(value) > 200:
+        value = value[:200] + "…"
+    shown = repr(value) if value not in (None, "") else ""
+    if lang != "zh":
+        return f"{word}: {where}: " + (f"{field}: " if field else "") + reason + (f" ({shown})" if shown else "")
+    import re
+
+    where = re.sub(r"^(line|record) (\d+)$", r"第 \2 行", where)
+    where = re.sub(r"^sheet (.+) row (\d+)$", r"工作表 \1 第 \2 行", where)
+    label = f"{field_label(field, lang)}:" if field else ""
+    return f"{word}:{where}:{label}{reason_text(reason, lang)}" + (f"({shown})" if shown else "")
 
 
 def _integrity_error():
@@ -125,7 +155,7 @@ class _ImportProgress(BatchProgress):
         self.update(done, description=f"{rows:,} rows")
 
     def say(self, message: str) -> None:
-        if self.app_ctx.quiet and not message.startswith("rejected"):
+        if self.app_ctx.quiet and not message.startswith(("rejected", "拒绝")):
             return
         super().say(message)
 
@@ -149,8 +179,11 @@ def _report(app_ctx, summary, committed: bool, dry_run: bool, strict: bool, json
             (t("更新", "Updated"), summary.updated), (t("无变化", "Unchanged"), summary.unchanged),
             (t("跳过", "Skipped"), summary.skipped), (t("拒绝", "Rejected"), summary.rejected),
             (t("疑似重复", "Possible duplicates"), summary.possible_duplicate_count),
-            (t("用时", "Elapsed"), f"{summary.elapsed:.2f} s"), (t("批次", "Batch id"), summary.batch_id),
-            (t("结果", "Outcome"), outcome)]
+            (t("注意事项", "Warnings"), summary.caution_count),
+            (t("隐去的值(保留原值)", "Masked cells (kept as stored)"), summary.masked),
+            (t("用时", "Elapsed"), f"{summary.elapsed:.2f} 秒" if app_ctx.lang == "zh" else f"{summary.elapsed:.2f} s"),
+            (t("批次", "Batch id"), summary.batch_id),
+            (t("结果", "Outcome"), _outcome_text(app_ctx, summary, committed, dry_run) if app_ctx.lang == "zh" else outcome)]
     if errors_out and summary.rejected:
         rows.append((t("拒绝行文件", "Rejected rows file"), errors_out))
     render.table(app_ctx, t("导入结果", "Import summary"), [t("项目", "Item"), t("数量", "Value")], rows)
@@ -161,6 +194,14 @@ def _report(app_ctx, summary, committed: bool, dry_run: bool, strict: bool, json
                       t("相同的档案", "Shared with")],
                      [(d["line"], d["archive_no"], d["field"], d["value"], ", ".join(d["others"])) for d in shown],
                      caption=t(f"共 {summary.possible_duplicate_count} 条", f"{summary.possible_duplicate_count} in all"))
+
+
+def _outcome_text(app_ctx, summary, committed: bool, dry_run: bool) -> str:
+    if dry_run:
+        return "试运行:未写入任何内容"
+    if committed:
+        return "已导入" + (f"(另有 {summary.rejected} 行被拒绝)" if summary.rejected else "")
+    return f"--strict:有 {summary.rejected} 行被拒绝,未导入任何内容"
 
 
 def export(
@@ -178,6 +219,9 @@ def export(
     reveal: bool = typer.Option(False, "--reveal", help="Write sensitive values unmasked."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding: utf-8 (with BOM in a file) or gbk."),
     with_history: bool = typer.Option(False, "--with-history", help="XLSX: add the change log as a sheet."),
+    excel: bool = typer.Option(False, "--excel", help='CSV to open by double-click in Excel/WPS: long digit strings '
+                               '(IDs, phones, accounts) written as ="…" so they are not turned into 1.1E+17; '
+                               'import reads them back.'),
 ) -> None:
     """Export archives (filtered like list) to CSV, XLSX, JSON, JSON Lines or vCard."""
     from custarchive.transfer import exporting
@@ -189,9 +233,16 @@ def export(
     filters = {"category": category, "kind": kind, "industry": industry, "city": city, "grade": grade,
                "status": status}
     field_list = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
-    with app_ctx.database().read() as conn:
+    to_terminal = not output or output == "-"
+    with app_ctx.database().read() as conn, BatchProgress(app_ctx, app_ctx.t("导出中", "exporting")) as bar:
         count = exporting.export(conn, app_ctx.actor(source="export"), output or "-", fmt=fmt, filters=filters,
                                  fields=field_list, headers=headers, reveal=reveal, encoding=encoding,
-                                 with_history=with_history)
+                                 with_history=with_history, excel=excel,
+                                 progress=bar.update if bar and not (to_terminal and sys.stdout.isatty()) else None)
     if output and output != "-":
         app_ctx.warn(app_ctx.t(f"已导出 {count} 条到 {output}", f"exported {count} archive(s) to {output}"))
+        if fmt == "csv" and not excel and count:
+            app_ctx.warn(app_ctx.t("提示:在 Excel/WPS 中双击打开此 CSV,身份证号、手机号等长数字会变成 1.1E+17;"
+                                   "要在表格软件中打开,请加 --excel 或改用 -f xlsx",
+                                   "tip: opened by double-click in Excel/WPS, long digits (IDs, phones) in this CSV "
+                                   "become 1.1E+17; for a spreadsheet use --excel or -f xlsx"))

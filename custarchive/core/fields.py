@@ -20,6 +20,7 @@ class FieldSpec:
     required: bool = False
     sensitive: bool = False
     minimum: float | None = None
+    latest: str | None = None          # plausibility: "today" (a date), "year" or "year+N" (a year)
     max_length: int | None = None
     help_zh: str = ""
     help_en: str = ""
@@ -64,7 +65,7 @@ _SPECS = (
     FieldSpec("name", "text", "名称", "Name", ("姓名", "客户名称", "单位名称", "公司名称"),
               required=True, max_length=200),
     FieldSpec("gender", "choice", "性别", "Gender", (), GENDER_CHOICES),
-    FieldSpec("birth_date", "date", "出生日期", "Birth date", ("生日",)),
+    FieldSpec("birth_date", "date", "出生日期", "Birth date", ("生日",), latest="today"),
     FieldSpec("id_number", "id_number", "身份证号", "Resident ID", ("身份证号码",), sensitive=True),
     FieldSpec("credit_code", "credit_code", "统一社会信用代码", "Credit code"),
     FieldSpec("legal_representative", "text", "法定代表人", "Legal representative", ("法人代表",)),

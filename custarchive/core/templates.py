@@ -140,20 +140,30 @@ def _build_field(raw: dict, where: str) -> FieldSpec:
     return FieldSpec(
         name=name, type=kind, label_zh=raw.get("label_zh", name), label_en=raw.get("label_en", name),
         choices=choices, required=bool(raw.get("required", False)), sensitive=bool(raw.get("sensitive", False)),
-        minimum=raw.get("minimum"), max_length=raw.get("max_length"),
-        help_zh=raw.get("help_zh", ""), help_en=raw.get("help_en", ""), canonical=False,
+        minimum=raw.get("minimum"), latest=_latest(raw.get("latest"), kind, f"{where}: field {name!r}"),
+        max_length=raw.get("max_length"), help_zh=raw.get("help_zh", ""), help_en=raw.get("help_en", ""), canonical=False,
     )
+
+
+def _latest(latest: Any, kind: str, where: str) -> str | None:
+    """A field's ``latest`` (plausibility bound), checked against its type when the template loads."""
+    if latest is None:
+        return None
+    if kind == "date" and latest == "today" or kind == "integer" and isinstance(latest, str) and \
+            re.fullmatch(r"year(\+\d{1,3})?", latest):
+        return latest
+    raise ConfigError(f"{where}: latest must be \"today\" for a date or \"year\"/\"year+N\" for a year, not {latest!r}")
 
 
 def parse_field(spec: FieldSpec, raw: Any) -> Any:
     return parse_value(spec.type, raw, spec.name, choices=spec.choices, minimum=spec.minimum,
-                       max_length=spec.max_length)
+                       max_length=spec.max_length, latest=spec.latest)
 
 
 def field_parser(spec: FieldSpec):
     """:func:`parse_field` bound to one field: the same rules, the type resolved once (bulk paths)."""
     return value_parser(spec.type, spec.name, choices=spec.choices, minimum=spec.minimum,
-                        max_length=spec.max_length)
+                        max_length=spec.max_length, latest=spec.latest)
 
 
 def resolve_field(template: Template, name: str) -> FieldSpec:

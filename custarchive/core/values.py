@@ -169,6 +169,30 @@ def parse_phone(raw: str, field: str | None = "phone") -> str:
     return phones.parse_phone(raw if raw.isascii() else normalize_text(raw), field)
 
 
+_SCIENTIFIC = re.compile(r"\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*")
+SPREADSHEET_DAMAGE = ("a spreadsheet turned this into a rounded number and its digits are lost "
+                      "(type it again; export with --excel to keep them)")
+
+
+def _names_damage(parse: Callable[..., str]) -> Callable[..., str]:
+    """``parse``, whose refusal of ``1.10105E+17`` says what happened: a spreadsheet opened the CSV and
+    rounded the long digit string (the value cannot be recovered from the file)."""
+    def checked(raw, *args, **kwargs):
+        try:
+            return parse(raw, *args, **kwargs)
+        except ValidationError as exc:
+            if isinstance(raw, str) and _SCIENTIFIC.fullmatch(raw):
+                raise ValidationError(exc.field, raw, SPREADSHEET_DAMAGE) from None
+            raise
+    checked.__doc__, checked.__name__ = parse.__doc__, parse.__name__
+    return checked
+
+
+parse_phone = _names_damage(parse_phone)
+parse_id_number = _names_damage(parse_id_number)
+parse_credit_code = _names_damage(parse_credit_code)
+
+
 def caution(kind: str, value: Any) -> str | None:
     """Why a stored value is unusual though accepted (a warning for the user), or None."""
     if kind == "phone" and isinstance(value, str):
@@ -231,9 +255,34 @@ def parse_multi_choice(raw: Any, choices: Iterable[dict], field: str | None = "c
     return list(dict.fromkeys(values))
 
 
+def latest_bound(kind: str, latest: str | None) -> Any:
+    """The last plausible value of a field whose spec says ``latest`` (today's date, this year + N)."""
+    if latest is None:
+        return None
+    today = _dt.date.today()
+    if kind == "date":
+        return today.isoformat()
+    return today.year + int(latest.partition("+")[2] or 0)
+
+
+def _plausible(value: Any, bound: Any, field: str | None, raw: Any) -> Any:
+    """Refuse a value that cannot be real yet: a birth or founding date after today, a year too far ahead."""
+    if bound is not None and value is not None and value > bound:
+        if isinstance(bound, str):
+            raise ValidationError(field, raw, "is in the future")
+        raise ValidationError(field, raw, f"must be at most {bound}")
+    return value
+
+
 def parse_value(kind: str, raw: Any, field: str | None = None, *, choices=(), minimum=None,
-                max_length: int | None = None) -> Any:
-    """Parse ``raw`` as a value of type ``kind``; empty input means "no value" (None)."""
+                max_length: int | None = None, latest: str | None = None) -> Any:
+    """Parse ``raw`` as a value of type ``kind``; empty input means "no value" (None).
+
+    ``latest`` (dates and integer years) bounds the value by today (see :func:`latest_bound`).
+    """
+    if latest is not None:
+        value = parse_value(kind, raw, field, choices=choices, minimum=minimum, max_length=max_length)
+        return _plausible(value, latest_bound(kind, latest), field, raw)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if kind == "multi-choice":
@@ -275,12 +324,20 @@ _BY_KIND = {"phone": parse_phone, "date": parse_date, "email": parse_email, "id_
 
 
 def value_parser(kind: str, field: str | None = None, *, choices=(), minimum=None,
-                 max_length: int | None = None) -> Callable[[Any], Any]:
+                 max_length: int | None = None, latest: str | None = None) -> Callable[[Any], Any]:
     """:func:`parse_value` with its arguments bound, for many values of one field (import).
 
     The type is dispatched once instead of per value; a text value takes the same steps inline.
     Anything but a non-blank ``str`` goes through :func:`parse_value` itself, so the two agree.
     """
+    if latest is not None:
+        plain = value_parser(kind, field, choices=choices, minimum=minimum, max_length=max_length)
+        bound = latest_bound(kind, latest)
+
+        def bounded(raw):
+            return _plausible(plain(raw), bound, field, raw)
+        return bounded
+
     def generic(raw):
         return parse_value(kind, raw, field, choices=choices, minimum=minimum, max_length=max_length)
 

@@ -52,6 +52,9 @@ def parse_type(raw: str) -> LogType:
     raise ValidationError("--type", raw, f"not a log type (use one of: {', '.join(types)})")
 
 
+FUTURE_SLACK = _dt.timedelta(minutes=10)    # clocks of two office PCs differ by a few minutes
+
+
 def parse_at(raw: str, field: str = "--at") -> str:
     """A date (midnight) or date and time (``2024-03-01 14:30``), as a local ISO timestamp."""
     value = normalize_text(raw)
@@ -65,7 +68,10 @@ def parse_at(raw: str, field: str = "--at") -> str:
         moment = _dt.datetime(day.year, day.month, day.day, hour, minute, second)
     except ValueError:
         raise ValidationError(field, raw, "not a real time of day") from None
-    return moment.astimezone().isoformat(timespec="seconds")
+    moment = moment.astimezone()
+    if moment > _dt.datetime.now().astimezone() + FUTURE_SLACK:    # a record of what happened, not a plan
+        raise ValidationError(field, raw, "is in the future")
+    return moment.isoformat(timespec="seconds")
 
 
 def _row(row) -> dict:

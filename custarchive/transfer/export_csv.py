@@ -324,8 +324,9 @@ class _Lines:
             lines[index] = self.general(batch[index])
         return lines
 
-    def copy(self, cursor, stream, encoded: Callable | None = None) -> int:
-        """Write the rows of ``cursor`` to ``stream`` as UTF-8 (or through ``encoded``); returns how many."""
+    def copy(self, cursor, stream, encoded: Callable | None = None, progress: Callable | None = None) -> int:
+        """Write the rows of ``cursor`` to ``stream`` as UTF-8 (or through ``encoded``); returns how many.
+        ``progress(count)`` is told after each batch."""
         count = 0
         collecting = gc.isenabled()
         gc.disable()  # a batch makes thousands of tuples and no cycles; collecting would only rescan
@@ -339,6 +340,8 @@ class _Lines:
                     stream.write(data)
                 else:
                     encoded(data, lines, batch)
+                if progress is not None:
+                    progress(count)
             return count
         finally:
             if collecting:
@@ -361,7 +364,7 @@ def write(conn, plan, where: str, params: dict, out, headers: list[str], encodin
     try:
         stream.write(encoder.encode(lines.written([csv_value(header) for header in headers]).decode() + "\r\n"))
         with _cursor(conn, query, params) as cursor:
-            return lines.copy(cursor, stream, encoded)
+            return lines.copy(cursor, stream, encoded, state.get("progress"))
     finally:
         if owned:
             stream.close()
@@ -404,3 +407,47 @@ def _write_encoded(stream, encoder, name: str, data: bytes, lines: list, batch: 
                 state["archive_no"] = row[number_at].decode()
             codecs.encode(line.replace(_SEP, b",").decode(), name)
         raise
+
+
+# --- export --excel --------------------------------------------------------------------------
+
+_LONG_DIGITS = __import__("re").compile(r"\+?\d{11,}|0\d+")
+_NOT_PROTECTED = ("amount", "integer", "date", "bool", "choice", "multi-choice")
+
+
+def excel_positions(plan, specs: dict) -> list[int]:
+    """The columns whose digit strings a spreadsheet would turn into numbers: everything but
+    amounts, counts, dates and codes (which stay numbers a user can sum or sort)."""
+    return [pos for pos, name in enumerate(plan.fields)
+            if specs.get(name) is None or specs[name].type not in _NOT_PROTECTED]
+
+
+def excel_cell(value: Any) -> Any:
+    """``="110105199003071247"`` for a long digit string (11+ digits, or a leading 0): Excel and WPS
+    show it as the text it is, not ``1.10105E+17``; import reads it back as the plain digits."""
+    if value.__class__ is str and _LONG_DIGITS.fullmatch(value):
+        return f'="{value}"'
+    return value
+
+
+def write_excel(rows, out, headers: list[str], encoding: str | None, positions: list[int]) -> int:
+    """CSV for a double-click in Excel/WPS (``export --excel``): UTF-8 with BOM, long digit strings as
+    ``="…"``; every other cell exactly as the default CSV writes it (``csv_value``)."""
+    stream, opened, to_file = _open_out(out)
+    name = csv_encoding(encoding, to_file)
+    text_out = io.TextIOWrapper(stream, encoding=name, newline="", write_through=False)
+    count = 0
+    try:
+        writer = csv.writer(text_out)
+        writer.writerow(headers)
+        protected = frozenset(positions)
+        for values in rows:
+            writer.writerow([excel_cell(value) if pos in protected and value.__class__ is str else csv_value(value)
+                             for pos, value in enumerate(values)])
+            count += 1
+        text_out.flush()
+    finally:
+        text_out.detach()
+        if opened:
+            stream.close()
+    return count

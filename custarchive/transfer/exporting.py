@@ -15,7 +15,7 @@ import datetime as _dt
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import text
 
@@ -155,6 +155,16 @@ class Plan:
         return values
 
 
+def _counted(rows: Iterator, progress: Callable) -> Iterator:
+    """``rows`` as they are, telling ``progress`` every thousand."""
+    count = 0
+    for count, row in enumerate(rows, 1):
+        if count % 1000 == 0:
+            progress(count)
+        yield row
+    progress(count)
+
+
 def _templates(conn, where: str, params: dict) -> list:
     found = []
     for (name,) in conn.execute(text(f"SELECT DISTINCT template FROM customers{where}"), params):
@@ -166,8 +176,10 @@ def _templates(conn, where: str, params: dict) -> list:
 
 
 def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | None = None, headers: str = "en",
-           reveal: bool = False, encoding: str | None = None, with_history: bool = False) -> int:
-    """Write the filtered archives to ``out`` (a path or ``-``); returns how many were written."""
+           reveal: bool = False, encoding: str | None = None, with_history: bool = False,
+           excel: bool = False, progress: Callable | None = None) -> int:
+    """Write the filtered archives to ``out`` (a path or ``-``); returns how many were written.
+    ``progress(done, total)`` is told as the rows go out (a terminal's bar)."""
     authz.require(conn, actor, "export")
     if reveal:
         authz.require(conn, actor, "reveal")
@@ -179,16 +191,24 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
         raise UsageError("--with-history needs --format xlsx (the change log goes on its own sheet)")
     if encoding and fmt != "csv":
         raise UsageError("--encoding applies to CSV only (JSON and vCard are always UTF-8)")
+    if excel and fmt != "csv":
+        raise UsageError("--excel applies to CSV only (an XLSX file keeps long numbers as text already)")
     where, params = lookup.list_where(filters)
     plan = Plan(_templates(conn, where, params), fields, fmt, reveal, headers == "zh")
     if plan.sealed:
         plan.keys = crypto.keyring(conn)
     query = f"SELECT {', '.join(plan.columns)} FROM customers{where} ORDER BY archive_no"
-    state = {"archive_no": None}
+    state: dict[str, Any] = {"archive_no": None}
+    if progress is not None:
+        total = conn.execute(text(f"SELECT COUNT(*) FROM customers{where}"), params).scalar()
+        progress(0, total)
+        state["progress"] = lambda done: progress(done, total)
     number_at = plan.fields.index("archive_no") if "archive_no" in plan.fields else None
 
     def rows() -> Iterator:
         opened = (plan.convert(row) for row in lookup.iter_rows(conn, query, params))  # only when asked for
+        if progress is not None and not (fmt == "csv" and not excel):
+            opened = _counted(opened, state["progress"])
         try:
             if fmt in ("csv", "xlsx"):
                 for values in opened:
@@ -211,7 +231,12 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     try:
         if fmt == "csv":
             headers = [plan.labels.get(name, name) if plan.labels else name for name in plan.fields]
-            count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
+            if excel:
+                specs = {**{n: s for t in plan.templates for n, s in t.fields.items()}, **CANONICAL}
+                count = export_csv.write_excel(stream, temporary or "-", headers, encoding,
+                                               export_csv.excel_positions(plan, specs))
+            else:
+                count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
         else:
             count = write_rows(fmt, temporary or "-", plan.fields, stream, labels=plan.labels,
                                encoding=encoding, extra_sheets=extra_sheets)

@@ -27,6 +27,7 @@ from custarchive.core.crypto import keyring
 from custarchive.core.fields import CANONICAL
 from custarchive.core.sqlutil import DeferredIndexes, picker
 from custarchive.core.templates import load_template, template_files
+from custarchive.core.values import card_cautions
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
 from custarchive.store.bulkload import GrowingTable
 from custarchive.transfer.io import build_header_map
@@ -87,6 +88,9 @@ class Summary:
     rejected_rows: list[Rejection] = field(default_factory=list)
     possible_duplicates: list[dict] = field(default_factory=list)
     possible_duplicate_count: int = 0
+    masked: int = 0                 # masked cells (from a masked export) taken as "unchanged"
+    cautions: list = field(default_factory=list)   # accepted but unusual values: {line, field, value, warning}
+    caution_count: int = 0
     notices: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     elapsed: float = 0.0
@@ -96,6 +100,7 @@ class Summary:
             "batch_id": self.batch_id, "read": self.read, "inserted": self.inserted, "updated": self.updated,
             "unchanged": self.unchanged, "skipped": self.skipped, "rejected": self.rejected,
             "possible_duplicate_count": self.possible_duplicate_count,
+            "masked_unchanged": self.masked, "warning_count": self.caution_count, "warnings": self.cautions,
             "elapsed_seconds": round(self.elapsed, 3),
             "rejected_rows": [r.as_dict() for r in self.rejected_rows],
             "rejected_rows_truncated": self.rejected > len(self.rejected_rows),
@@ -109,6 +114,7 @@ class Events:
     """How the importer talks to its caller while it runs (it never prints)."""
 
     rejected: Callable[[Any, Rejection], None] = lambda row, rejection: None
+    caution: Callable[[Any, dict], None] = lambda row, warning: None
     notice: Callable[[str], None] = lambda message: None
     progress: Callable[[int], None] = lambda rows: None
 
@@ -179,6 +185,7 @@ class Importer:
         self.growing = GrowingTable(conn, "customers", int(self.first_new_id))
         self.lines = array("I")  # file line of each archive this import created, by id from line_base
         self.line_base: int | None = None
+        self.column_fields: dict[int, str] = {}
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -192,6 +199,7 @@ class Importer:
         for table in source.tables():
             hmap = build_header_map(table.headers, labels, self.options.map_file)
             hmap.check()
+            self.column_fields = dict(hmap.fields)
             plan = self._plan(table, hmap)
             names = tuple(name for _index, name in plan)
             pick = picker([index for index, _name in plan])
@@ -199,6 +207,7 @@ class Importer:
                 chunk = Chunk(rows, [None if row.error else pick(row.cells) for row in rows], names)
                 self._write(chunk, self.preparer.prepare_chunk(names, chunk.accepted()))
         self.indexes.rebuild()
+        self.summary.masked = self.preparer.masked
         self._possible_duplicates()
         for warning in source.warnings:
             self._notice(warning)
@@ -250,6 +259,24 @@ class Importer:
         else:
             self._reject(row, None, None, exc.message)
 
+    def _cautions(self, row, card: dict) -> None:
+        """Unusual values that were stored (a phone block phonenumbers does not know): warned, not refused."""
+        for text_ in card_cautions(card):
+            warning = {"line": row.line, "where": row.where, "field": "phone", "value": card.get("phone"),
+                       "warning": text_}
+            self.summary.caution_count += 1
+            if len(self.summary.cautions) < KEEP_DUPLICATES:
+                self.summary.cautions.append(warning)
+            self.events.caution(row, warning)
+
+    def _damaged_cell(self, row) -> tuple[str | None, Any]:
+        """The field (else the header) and value of the cell a reader refused a row for, if one."""
+        column = getattr(row, "error_column", None)
+        if column is None or column >= len(row.cells):
+            return None, None
+        headers = row.table.headers
+        return self.column_fields.get(column) or (headers[column] if column < len(headers) else None), row.cells[column]
+
     # --- one chunk --------------------------------------------------------------------------
 
     def _write(self, chunk: Chunk, outcomes: list) -> None:
@@ -260,7 +287,7 @@ class Importer:
         names = chunk.names
         for row, picked in zip(chunk.rows, chunk.cells):
             if picked is None:
-                self._reject(row, None, None, row.error)
+                self._reject(row, *self._damaged_cell(row), row.error)
                 continue
             outcome = next(outcomes)
             if outcome.__class__ is New:
@@ -293,6 +320,7 @@ class Importer:
             else:
                 self._update(candidate.row, fresh, Preparer.update_sets(candidate.record()))
         for row, card in cards:
+            self._cautions(row, card)
             if self.line_base is None:
                 self.line_base = card["id"]
             # ids are consecutive (the write lock is held); were one skipped, it would only cost a zero
@@ -330,6 +358,8 @@ class Importer:
             return
         if changes:
             self.summary.updated += 1
+            if "phone" in changes:
+                self._cautions(row, {"phone": changes["phone"][1]})
         else:
             self.summary.unchanged += 1
 

@@ -9,6 +9,7 @@ because only the database knows whether that archive exists.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -109,6 +110,8 @@ class Preparer:
         self.template = template
         self.category = category
         self.parse = ParseCache()
+        self.maskable = maskable_fields()
+        self.masked = 0                      # masked cells dropped (the stored value stays)
         self.plans: dict[tuple, archive.CardPlan] = {}
         self._kinds: dict[tuple[str, str], str] = {}
         self.default_kind = self.kind(kind, "--kind") if kind else None
@@ -131,18 +134,28 @@ class Preparer:
         return outcomes
 
     def prepare(self, record: dict) -> Outcome:
-        """One record's outcome; ``record`` is consumed."""
+        """One record's outcome; ``record`` is consumed. A masked cell (``110108********018X``, as
+        export writes it without ``--reveal``) means "unchanged": it is dropped and counted."""
+        masked = drop_masked(record, self.maskable) if self.maskable.intersection(record) else {}
         record = _merge_extras(record)
         number = record.pop("archive_no", None)
         if number:
+            self.masked += len(masked)
             return Numbered(normalize_query(number).upper(), record)
-        card = self.card(record)
+        try:
+            card = self.card(record)
+        except ValidationError as exc:
+            if exc.field in masked:
+                raise ValidationError(exc.field, masked[exc.field], MASKED_NEW) from None
+            raise
+        self.masked += len(masked)          # the row is kept: its masked cells stay empty
         return New(card, archive.store_form(self.keys, card))
 
     @staticmethod
     def update_sets(record: dict) -> dict:
         """What a row that turned out to duplicate an archive changes in it (``--on-duplicate update``)."""
         record = _merge_extras(dict(record))
+        drop_masked(record, maskable_fields())
         for name in ("archive_no", "template", "kind", "category"):
             record.pop(name, None)
         return record
@@ -174,6 +187,40 @@ class Preparer:
         if code not in self.categories:
             raise ValidationError("category", raw, f"unknown category (known: {', '.join(sorted(self.categories))})")
         return code
+
+
+_MASKED = re.compile(r"[^*]*\*+[^*]*")
+_maskable: frozenset[str] | None = None
+
+
+def maskable_fields() -> frozenset[str]:
+    """Fields an export may write masked: the sensitive ones (canonical or of any built-in template)
+    and the structured ones no real value of which holds a ``*`` (phones, IDs, codes, e-mails)."""
+    global _maskable
+    if _maskable is None:
+        from custarchive.core.fields import CANONICAL
+        from custarchive.core.templates import load_template, template_files
+
+        specs = list(CANONICAL.values())
+        for name in template_files():
+            try:
+                specs += load_template(name).fields.values()
+            except CustarchiveError:
+                continue
+        _maskable = frozenset(spec.name for spec in specs
+                              if spec.sensitive or spec.type in ("phone", "id_number", "credit_code", "email"))
+    return _maskable
+
+
+MASKED_NEW = "is masked (exported without --reveal) and a new archive needs the real value"
+
+
+def drop_masked(record: dict, maskable: frozenset[str]) -> dict[str, str]:
+    """Remove the masked cells of a record (in place): one run of ``*`` inside a maskable field,
+    as :func:`custarchive.core.masking.mask` writes it. Returns them (field → masked text)."""
+    found = [name for name in maskable.intersection(record)
+             if isinstance(record[name], str) and "*" in record[name] and _MASKED.fullmatch(record[name].strip())]
+    return {name: record.pop(name) for name in found}
 
 
 def record_of(names: tuple, cells: tuple) -> dict:

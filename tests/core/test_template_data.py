@@ -58,7 +58,7 @@ SECTION_KEYS = {"id", "label_zh", "label_en", "fields"}
 CANONICAL_FIELD_KEYS = {"name", "required", "help_zh", "help_en"}
 TEMPLATE_FIELD_KEYS = {
     "name", "type", "label_zh", "label_en", "required", "choices", "help_zh", "help_en",
-    "sensitive", "max_length",
+    "sensitive", "max_length", "minimum", "latest",
 }
 CHOICE_KEYS = {"value", "label_zh", "label_en"}
 
@@ -148,6 +148,10 @@ def test_fields(template):
 
         extra = set(field) - TEMPLATE_FIELD_KEYS
         assert not extra, f"{where}: unknown keys {sorted(extra)}"
+        if "minimum" in field:
+            assert field.get("type") in ("integer", "amount") and isinstance(field["minimum"], (int, float)), where
+        if "latest" in field:
+            assert (field.get("type"), field["latest"][:4]) in (("date", "toda"), ("integer", "year")), where
         assert field.get("type") in TYPES, f"{where}: type {field.get('type')!r}"
         _check_labels(where, field)
         assert field["label_zh"] not in CANONICAL_ZH, (

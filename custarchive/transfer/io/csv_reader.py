@@ -68,7 +68,7 @@ def _csv_rows(src: Source, table: Table, reader, buffered, previous: int) -> Ite
             raise _quote_error(src, last + 1, exc) from None
 
     for line, cells in records():
-        error = None
+        error = column = None
         if len(cells) != width:
             if not any(cells):
                 continue
@@ -81,10 +81,14 @@ def _csv_rows(src: Source, table: Table, reader, buffered, previous: int) -> Ite
         joined = "\x1f".join(cells)
         if len(joined) > limit:
             longest = max(cells, key=len)
-            if len(longest) > limit:
-                error = error or f"a cell has {len(longest)} characters; at most {limit} are allowed"
+            if len(longest) > limit and error is None:
+                error = f"a cell has {len(longest)} characters; at most {limit} are allowed"
+                column = cells.index(longest)
         if "\x1f'" in "\x1f" + joined:
             cells = [cell[1:] if cell.startswith(_UNNEUTRAL) else cell for cell in cells]
+        if '\x1f="' in "\x1f" + joined:       # export --excel: ="110105199003071247" keeps the digits in Excel
+            cells = [cell[2:-1] if cell.startswith('="') and cell.endswith('"') and '"' not in cell[2:-1] else cell
+                     for cell in cells]
         elif not joined.strip("\x1f \t"):
             continue
-        yield Row(table, line, cells, cells, error)
+        yield Row(table, line, cells, cells, error, column)

@@ -39,14 +39,16 @@ class Row:
     what the errors file writes back.
     """
 
-    __slots__ = ("table", "line", "cells", "original", "error")
+    __slots__ = ("table", "line", "cells", "original", "error", "error_column")
 
-    def __init__(self, table: Table, line: int, cells: list[str], original: object, error: str | None = None):
+    def __init__(self, table: Table, line: int, cells: list[str], original: object, error: str | None = None,
+                 error_column: int | None = None):
         self.table = table
         self.line = line
         self.cells = cells
         self.original = original
         self.error = error
+        self.error_column = error_column     # the column of the damaged cell an ``error`` is about
 
     @property
     def values(self) -> dict[str, str]:

@@ -219,7 +219,7 @@ def _row(table: Table, number: int, values, width: int, merged_rows, no_value) -
     if values is None or not any(value is not None and value != "" for value in values):
         return
     original = values
-    error = None
+    error = column = None
     if len(values) > width:
         if any(value is not None and str(value).strip() for value in values[width:]):
             error = ragged_reason(len(values), width)
@@ -233,13 +233,15 @@ def _row(table: Table, number: int, values, width: int, merged_rows, no_value) -
         elif number in no_value:
             error = f"cell {no_value[number]} is a formula with no saved value; open and save the file in Excel"
         else:
-            for value, header in zip(values, table.headers):
+            for column, (value, header) in enumerate(zip(values, table.headers)):
                 if value is not None and value.__class__ is not str:
                     if _precision_lost(value):
-                        error = (f"{header}: the number {cell_text(value)} has more than 15 digits and Excel has "
+                        error = (f"the number {cell_text(value)} has more than 15 digits and Excel has "
                                  f"rounded it; format the column as text (文本) and type it again")
                         break
                 elif value is not None and len(value) > MAX_CELL_CHARS:
-                    error = f"{header}: {len(value)} characters; at most {MAX_CELL_CHARS} are allowed"
+                    error = f"{len(value)} characters; at most {MAX_CELL_CHARS} are allowed"
                     break
-    yield Row(table, number, cells, original, error)
+            else:
+                column = None
+    yield Row(table, number, cells, original, error, column if error else None)
