@@ -56,7 +56,7 @@ def build(path: Path, rows: int, seed: int):
     return data
 
 
-def run(argv: list[str], env: dict) -> tuple[int, float, float, bytes]:
+def run(argv: list[str], env: dict) -> tuple[int, float, float, bytes, float]:
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         child = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env, stdin=subprocess.DEVNULL)
@@ -66,7 +66,7 @@ def run(argv: list[str], env: dict) -> tuple[int, float, float, bytes]:
         if code:
             sys.stderr.write(child.stderr.read().decode("utf-8", "replace")[-2000:])
         out.seek(0)
-        return code, elapsed, usage.ru_maxrss / 1024, out.read()
+        return code, elapsed, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime
 
 
 def measure(rows: int, seed: int, work: Path) -> dict:
@@ -76,7 +76,8 @@ def measure(rows: int, seed: int, work: Path) -> dict:
     built = time.perf_counter() - started
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CUSTARCHIVE_CONFIG_DIR": str(work), "LANG": "C.UTF-8"}
     floor = run([sys.executable, "-c", FLOOR, str(path)], env)
-    code, seconds, peak, out = run([sys.executable, "-m", "custarchive", "--db", str(path), "dedupe", "--json"], env)
+    load = os.getloadavg()[0]
+    code, seconds, peak, out, cpu = run([sys.executable, "-m", "custarchive", "--db", str(path), "dedupe", "--json"], env)
     if code:
         raise SystemExit(f"dedupe failed with exit {code}")
     result = json.loads(out)
@@ -100,8 +101,8 @@ def measure(rows: int, seed: int, work: Path) -> dict:
             tally[1] += 1
     return {"rows": len(data.rows), "true": len(truth), "listed": len(found), "precision": precision,
             "recall": recall, "f1": f1, "families_listed": len(found & families), "family_pairs": len(families),
-            "related": result["counts"]["related"], "seconds": seconds, "peak_mb": peak,
-            "floor_seconds": floor[1], "floor_mb": floor[2], "build_seconds": built,
+            "related": result["counts"]["related"], "seconds": seconds, "cpu": cpu, "peak_mb": peak,
+            "floor_seconds": floor[1], "floor_mb": floor[2], "build_seconds": built, "load": load,
             "candidate_pairs": result["model"]["candidate_pairs"], "by_variant": missed_by_variant}
 
 
@@ -116,15 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         print("| archives | true pairs | listed | precision | recall | F1 | families listed | related | "
-              "candidate pairs | time | peak memory | floor (read every row) |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "candidate pairs | time | CPU time | peak memory | floor (read every row) |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for rows in sizes:
             r = measure(rows, args.seed, work)
             print(f"| {r['rows']:,} | {r['true']:,} | {r['listed']:,} | {r['precision']:.3f} | {r['recall']:.3f} | "
                   f"{r['f1']:.3f} | {r['families_listed']} of {r['family_pairs']:,} | {r['related']:,} | "
                   f"{r['candidate_pairs']:,} | {r['seconds']:.1f} s ({r['seconds'] / r['floor_seconds']:.1f}x floor) | "
+                  f"{r['cpu']:.1f} s | "
                   f"{r['peak_mb']:.0f} MB | {r['floor_seconds']:.1f} s, {r['floor_mb']:.0f} MB |", flush=True)
             recall = ", ".join(f"{v} {c}/{t}" for v, (c, t) in sorted(r["by_variant"].items()))
+            print(f"  (load average {r['load']:.1f} on {os.cpu_count()} cores; archive built in {r['build_seconds']:.0f} s)",
+                  file=sys.stderr)
             print(f"  re-entries found, by variant: {recall}", file=sys.stderr, flush=True)
     return 0
 

@@ -147,3 +147,28 @@ def test_a_common_name_does_not_explode_the_comparisons(cli, db_target):
     result = cli.json("dedupe")
     assert result["model"]["candidate_pairs"] <= 3000 * 60       # not 3000 * 2999 / 2
     assert result["pairs"] == []                                   # namesakes with their own IDs
+
+
+# --- entry-time warnings: the same scorer, one card against its blocks -----------------------------
+
+def test_add_and_update_warn_with_the_same_probabilities_showing_only_number_and_name(cli):
+    first = cli.add(person(name="张伟", phone="13911112222", birth_date="1985-03-02", gender="男",
+                           address="朝阳区建国路8号", email="zw85@163.com"))
+    again = cli.ok("--lang", "en", "add", "--no-input", "--set", "name=張偉", "--set", "phone=+86 139 1111 2222",
+                   "--set", "birth_date=1985-03-02", "--set", "gender=男")
+    second = again.stdout.strip()
+    warned = again.stderr
+    assert f"{second}: possible duplicate of {first} 张伟 (probability" in warned
+    assert "zw85@163.com" not in warned and "建国路" not in warned and "1985" not in warned
+    listed = {(p["a"], p["b"]): p["probability"] for p in cli.json("dedupe")["pairs"]}
+    shown = int(warned.split("(probability ")[1].split("%")[0])
+    assert (first, second) in listed and abs(listed[(first, second)] * 100 - shown) <= 15
+
+    wife = cli.ok("--lang", "en", "add", "--no-input", "--set", "name=李娜", "--set", "phone=13911112222",
+                  "--set", "birth_date=1987-09-09", "--set", "gender=女", "--set", "address=朝阳区建国路8号")
+    assert "related archive" in wife.stderr and "possible duplicate" not in wife.stderr
+
+    other = cli.add(person(name="赵六", phone="13600003333", birth_date="1970-01-01"))
+    changed = cli.ok("--lang", "zh", "update", other, "--set", "name=张伟", "--set", "phone=13911112222",
+                     "--set", "birth_date=1985-03-02")
+    assert f"可能与 {first} 张伟 重复" in changed.stderr

@@ -87,7 +87,7 @@ def train(table, pairs_levels, settings: dict) -> tuple[dict, dict, float]:
     from custarchive.cards.dedupe import model
 
     a, b = model.random_pairs(table, int(settings["random_pairs"]))
-    u = model.estimate_u(model.compare(table, a, b), settings["u"])
+    u = model.estimate_u(model.compare(table, a, b), settings["u"], len(table))
     m = {field: list(values) for field, values in settings["m"].items()}
     name, email, birth = (model.FIELDS.index(f) for f in ("name", "email", "birth_date"))
     # Two training sessions, as Splink trains: pairs sharing the name's pinyin and birth year teach
@@ -111,13 +111,15 @@ def train(table, pairs_levels, settings: dict) -> tuple[dict, dict, float]:
     return m, u, prior
 
 
-def name_frequency(table):
+def name_frequency(table, u_same: float):
     """Per row: the share of the other archives whose name has the same pinyin (the tf-adjusted u of an
     agreeing name: the chance that a different customer has it too)."""
     import numpy as np
 
+    from custarchive.cards.dedupe.model import name_u
+
     _values, inverse, counts = np.unique(table.pinyin, return_inverse=True, return_counts=True)
-    return ((counts[inverse] - 1) / max(len(table), 1)).astype(np.float64)
+    return name_u((counts[inverse] - 1).astype(np.float64), len(table), u_same)
 
 
 def find(conn, min_probability: float | None = None, progress=None) -> Found:
@@ -155,7 +157,7 @@ def find(conn, min_probability: float | None = None, progress=None) -> Found:
     m, u, prior = train(table, levels, settings)
     if progress:
         progress(2, 3, "scoring")
-    frequency = name_frequency(table)
+    frequency = name_frequency(table, u["name"][-1])
     weights = model.weights(levels, m, u, frequency[left])
     probability = model.probability(weights, prior)
     probability[table.kind[left] != table.kind[right]] = 0.0

@@ -3,7 +3,7 @@
 A million archives as Python dicts would take over a gigabyte, so each record is reduced while it
 is read (in chunks) to integer hashes of its normalised values plus two short byte strings (the
 name's pinyin and the e-mail, for the fuzzy levels), held in preallocated numpy arrays: about
-150 bytes a record. Hashes are Python's own (salted per process, stable within one): equality is
+110 bytes a record. Hashes are Python's own (salted per process, stable within one): equality is
 all they are used for; 0 stands for "missing".
 
 Normalising is where the office variants meet: a phone keeps its digits without a +86/0086 prefix;
@@ -22,17 +22,17 @@ from sqlalchemy import text
 
 COLUMNS = ("id", "kind", "name", "gender", "birth_date", "id_number_hmac", "credit_code", "phone", "email",
            "province", "city", "address", "employer")
-CHUNK = 20_000
+CHUNK = 5_000
 _BRACKETED = re.compile(r"[(（\[【]([^)）\]】]{1,8})[)）\]】]")
 _DISTRICT = re.compile(r"^(.{1,12}?(?:自治县|自治旗|区|县|旗|市))")
-_SPACE = re.compile(r"\s+")
+
+
+_MASK = 0x7FFF_FFFF_FFFF_FFFF
 
 
 def _h(value) -> int:
-    """A non-zero 63-bit hash of a present value, 0 for a missing one."""
-    if not value:
-        return 0
-    return (hash(value) & 0x7FFF_FFFF_FFFF_FFFF) or 1
+    """A 63-bit hash of a present value, 0 for a missing one (a present value hashing to 0: 2**-63)."""
+    return hash(value) & _MASK if value else 0
 
 
 def phone_key(raw: str | None) -> str:
@@ -49,7 +49,7 @@ def phone_key(raw: str | None) -> str:
 
 def plain(raw: str | None) -> str:
     """NFKC, lower case, no white space."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", raw or "")).lower()
+    return "".join(unicodedata.normalize("NFKC", raw).split()).lower() if raw else ""
 
 
 def _place_words(*places: str | None) -> list[str]:
@@ -99,24 +99,42 @@ def core_name(name: str, company: bool, legal_forms: list[str], province: str | 
     core = plain(name)
     if not company:
         return core
-    places = set(_place_words(city, province))
-    core = _BRACKETED.sub(lambda m: "" if plain(m.group(1)) in places or plain(m.group(1)) in _places_set()
-                          else m.group(0), core)
-    for sign in "()（）[]【】":
-        core = core.replace(sign, "")
+    return _company_core(core, legal_forms, frozenset(_place_words(city, province)))
+
+
+def _spoken(text_: str) -> tuple[str, ...]:
+    readings = _pinyin_table()
+    return tuple(readings[ch] for ch in text_)
+
+
+def _company_core(core: str, legal_forms: list[str], own: frozenset[str]) -> str:
+    """Legal form removed by its pinyin, so 有限責任公司 (traditional) goes as 有限责任公司 does, then
+    up to two leading places. At least three characters stay."""
+    places = _places_set()
+    if "(" in core or "[" in core or "【" in core:
+        core = _BRACKETED.sub(lambda m: "" if m.group(1) in own or m.group(1) in places else m.group(0),
+                              core)
+        for sign in "()[]【】":
+            core = core.replace(sign, "")
+    spoken = _spoken(core)
+    forms = _forms_spoken(tuple(legal_forms))
     changed = True
     while changed:
         changed = False
-        for form in legal_forms:    # longest first
-            if core.endswith(form) and len(core) > len(form) + 1:
-                core = core[:-len(form)]
+        for form in forms:          # longest first
+            if len(spoken) > len(form) + 1 and spoken[-len(form):] == form:
+                core, spoken = core[:-len(form)], spoken[:-len(form)]
                 changed = True
-    for _ in range(2):
-        place = next((p for p in (*sorted(places, key=len, reverse=True), *_leading_places(core))
-                      if core.startswith(p)), None)
-        if place is None or len(core) - len(place) < 3:
+    own_spoken = {_spoken(place) for place in own}
+    for _ in range(2):              # 浙江杭州华鑫科技 → 华鑫科技
+        for length in range(min(len(core) - 3, 16), 1, -1):
+            # any place by its characters; the card's own city and province also by pinyin (南陽 for
+            # 南阳市: any place by pinyin would take 合远 for 河源)
+            if core[:length] in places or spoken[:length] in own_spoken:
+                core, spoken = core[length:], spoken[length:]
+                break
+        else:
             break
-        core = core[len(place):]
     return core
 
 
@@ -125,28 +143,9 @@ def _places_set() -> frozenset[str]:
     return frozenset(place_names())
 
 
-@lru_cache(maxsize=1)
-def _by_first_char() -> dict[str, tuple[str, ...]]:
-    index: dict[str, list[str]] = {}
-    for place in place_names():
-        index.setdefault(place[0], []).append(place)
-    return {char: tuple(places) for char, places in index.items()}
-
-
-def _leading_places(core: str) -> tuple[str, ...]:
-    return _by_first_char().get(core[:1], ()) if core else ()
-
-
-def address_parts(province: str | None, city: str | None, address: str | None) -> tuple[str, str, str]:
-    """(city, district, the whole address) normalised; the city falls back on the province."""
-    where = plain(city) or plain(province)
-    rest = plain(address)
-    for place in _place_words(province, city):
-        if rest.startswith(place):
-            rest = rest[len(place):]
-    found = _DISTRICT.match(rest)
-    district = found.group(1) if found else ""
-    return where, district, rest
+@lru_cache(maxsize=4)
+def _forms_spoken(legal_forms: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted({_spoken(plain(form)) for form in legal_forms}, key=len, reverse=True))
 
 
 @dataclass
@@ -156,14 +155,14 @@ class Table:
     kind: object         # int8: 1 individual, 2 enterprise
     name: object         # int64 hash of the core name
     pinyin: object       # int64 hash of its pinyin
-    pinyin_text: object  # S32: the pinyin itself (fuzzy level)
+    pinyin_text: object  # S24: the pinyin itself (fuzzy level)
     birth: object        # int32 yyyymmdd, 0 missing
-    gender: object       # int64 hash
+    gender: object       # int32 hash (so are city, district and employer: few distinct values)
     id_number: object    # int64 hash of the resident ID's keyed hash
     credit_code: object
     phone: object
     email: object
-    email_text: object   # S32
+    email_text: object   # S24
     city: object
     district: object
     address: object
@@ -177,27 +176,88 @@ def count(conn) -> int:
     return conn.execute(text("SELECT COUNT(*) FROM customers WHERE status = 'active'")).scalar_one()
 
 
-def record_features(row: dict, legal_forms: list[str]) -> dict:
-    """The comparable values of one record (a dict with the COLUMNS), as in the table."""
-    company = row.get("kind") == "enterprise"
-    from custarchive.core.searchindex import pinyin_keys
+def _pinyin_table():
+    """Character → its first toneless reading ('' for none): searchindex's cache (a dict lookup)."""
+    from custarchive.core import searchindex
 
-    core = core_name(row.get("name") or "", company, legal_forms, row.get("province"), row.get("city"))
-    spoken = pinyin_keys(core)[0] or core
-    where, district, rest = address_parts(row.get("province"), row.get("city"), row.get("address"))
-    birth = (row.get("birth_date") or "").replace("-", "")
-    employer = core_name(row["employer"], True, legal_forms) if row.get("employer") else ""
-    email = plain(row.get("email"))
-    return {"id": row.get("id") or 0, "kind": 2 if company else 1, "name": _h(core), "pinyin": _h(spoken),
-            "pinyin_text": spoken.encode()[:32], "birth": int(birth) if birth.isdigit() else 0,
-            "gender": _h(row.get("gender")), "id_number": _h(row.get("id_number_hmac")),
-            "credit_code": _h(plain(row.get("credit_code"))), "phone": _h(phone_key(row.get("phone"))),
-            "email": _h(email), "email_text": email.encode()[:32], "city": _h(where),
-            "district": _h(where + "|" + district) if district else 0,
-            "address": _h(where + "|" + rest) if rest else 0, "employer": _h(employer)}
+    return searchindex._pinyin_cache
 
 
-_DTYPES = {"id": "int64", "kind": "int8", "birth": "int32", "pinyin_text": "S32", "email_text": "S32"}
+class _Memo(dict):
+    """value -> computed features, computed once: names, places, dates and employers repeat a lot."""
+
+    def __init__(self, compute, limit: int = 60_000):
+        super().__init__()
+        self.compute, self.limit = compute, limit
+
+    def __missing__(self, key):
+        if len(self) >= self.limit:      # memory stays bounded on a million distinct names
+            self.clear()
+        value = self[key] = self.compute(key)
+        return value
+
+
+class Featurizer:
+    """Turns columns of raw values into the Table's columns; one instance per run (its memos)."""
+
+    def __init__(self, legal_forms: list[str]):
+        self.legal_forms = sorted(legal_forms, key=len, reverse=True)
+
+        readings = _pinyin_table()
+
+        def name(key) -> tuple[int, int, bytes]:
+            raw, company, province, city = key
+            core = plain(raw)
+            if company:
+                core = _company_core(core, self.legal_forms, self.places[(province, city)][1])
+            # Each character's first reading (a surname read as a surname would not change equality).
+            spoken = "".join(map(readings.__getitem__, core)) or core
+            return hash(core) & _MASK, hash(spoken) & _MASK, spoken.encode()[:24]
+
+        def birth(raw) -> int:
+            digits = (raw or "").replace("-", "")
+            return int(digits) if digits.isdigit() and len(digits) == 8 else 0
+
+        self.names = _Memo(name)
+        self.births = _Memo(birth)
+        self.small = _Memo(lambda raw: _h(plain(raw)) & 0x7FFF_FFFF)
+        self.places = _Memo(lambda key: (plain(key[1]) or plain(key[0]), frozenset(_place_words(key[1], key[0]))))
+        self.employers = _Memo(lambda raw: _h(core_name(raw, True, self.legal_forms)) & 0x7FFF_FFFF)
+
+    def columns(self, rows: list) -> dict[str, list]:
+        """``rows``: tuples in COLUMNS order."""
+        ids, kinds, names, genders, births, hmacs, codes, phones, emails, provinces, cities, addresses, employers = (
+            zip(*rows))
+        company = [k == "enterprise" for k in kinds]
+        named = [self.names[(n, c, p, ci) if c else (n, False, None, None)]
+                 for n, c, p, ci in zip(names, company, provinces, cities)]
+        mails = [(e.lower() if e.isascii() else plain(e)) if e else "" for e in emails]
+        city, district, address = [], [], []
+        for province, town, text_ in zip(provinces, cities, addresses):
+            where, places = self.places[(province, town)]
+            city.append(_h(where) & 0x7FFF_FFFF)
+            rest = plain(text_) if text_ else ""
+            for place in places:
+                if rest.startswith(place):
+                    rest = rest[len(place):]
+                    break
+            found = _DISTRICT.match(rest) if rest else None
+            district.append(_h(where + "|" + found.group(1)) & 0x7FFF_FFFF if found else 0)
+            address.append(_h(where + "|" + rest) if rest else 0)
+        return {"id": list(ids), "kind": [2 if c else 1 for c in company], "name": [n[0] for n in named],
+                "pinyin": [n[1] for n in named], "pinyin_text": [n[2] for n in named],
+                "birth": [self.births[b] for b in births], "gender": [self.small[g] if g else 0 for g in genders],
+                "id_number": [hash(v) & _MASK if v else 0 for v in hmacs],
+                "credit_code": [hash(v) & _MASK if v else 0 for v in codes],
+                "phone": [(hash(v if len(v) == 11 and v.isdigit() else phone_key(v)) & _MASK) if v else 0
+                          for v in phones],
+                "email": [hash(m) & _MASK if m else 0 for m in mails],
+                "email_text": [m.encode()[:24] for m in mails], "city": city, "district": district,
+                "address": address, "employer": [self.employers[e] if e else 0 for e in employers]}
+
+
+_DTYPES = {"id": "int64", "kind": "int8", "birth": "int32", "pinyin_text": "S24", "email_text": "S24",
+           "gender": "int32", "city": "int32", "district": "int32", "employer": "int32"}
 _FIELDS = ("id", "kind", "name", "pinyin", "pinyin_text", "birth", "gender", "id_number", "credit_code", "phone",
            "email", "email_text", "city", "district", "address", "employer")
 
@@ -210,27 +270,28 @@ def load(conn, legal_forms: list[str], progress=None) -> Table:
     arrays = {name: np.zeros(total, dtype=_DTYPES.get(name, "int64")) for name in _FIELDS}
     query = text(f"SELECT {', '.join(COLUMNS)} FROM customers WHERE status = 'active' AND id > :last "
                  f"ORDER BY id LIMIT {CHUNK}")
+    featurizer = Featurizer(legal_forms)
     filled, last = 0, 0
     while filled < total:
-        rows = conn.execute(query, {"last": last}).mappings().all()
+        rows = conn.execute(query, {"last": last}).all()
         if not rows:
             break
         rows = rows[:total - filled]
-        values = [record_features(row, legal_forms) for row in rows]
-        for name in _FIELDS:
-            arrays[name][filled:filled + len(values)] = [v[name] for v in values]
-        filled += len(values)
-        last = rows[-1]["id"]
+        for name, values in featurizer.columns(rows).items():
+            arrays[name][filled:filled + len(values)] = values
+        filled += len(rows)
+        last = rows[-1][0]
         if progress:
-            progress(len(values))
+            progress(len(rows))
     if filled < total:       # rows closed meanwhile
         arrays = {name: array[:filled] for name, array in arrays.items()}
     return Table(ids=arrays["id"], **{name: arrays[name] for name in _FIELDS if name != "id"})
 
 
-def table_of(records: list[dict]) -> Table:
-    """A table from feature dicts (one record being entered, or its candidates)."""
+def table_of(rows: list, legal_forms: list[str]) -> Table:
+    """A table from a few rows (tuples in COLUMNS order): the record being entered and its candidates."""
     import numpy as np
 
-    arrays = {name: np.array([r[name] for r in records], dtype=_DTYPES.get(name, "int64")) for name in _FIELDS}
+    columns = Featurizer(legal_forms).columns(rows)
+    arrays = {name: np.array(columns[name], dtype=_DTYPES.get(name, "int64")) for name in _FIELDS}
     return Table(ids=arrays["id"], **{name: arrays[name] for name in _FIELDS if name != "id"})

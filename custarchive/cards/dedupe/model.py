@@ -32,10 +32,11 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "employer": ("different", "same"),
 }
 FIELDS = tuple(LEVELS)
-_SIMILAR_NAME = 0.88        # Jaro–Winkler on pinyin
+_SIMILAR_NAME = 0.8         # normalised Levenshtein similarity of the pinyin (one syllable's typo)
 _EMAIL_TYPO = 2             # edits
 _FLOOR = 1e-5
 _PRIOR_PAIRS = 20
+_PRIOR_U_PAIRS = 10_000
 
 
 @dataclass
@@ -102,7 +103,7 @@ def compare(table, left, right):
     """The comparison level of every field for the pairs (left[i], right[i]): int8 (pairs, fields)."""
     import numpy as np
     from rapidfuzz import process
-    from rapidfuzz.distance import JaroWinkler, Levenshtein
+    from rapidfuzz.distance import Levenshtein
 
     n = len(left)
     out = np.zeros((n, len(FIELDS)), dtype=np.int8)
@@ -117,7 +118,7 @@ def compare(table, left, right):
     rest = np.flatnonzero(name == 0)
     if len(rest):
         similarity = process.cpdist(list(table.pinyin_text[left[rest]]), list(table.pinyin_text[right[rest]]),
-                                    scorer=JaroWinkler.normalized_similarity, workers=1)
+                                    scorer=Levenshtein.normalized_similarity, workers=1)
         name[rest[similarity >= _SIMILAR_NAME]] = 1
     out[:, FIELDS.index("name")] = name
     email = exact(table.email) * 2
@@ -160,10 +161,13 @@ def random_pairs(table, count: int, seed: int = 20261204):
     return a[keep], b[keep]
 
 
-def estimate_u(levels, prior_u: dict) -> dict:
-    """u per field and level from random pairs' levels; a level never seen keeps a small floor."""
+def estimate_u(levels, prior_u: dict, records: int) -> dict:
+    """u per field and level from random pairs' levels, blended with the configured u as if it had
+    been measured on _PRIOR_U_PAIRS pairs: a small archive has few distinct pairs to measure (two
+    archives: one pair, maybe the duplicate itself), a large one outweighs the configured values."""
     import numpy as np
 
+    distinct = records * (records - 1) / 2
     u = {}
     for f, field in enumerate(FIELDS):
         column = levels[:, f]
@@ -171,9 +175,19 @@ def estimate_u(levels, prior_u: dict) -> dict:
         counts = np.bincount(column, minlength=len(LEVELS[field])).astype(float)
         prior = np.array(prior_u[field], dtype=float)
         total = counts.sum()
-        share = (counts + prior * 10) / (total + 10) if total else prior
+        if not total:
+            u[field] = prior.tolist()
+            continue
+        seen = min(total, distinct * total / max(len(levels), 1))
+        share = (counts / total * seen + prior * _PRIOR_U_PAIRS) / (seen + _PRIOR_U_PAIRS)
         u[field] = np.maximum(share, _FLOOR).tolist()
     return u
+
+
+def name_u(others, records: int, u_same: float):
+    """Term-frequency u of an agreeing name: the share of the other archives with the same name,
+    blended with the configured u as for estimate_u (two 张伟 in a two-card archive is no statistic)."""
+    return (others + u_same * _PRIOR_U_PAIRS) / (records + _PRIOR_U_PAIRS)
 
 
 def estimate_m(levels, u: dict, m: dict, prior: float, iterations: int = 25,
