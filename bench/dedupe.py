@@ -40,20 +40,33 @@ print(n)
 """
 
 
-def build(path: Path, rows: int, seed: int):
-    """A fresh archive at ``path`` holding the labeled rows; returns the labels."""
+def build(path: Path, rows: int, seed: int) -> dict:
+    """A fresh archive at ``path`` holding the labeled rows; returns the labels (also written next to it).
+
+    Run in a child process (``--build``): the generated rows take gigabytes at a million, and a
+    child forked from a large parent reports the parent's pages in its own peak memory.
+    """
     from bench.dedupe_data import INSERT, generate
     from custarchive.store.db import open_database
 
     data = generate(rows, seed)
     path.unlink(missing_ok=True)
+    Path(str(path) + ".labels.json").unlink(missing_ok=True)
     db = open_database(str(path), create=True)
     db.dispose()
     conn = sqlite3.connect(path)
     conn.executemany(INSERT, data.rows)
     conn.commit()
+    conn.execute("DELETE FROM dedupe_decisions")
+    conn.commit()
     conn.close()
-    return data
+    labels = {"entity": data.entity, "variants": data.variants, "families": data.families}
+    Path(str(path) + ".labels.json").write_text(json.dumps(labels), encoding="utf-8")
+    return labels
+
+
+def pairs_of(groups) -> set[tuple[str, str]]:
+    return {(a, b) for numbers in groups for i, a in enumerate(sorted(numbers)) for b in sorted(numbers)[i + 1:]}
 
 
 def run(argv: list[str], env: dict) -> tuple[int, float, float, bytes, float]:
@@ -71,35 +84,40 @@ def run(argv: list[str], env: dict) -> tuple[int, float, float, bytes, float]:
 
 def measure(rows: int, seed: int, work: Path) -> dict:
     path = work / f"dedupe-{rows}-{seed}.db"
-    started = time.perf_counter()
-    data = build(path, rows, seed)
-    built = time.perf_counter() - started
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CUSTARCHIVE_CONFIG_DIR": str(work), "LANG": "C.UTF-8"}
+    started = time.perf_counter()
+    labels_file = Path(str(path) + ".labels.json")
+    if not (path.exists() and labels_file.exists()):     # --keep DIR: a later run reuses the archive
+        if run([sys.executable, __file__, "--build", str(path), "--rows", str(rows), "--seed", str(seed)], env)[0]:
+            raise SystemExit("building the archive failed")
+    built = time.perf_counter() - started
     floor = run([sys.executable, "-c", FLOOR, str(path)], env)
     load = os.getloadavg()[0]
     code, seconds, peak, out, cpu = run([sys.executable, "-m", "custarchive", "--db", str(path), "dedupe", "--json"], env)
     if code:
         raise SystemExit(f"dedupe failed with exit {code}")
     result = json.loads(out)
+    del out
     found = {(p["a"], p["b"]) for p in result["pairs"]}
-    truth = data.true_pairs()
-    families = data.family_pairs()
+    labels = json.loads(Path(str(path) + ".labels.json").read_text(encoding="utf-8"))
+    by_entity: dict[int, list[str]] = {}
+    for number, who in labels["entity"].items():
+        by_entity.setdefault(who, []).append(number)
+    truth = pairs_of(group for group in by_entity.values() if len(group) > 1)
+    families = pairs_of(labels["families"])
     hit = found & truth
     precision = len(hit) / len(found) if found else 1.0
     recall = len(hit) / len(truth) if truth else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     missed_by_variant: dict[str, list[int]] = {}
-    by_entity: dict[int, list[str]] = {}
-    for number, who in data.entity.items():
-        by_entity.setdefault(who, []).append(number)
-    for number, variants in data.variants.items():
-        partners = [n for n in by_entity[data.entity[number]] if n != number]
+    for number, variants in labels["variants"].items():
+        partners = [n for n in by_entity[labels["entity"][number]] if n != number]
         caught = any(tuple(sorted((number, other))) in found for other in partners)
         for variant in variants:
             tally = missed_by_variant.setdefault(variant, [0, 0])
             tally[0] += caught
             tally[1] += 1
-    return {"rows": len(data.rows), "true": len(truth), "listed": len(found), "precision": precision,
+    return {"rows": len(labels["entity"]), "true": len(truth), "listed": len(found), "precision": precision,
             "recall": recall, "f1": f1, "families_listed": len(found & families), "family_pairs": len(families),
             "related": result["counts"]["related"], "seconds": seconds, "cpu": cpu, "peak_mb": peak,
             "floor_seconds": floor[1], "floor_mb": floor[2], "build_seconds": built, "load": load,
@@ -111,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, action="append")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="directory for the archives (default: a temporary one)")
+    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)   # the child that builds one archive
     args = parser.parse_args(argv)
+    if args.build:
+        build(args.build, args.rows[0], args.seed)
+        return 0
     sizes = args.rows or [20000]
     with tempfile.TemporaryDirectory() as scratch:
         work = args.keep or Path(scratch)

@@ -40,6 +40,8 @@ HOMOPHONES = {
     "子": "紫", "家": "佳", "天": "添", "新": "欣", "云": "芸", "宏": "鸿", "振": "震", "永": "勇", "勇": "永",
     "洋": "阳", "强": "蔷", "波": "博", "博": "波", "超": "潮", "英": "瑛", "秀": "绣", "燕": "艳", "雪": "学",
 }
+_TRADE_POOL = ("华鑫恒泰盛达宏远瑞丰嘉信锦程鼎新天成永安金鹏博创明德汇通联合佳和中兴启航凯旋荣昌隆顺福星光辉东方"
+               "海洋振宇腾飞华晨美意欣悦佳禾宝利泽润万象卓越力拓致远同心海纳百川金诚信德正大浩然祥瑞")
 LEGAL_FORMS = ["股份有限公司", "有限责任公司", "有限公司", "公司"]
 PERSON_VARIANTS = ("phone format", "homophone", "traditional", "spacing", "e-mail typo", "moved",
                    "new phone", "no e-mail", "no birth date")
@@ -115,12 +117,23 @@ class _Builder:
         self.out = LabeledArchive()
         self.next_entity = 0
         self.people: list[dict] = []
+        self.trade_names: set[tuple[str, str]] = set()
 
     def _surname_length(self, name: str) -> int:
         return 2 if name[:2] in self.gen.pinyin else 1
 
     def fresh(self, kind: str) -> dict:
         row = self.gen.row(kind)
+        if kind == "enterprise":
+            # A company name is unique where it is registered (企业名称登记): a second 华鑫科技 in
+            # the same city would be a duplicate by law, so the generator never makes one.
+            city = row["city"]
+            short = city[:-1] if city.endswith("市") and len(city) > 2 else city
+            body = row["name"][len(short):] if row["name"].startswith(short) else row["name"]
+            while (body[:2], city) in self.trade_names or (body[:2], "") in self.trade_names:
+                body = self.rng.choice(_TRADE_POOL) + self.rng.choice(_TRADE_POOL) + body[2:]
+            self.trade_names.add((body[:2], city))
+            row["name"] = short + body
         return {"kind": kind, "template": kind, "name": row["name"], "gender": row.get("gender"),
                 "birth_date": row.get("birth_date"), "id_number": row.get("id_number"),
                 "credit_code": row.get("credit_code"), "legal_representative": row.get("legal_representative"),

@@ -14,7 +14,7 @@ FIELD_ZH = {"name": "名称", "phone": "电话", "email": "邮箱", "id_number":
 def dedupe(
     ctx: typer.Context,
     min_probability: Optional[float] = typer.Option(None, "--min-probability", min=0, max=1, metavar="P",
-                                                    help="List pairs at least this likely (default 0.9, settings)."),
+                                                    help="List pairs at least this likely (default 0.98, settings)."),
     limit: int = typer.Option(20, "--limit", min=1, metavar="N", help="Pairs shown on a terminal (default 20)."),
     show_all: bool = typer.Option(False, "--all", help="Show every likely duplicate (--json always has all)."),
     related: bool = typer.Option(False, "--related", help="List related archives (a family, a shared phone) instead."),
@@ -39,7 +39,7 @@ def dedupe(
         def progress(done, total=None, phase=None):
             bar.update(done, total, labels.get(phase) if phase else None)
 
-        found = domain.find(conn, min_probability, progress if bar else None)
+        found = domain.find(conn, min_probability, progress if bar else None, related=related)
     pairs = found.related if related else found.duplicates
     if output:
         from custarchive.cards.dedupe import worklist

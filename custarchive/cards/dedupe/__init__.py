@@ -82,12 +82,18 @@ def _without(table, left, right, skipped):
     return left[keep], right[keep]
 
 
-def train(table, pairs_levels, settings: dict) -> tuple[dict, dict, float]:
-    """(m, u, prior): u from random pairs of this archive, m and the prior by EM over the blocked pairs."""
+def train_u(table, settings: dict) -> dict:
+    """u from random pairs of this archive (what two different customers look like)."""
     from custarchive.cards.dedupe import model
 
     a, b = model.random_pairs(table, int(settings["random_pairs"]))
-    u = model.estimate_u(model.compare(table, a, b), settings["u"], len(table))
+    return model.estimate_u(model.compare(table, a, b), settings["u"], len(table))
+
+
+def train(pairs_levels, u: dict, settings: dict) -> tuple[dict, float]:
+    """(m, prior) by EM over the blocked pairs, u fixed."""
+    from custarchive.cards.dedupe import model
+
     m = {field: list(values) for field, values in settings["m"].items()}
     name, email, birth = (model.FIELDS.index(f) for f in ("name", "email", "birth_date"))
     # Two training sessions, as Splink trains: pairs sharing the name's pinyin and birth year teach
@@ -108,7 +114,7 @@ def train(table, pairs_levels, settings: dict) -> tuple[dict, dict, float]:
     for field in IDENTITY_KEYS:     # unique keys: never learnt from pairs (a match never has both)
         m[field] = list(settings["m"][field])
     _m, prior = model.estimate_m(pairs_levels, u, m, prior, only_prior=True)
-    return m, u, prior
+    return m, prior
 
 
 def name_frequency(table, u_same: float):
@@ -122,8 +128,9 @@ def name_frequency(table, u_same: float):
     return name_u((counts[inverse] - 1).astype(np.float64), len(table), u_same)
 
 
-def find(conn, min_probability: float | None = None, progress=None) -> Found:
-    """Likely duplicates (ranked, most likely first) and related archives among the active ones."""
+def find(conn, min_probability: float | None = None, progress=None, related: bool = False) -> Found:
+    """Likely duplicates (ranked, most likely first) among the active archives, and the related ones
+    (counted; listed with ``related``: a million-archive run may have hundreds of thousands)."""
     import numpy as np
 
     from custarchive.cards.dedupe import features, model
@@ -141,37 +148,44 @@ def find(conn, min_probability: float | None = None, progress=None) -> Found:
 
     table = features.load(conn, list(settings["legal_forms"]), loaded)
     if progress:
-        progress(0, 7, "blocking")
-    steps = iter(range(1, 8))
-    pairs = model.candidates(table, int(settings["max_block"]), int(settings["window"]),
-                             (lambda _n: progress(next(steps), 7, "blocking")) if progress else None)
+        progress(0, 9, "blocking")
+    steps = iter(range(1, 10))
+
+    def step(_n=1) -> None:
+        if progress:
+            progress(next(steps), 9, "blocking")
+
+    u = train_u(table, settings)
+    step()
+    pairs = model.candidates(table, int(settings["max_block"]), int(settings["window"]), step)
     left, right = pairs.left, pairs.right
     skipped = declined(conn)
     if skipped and len(left):
         left, right = _without(table, left, right, skipped)
+    levels = model.compare(table, left, right)
+    step()
+    ids, kind = table.ids, table.kind
+    frequency = name_frequency(table, u["name"][-1])[left]
+    size = len(table)
+    del table                        # the columns are no longer needed: their memory goes back
     if progress:
         progress(0, 3, "scoring")
-    levels = model.compare(table, left, right)
+    m, prior = train(levels, u, settings)
     if progress:
         progress(1, 3, "scoring")
-    m, u, prior = train(table, levels, settings)
-    if progress:
-        progress(2, 3, "scoring")
-    frequency = name_frequency(table, u["name"][-1])
-    weights = model.weights(levels, m, u, frequency[left])
-    probability = model.probability(weights, prior)
-    probability[table.kind[left] != table.kind[right]] = 0.0
+    probability = model.probability(levels, m, u, frequency, prior)
+    probability[kind[left] != kind[right]] = 0.0
     likely = probability >= threshold
     contact, email = model.FIELDS.index("contact"), model.FIELDS.index("email")
-    shared = (levels[:, contact] >= 3) | (levels[:, email] == 2)
-    related = ~likely & shared
+    shared = ~likely & ((levels[:, contact] >= 3) | (levels[:, email] == 2))
     order = np.flatnonzero(likely)[np.argsort(-probability[likely], kind="stable")]
-    rel_order = np.flatnonzero(related)
-    names = _names(conn, [int(table.ids[i]) for i in np.r_[left[order], right[order], left[rel_order],
-                                                            right[rel_order]]])
+    rel_order = np.flatnonzero(shared) if related else np.empty(0, dtype=np.int64)
+    shown = np.r_[order, rel_order]
+    names = _names(conn, [int(ids[i]) for i in np.r_[left[shown], right[shown]]])
+    weights = dict(zip(shown.tolist(), model.weights(levels[shown], m, u, frequency[shown])))
 
     def pair(i: int, relation: str) -> dict:
-        a, b = names[int(table.ids[left[i]])], names[int(table.ids[right[i]])]
+        a, b = names[int(ids[left[i]])], names[int(ids[right[i]])]
         if a[0] > b[0]:
             a, b = b, a
         return {"a": a[0], "a_name": a[1], "b": b[0], "b_name": b[1], "relation": relation,
@@ -181,9 +195,9 @@ def find(conn, min_probability: float | None = None, progress=None) -> Found:
     related_pairs = sorted((pair(int(i), "related") for i in rel_order), key=lambda p: (p["a"], p["b"]))
     if progress:
         progress(3, 3, "scoring")
-    summary = {"archives": len(table), "candidate_pairs": int(len(left)), "declined": len(skipped),
+    summary = {"archives": size, "candidate_pairs": int(len(left)), "declined": len(skipped),
                "min_probability": threshold, "prior": round(prior, 6),
                "m": {k: [round(x, 5) for x in v] for k, v in m.items()},
                "u": {k: [round(x, 7) for x in v] for k, v in u.items()}}
     return Found(duplicates=duplicates, related=related_pairs, model=summary,
-                 counts={"duplicates": len(duplicates), "related": len(related_pairs)})
+                 counts={"duplicates": len(duplicates), "related": int(shared.sum())})

@@ -72,8 +72,7 @@ def check(conn, customer_id: int) -> list[dict]:
                              {"v": name_keys(keys["name"])[0]}).scalar_one()
     total = max(features.count(conn), 1)
     frequency = np.full(len(right), model.name_u(max(same_name - 1, 0), total, settings["u"]["name"][-1]))
-    weights = model.weights(levels, settings["m"], settings["u"], frequency)
-    probability = model.probability(weights, float(settings["prior"]))
+    probability = model.probability(levels, settings["m"], settings["u"], frequency, float(settings["prior"]))
     probability[table.kind[left] != table.kind[right]] = 0.0
     contact, email = model.FIELDS.index("contact"), model.FIELDS.index("email")
     names = {cid: (number, name) for cid, number, name in conn.execute(

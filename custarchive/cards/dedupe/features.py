@@ -3,7 +3,7 @@
 A million archives as Python dicts would take over a gigabyte, so each record is reduced while it
 is read (in chunks) to integer hashes of its normalised values plus two short byte strings (the
 name's pinyin and the e-mail, for the fuzzy levels), held in preallocated numpy arrays: about
-110 bytes a record. Hashes are Python's own (salted per process, stable within one): equality is
+95 bytes a record. Hashes are Python's own (salted per process, stable within one): equality is
 all they are used for; 0 stands for "missing".
 
 Normalising is where the office variants meet: a phone keeps its digits without a +86/0086 prefix;
@@ -28,6 +28,8 @@ _DISTRICT = re.compile(r"^(.{1,12}?(?:自治县|自治旗|区|县|旗|市))")
 
 
 _MASK = 0x7FFF_FFFF_FFFF_FFFF
+_MASK32 = 0x7FFF_FFFF
+_TEXT = 20       # bytes of pinyin and e-mail kept for the fuzzy levels
 
 
 def _h(value) -> int:
@@ -151,18 +153,18 @@ def _forms_spoken(legal_forms: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
 @dataclass
 class Table:
     """One row per active archive; every array has the same length."""
-    ids: object          # int64 customer ids
+    ids: object          # int32 customer ids, ascending
     kind: object         # int8: 1 individual, 2 enterprise
     name: object         # int64 hash of the core name
     pinyin: object       # int64 hash of its pinyin
-    pinyin_text: object  # S24: the pinyin itself (fuzzy level)
+    pinyin_text: object  # S20: the pinyin itself (fuzzy level)
     birth: object        # int32 yyyymmdd, 0 missing
     gender: object       # int32 hash (so are city, district and employer: few distinct values)
     id_number: object    # int64 hash of the resident ID's keyed hash
     credit_code: object
     phone: object
     email: object
-    email_text: object   # S24
+    email_text: object   # S20
     city: object
     district: object
     address: object
@@ -197,54 +199,70 @@ class _Memo(dict):
         return value
 
 
+class _Readings(dict):
+    """Code point → toneless pinyin, for ``str.translate``: a name's pinyin in one C call."""
+
+    def __missing__(self, code: int) -> str:
+        reading = self[code] = _pinyin_table()[chr(code)]
+        return reading
+
+
+_READINGS = _Readings()
+
+
 class Featurizer:
     """Turns columns of raw values into the Table's columns; one instance per run (its memos)."""
 
     def __init__(self, legal_forms: list[str]):
         self.legal_forms = sorted(legal_forms, key=len, reverse=True)
 
-        readings = _pinyin_table()
-
-        def name(key) -> tuple[int, int, bytes]:
-            raw, company, province, city = key
+        def person(raw: str) -> tuple[int, int, bytes]:
             core = plain(raw)
-            if company:
-                core = _company_core(core, self.legal_forms, self.places[(province, city)][1])
             # Each character's first reading (a surname read as a surname would not change equality).
-            spoken = "".join(map(readings.__getitem__, core)) or core
-            return hash(core) & _MASK, hash(spoken) & _MASK, spoken.encode()[:24]
+            spoken = core.translate(_READINGS) or core
+            return hash(core) & _MASK32, hash(spoken) & _MASK, spoken.encode()[:_TEXT]
 
         def birth(raw) -> int:
             digits = (raw or "").replace("-", "")
             return int(digits) if digits.isdigit() and len(digits) == 8 else 0
 
-        self.names = _Memo(name)
+        self.people = _Memo(person)
         self.births = _Memo(birth)
-        self.small = _Memo(lambda raw: _h(plain(raw)) & 0x7FFF_FFFF)
+        self.small = _Memo(lambda raw: _h(plain(raw)) & _MASK32)
         self.places = _Memo(lambda key: (plain(key[1]) or plain(key[0]), frozenset(_place_words(key[1], key[0]))))
-        self.employers = _Memo(lambda raw: _h(core_name(raw, True, self.legal_forms)) & 0x7FFF_FFFF)
+        self.employers = _Memo(lambda raw: _h(core_name(raw, True, self.legal_forms)) & _MASK32)
+
+    def company(self, raw: str, province, city) -> tuple[int, int, bytes]:
+        core = _company_core(plain(raw), self.legal_forms, self.places[(province, city)][1])
+        spoken = core.translate(_READINGS) or core
+        return hash(core) & _MASK32, hash(spoken) & _MASK, spoken.encode()[:_TEXT]
 
     def columns(self, rows: list) -> dict[str, list]:
         """``rows``: tuples in COLUMNS order."""
         ids, kinds, names, genders, births, hmacs, codes, phones, emails, provinces, cities, addresses, employers = (
             zip(*rows))
-        company = [k == "enterprise" for k in kinds]
-        named = [self.names[(n, c, p, ci) if c else (n, False, None, None)]
-                 for n, c, p, ci in zip(names, company, provinces, cities)]
+        people = self.people
+        named = [people[n] if k != "enterprise" else self.company(n, p, c)
+                 for k, n, p, c in zip(kinds, names, provinces, cities)]
         mails = [(e.lower() if e.isascii() else plain(e)) if e else "" for e in emails]
         city, district, address = [], [], []
+        places_of = self.places
         for province, town, text_ in zip(provinces, cities, addresses):
-            where, places = self.places[(province, town)]
-            city.append(_h(where) & 0x7FFF_FFFF)
-            rest = plain(text_) if text_ else ""
+            where, places = places_of[(province, town)]
+            city.append(hash(where) & _MASK32 if where else 0)
+            if not text_:
+                district.append(0)
+                address.append(0)
+                continue
+            rest = plain(text_)
             for place in places:
                 if rest.startswith(place):
                     rest = rest[len(place):]
                     break
-            found = _DISTRICT.match(rest) if rest else None
-            district.append(_h(where + "|" + found.group(1)) & 0x7FFF_FFFF if found else 0)
-            address.append(_h(where + "|" + rest) if rest else 0)
-        return {"id": list(ids), "kind": [2 if c else 1 for c in company], "name": [n[0] for n in named],
+            found = _DISTRICT.match(rest)
+            district.append(hash((where, found.group(1))) & _MASK32 if found else 0)
+            address.append(hash((where, rest)) & _MASK32 if rest else 0)
+        return {"id": ids, "kind": [2 if k == "enterprise" else 1 for k in kinds], "name": [n[0] for n in named],
                 "pinyin": [n[1] for n in named], "pinyin_text": [n[2] for n in named],
                 "birth": [self.births[b] for b in births], "gender": [self.small[g] if g else 0 for g in genders],
                 "id_number": [hash(v) & _MASK if v else 0 for v in hmacs],
@@ -252,12 +270,15 @@ class Featurizer:
                 "phone": [(hash(v if len(v) == 11 and v.isdigit() else phone_key(v)) & _MASK) if v else 0
                           for v in phones],
                 "email": [hash(m) & _MASK if m else 0 for m in mails],
-                "email_text": [m.encode()[:24] for m in mails], "city": city, "district": district,
+                "email_text": [m.encode()[:_TEXT] for m in mails], "city": city, "district": district,
                 "address": address, "employer": [self.employers[e] if e else 0 for e in employers]}
 
 
-_DTYPES = {"id": "int64", "kind": "int8", "birth": "int32", "pinyin_text": "S24", "email_text": "S24",
-           "gender": "int32", "city": "int32", "district": "int32", "employer": "int32"}
+# Hashes only compared within pairs are 31-bit (a false "same" needs a collision inside one pair:
+# 1 in 2**31); those that form blocking groups are 63-bit (a million values would collide in 31).
+_DTYPES = {"id": "int32", "kind": "int8", "birth": "int32", "pinyin_text": f"S{_TEXT}", "email_text": f"S{_TEXT}",
+           "name": "int32", "gender": "int32", "city": "int32", "district": "int32", "address": "int32",
+           "employer": "int32"}
 _FIELDS = ("id", "kind", "name", "pinyin", "pinyin_text", "birth", "gender", "id_number", "credit_code", "phone",
            "email", "email_text", "city", "district", "address", "employer")
 

@@ -22,8 +22,10 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "name": ("different", "similar", "same pinyin", "same"),
     # Phone and address together: a family shares both, so counted as two independent agreements
     # they would outweigh a different name and birth date (Fellegi–Sunter assumes independence).
+    # A household shared under another name is a family (or a shared number), not the same customer:
+    # its own level, so EM weighs it apart from a household shared under the same name.
     "contact": ("different", "same city", "same district", "same address", "same phone",
-                "same phone and address"),
+                "same phone and address", "same phone or address, other name"),
     "email": ("different", "typo", "same"),
     "id_number": ("different", "same"),
     "credit_code": ("different", "same"),
@@ -49,28 +51,40 @@ class Pairs:
 
 def block_pairs(keys, order_by, max_block: int, window: int):
     """Pairs of rows sharing a non-zero key: every pair in a block of up to ``max_block`` rows,
-    only the ``window`` nearest neighbours (in ``order_by`` order) in a larger one."""
+    only the ``window`` nearest neighbours (in ``order_by`` order) in a larger one.
+
+    Most keys are held by one row: those rows are dropped after one sort of the keys, and only the
+    rows in groups are ordered by (key, order_by), so the working memory is a few arrays of the
+    archive's length, not of its square."""
     import numpy as np
 
-    present = np.flatnonzero(keys)
+    present = np.flatnonzero(keys).astype(np.int32)
     if len(present) < 2:
         return np.empty(0, np.int64)
     key = keys[present]
-    order = np.lexsort((order_by[present], key))
-    rows, key = present[order], key[order]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    repeated = key[1:] == key[:-1]
+    grouped = np.zeros(len(key), dtype=bool)
+    grouped[1:] |= repeated
+    grouped[:-1] |= repeated
+    rows = present[order[grouped]]
+    del present, order, key, repeated, grouped
+    key = keys[rows]
+    order = np.lexsort((order_by[rows], key))
+    rows, key = rows[order], key[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     sizes = np.diff(np.r_[starts, len(key)])
-    keep = np.repeat(sizes > 1, sizes)
-    rows, key, size = rows[keep], key[keep], np.repeat(sizes, sizes)[keep]
+    size = np.repeat(sizes, sizes)
     found = []
-    widest = int(size.max()) if len(size) else 0
+    widest = int(sizes.max()) if len(sizes) else 0
     for step in range(1, min(widest, max_block)):
         same = key[:-step] == key[step:]
         if step > window:
             same &= size[:-step] <= max_block
         if not same.any():
             break
-        a, b = rows[:-step][same], rows[step:][same]
+        a, b = rows[:-step][same].astype(np.int64), rows[step:][same].astype(np.int64)
         found.append(np.minimum(a, b) * (1 << 31) + np.maximum(a, b))
     return np.concatenate(found) if found else np.empty(0, np.int64)
 
@@ -80,29 +94,85 @@ def candidates(table, max_block: int, window: int, progress=None) -> Pairs:
     import numpy as np
 
     mix = np.uint64(0x9E3779B97F4A7C15)
-    with np.errstate(over="ignore"):
-        name_year = np.where((table.pinyin != 0) & (table.birth != 0),
-                             (table.pinyin.astype(np.uint64) ^ ((table.birth // 10000).astype(np.uint64) * mix))
-                             .astype(np.int64) | 1, 0)
-        name_city = np.where((table.pinyin != 0) & (table.city != 0),
-                             (table.pinyin.astype(np.uint64) * np.uint64(31) ^ table.city.astype(np.uint64))
-                             .astype(np.int64) | 1, 0)
-    rules = [(table.phone, table.pinyin), (table.email, table.pinyin), (table.id_number, table.pinyin),
-             (table.credit_code, table.pinyin), (name_year, table.birth), (name_city, table.birth),
-             (table.pinyin, table.birth)]
+
+    def combined(other):
+        """The name's pinyin hash mixed with another key (0 where either is missing), built in place."""
+        key = other.astype(np.uint64)
+        with np.errstate(over="ignore"):
+            key *= mix
+        key ^= table.pinyin.view(np.uint64)
+        key = key.view(np.int64)
+        key |= 1
+        key[table.pinyin == 0] = 0
+        key[other == 0] = 0
+        return key
+
+    # (keys, order inside an oversized group, its size cap, its window); keys are built one rule at a
+    # time. A person's name alone is no rule (张伟 alone pairs every 张伟: ten times the pairs for a
+    # few re-entries that lost their birth date, phone and e-mail at once); a company's core name
+    # alone is, with a tighter cap, since a company has no birth date and may have moved.
+    rules = [(lambda: table.phone, max_block, window), (lambda: table.email, max_block, window),
+             (lambda: table.id_number, max_block, window), (lambda: table.credit_code, max_block, window),
+             (lambda: combined(table.birth // 10000), max_block, window),
+             (lambda: combined(table.city), max_block, window),
+             (lambda: np.where(table.kind == 2, table.pinyin, 0), max(max_block // 3, 2), max(window // 3, 1))]
+    orders = [table.pinyin, table.pinyin, table.pinyin, table.pinyin, table.birth, table.birth, table.city]
     codes = []
-    for keys, order_by in rules:
-        codes.append(block_pairs(keys, order_by, max_block, window))
+    for (keys, cap, width), order_by in zip(rules, orders):
+        codes.append(block_pairs(keys(), order_by, cap, width))
         if progress:
             progress(1)
-    code = np.unique(np.concatenate(codes))
+    code = np.concatenate(codes)
+    del codes
+    code.sort()                      # in place (np.unique takes several copies)
+    code = code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code
     return Pairs(left=(code >> 31).astype(np.int64), right=(code & ((1 << 31) - 1)).astype(np.int64))
 
 
-def compare(table, left, right):
-    """The comparison level of every field for the pairs (left[i], right[i]): int8 (pairs, fields)."""
+_ROLE_MAILBOXES = {b"info", b"sales", b"service", b"hr", b"admin", b"contact", b"office", b"support", b"kefu",
+                   b"market", b"finance", b"job", b"jobs", b"mail", b"webmaster"}
+
+
+def _typo(a: bytes, b: bytes) -> bool:
+    """Two e-mails a few edits apart are one mistyped address only if the slip is in a mailbox name
+    of four or more characters at the same domain, or in the domain of a mailbox name long enough
+    to be personal: info@abc.com and info@abd.com are two companies, wa@163.com and wb@163.com two
+    people."""
+    local_a, _, domain_a = a.partition(b"@")
+    local_b, _, domain_b = b.partition(b"@")
+    if domain_a == domain_b:
+        return len(min(local_a, local_b, key=len)) >= 4
+    return local_a == local_b and len(local_a) >= 5 and local_a not in _ROLE_MAILBOXES
+
+
+def _pairwise(texts, left, right, scorer, chunk: int = 100_000):
+    """``scorer`` of texts[left[i]] and texts[right[i]], in chunks: each pair's two strings exist as
+    Python objects only while their chunk is scored (two million pairs would be 200 MB of them)."""
     import numpy as np
     from rapidfuzz import process
+
+    out = np.empty(len(left), dtype=np.float64)
+    for start in range(0, len(left), chunk):
+        part = slice(start, start + chunk)
+        out[part] = process.cpdist(texts[left[part]].tolist(), texts[right[part]].tolist(), scorer=scorer, workers=1)
+    return out
+
+
+def compare(table, left, right, chunk: int = 250_000):
+    """The comparison level of every field for the pairs (left[i], right[i]): int8 (pairs, fields).
+
+    In chunks of pairs, so the gathered values of two million pairs never exist at once."""
+    import numpy as np
+
+    out = np.empty((len(left), len(FIELDS)), dtype=np.int8)
+    for start in range(0, len(left), chunk):
+        part = slice(start, start + chunk)
+        out[part] = _compare(table, left[part], right[part])
+    return out
+
+
+def _compare(table, left, right):
+    import numpy as np
     from rapidfuzz.distance import Levenshtein
 
     n = len(left)
@@ -114,35 +184,43 @@ def compare(table, left, right):
         level[(a == 0) | (b == 0)] = -1
         return level
 
-    name = np.where(table.name[left] == table.name[right], 3, np.where(table.pinyin[left] == table.pinyin[right], 2, 0))
+    name = np.zeros(n, dtype=np.int8)
+    name[table.pinyin[left] == table.pinyin[right]] = 2
+    name[(table.name[left] == table.name[right]) & (name == 2)] = 3
     rest = np.flatnonzero(name == 0)
     if len(rest):
-        similarity = process.cpdist(list(table.pinyin_text[left[rest]]), list(table.pinyin_text[right[rest]]),
-                                    scorer=Levenshtein.normalized_similarity, workers=1)
+        similarity = _pairwise(table.pinyin_text, left[rest], right[rest], Levenshtein.normalized_similarity)
         name[rest[similarity >= _SIMILAR_NAME]] = 1
     out[:, FIELDS.index("name")] = name
     email = exact(table.email) * 2
     typo = np.flatnonzero(email == 0)
     if len(typo):
-        distance = process.cpdist(list(table.email_text[left[typo]]), list(table.email_text[right[typo]]),
-                                  scorer=Levenshtein.distance, workers=1)
-        email[typo[distance <= _EMAIL_TYPO]] = 1
+        distance = _pairwise(table.email_text, left[typo], right[typo], Levenshtein.distance)
+        close = typo[distance <= _EMAIL_TYPO]
+        email[close[[_typo(table.email_text[left[i]], table.email_text[right[i]]) for i in close]]] = 1
     email[email < 0] = -1
     out[:, FIELDS.index("email")] = email
     out[:, FIELDS.index("id_number")] = exact(table.id_number)
     out[:, FIELDS.index("credit_code")] = exact(table.credit_code)
     a, b = table.birth[left], table.birth[right]
-    birth = np.where(a == b, 2, np.where(a // 10000 == b // 10000, 1, 0))
+    birth = (a // 10000 == b // 10000).astype(np.int8)
+    birth[a == b] = 2
     birth[(a == 0) | (b == 0)] = -1
+    del a, b
     out[:, FIELDS.index("birth_date")] = birth
     out[:, FIELDS.index("gender")] = exact(table.gender)
     city = exact(table.city)
     district = exact(table.district)
     address = exact(table.address)
-    place = np.where(address == 1, 3, np.where(district == 1, 2, np.where(city == 1, 1, np.where(city == 0, 0, -1))))
+    place = city.copy()                     # -1 missing, 0 different, 1 same city
+    place[district == 1] = 2
+    place[address == 1] = 3
     phone = exact(table.phone)
-    contact = np.where(phone == 1, np.where(place == 3, 5, 4), np.maximum(place, 0))
+    contact = np.maximum(place, 0)
+    contact[phone == 1] = 4
+    contact[(phone == 1) & (place == 3)] = 5
     contact[(phone == -1) & (place == -1)] = -1
+    contact[(contact >= 3) & (name == 0)] = 6
     out[:, FIELDS.index("contact")] = contact
     out[:, FIELDS.index("employer")] = exact(table.employer)
     return out
@@ -206,10 +284,11 @@ def estimate_m(levels, u: dict, m: dict, prior: float, iterations: int = 25,
     for name in excluded:
         levels[:, FIELDS.index(name)] = -1
     width = len(FIELDS)
-    shifted = levels.astype(np.int64) + 1
     code = np.zeros(len(levels), dtype=np.int64)
-    for f in range(width):
-        code = code * 8 + shifted[:, f]
+    for f in range(width):          # column by column: a pairs × fields int64 copy is 130 MB at 2M pairs
+        code *= 8
+        code += levels[:, f]
+        code += 1
     patterns, first, weight = np.unique(code, return_index=True, return_counts=True)
     pattern_levels = levels[first]
     weight = weight.astype(float)
@@ -259,8 +338,18 @@ def weights(levels, m: dict, u: dict, name_u=None):
     return out
 
 
-def probability(field_weights, prior: float):
+def probability(levels, m: dict, u: dict, name_u, prior: float):
+    """The match probability of every pair: prior odds plus the fields' weights, summed field by
+    field (a pairs × fields matrix of weights would double the memory of a million-archive run)."""
     import numpy as np
 
-    total = field_weights.sum(axis=1) + np.log2(prior / (1 - prior))
+    total = np.full(len(levels), np.log2(prior / (1 - prior)))
+    for f, field in enumerate(FIELDS):
+        level = levels[:, f]
+        ratio = np.append(np.log2(np.array(m[field]) / np.array(u[field])), 0.0)   # level -1: missing, 0
+        total += ratio[level]
+        if field == "name" and name_u is not None:
+            agree = np.flatnonzero(level >= 2)
+            total[agree] += (np.log2(np.array(m[field])[level[agree]] / np.maximum(name_u[agree], _FLOOR))
+                             - ratio[level[agree]])
     return 1 / (1 + np.exp2(-np.clip(total, -60, 60)))
