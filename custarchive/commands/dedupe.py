@@ -7,8 +7,9 @@ import typer
 
 from custarchive.commands.common import JSON_OPTION, app_context
 
-FIELD_ZH = {"name": "名称", "phone": "电话", "email": "邮箱", "id_number": "身份证号", "credit_code": "信用代码",
-            "birth_date": "出生日期", "gender": "性别", "address": "地址", "employer": "工作单位"}
+FIELD_ZH = {"name": "名称", "contact": "电话/地址", "email": "邮箱", "id_number": "身份证号", "credit_code": "信用代码",
+            "birth_date": "出生日期", "gender": "性别", "employer": "工作单位"}
+FIELD_EN = {"contact": "phone/addr", "id_number": "ID", "birth_date": "birth"}
 
 
 def dedupe(
@@ -51,10 +52,8 @@ def dedupe(
         if not json_:
             return
     if json_:
-        document = {"model": found.model, "counts": found.counts, "pairs": found.duplicates}
-        if related:
-            document["related"] = found.related
-        render.emit_json(document)
+        lists = {"pairs": found.duplicates, **({"related": found.related} if related else {})}
+        _stream_json({"model": found.model, "counts": found.counts}, lists)
         return
     summary = t(f"{found.counts['duplicates']} 对可能重复(概率 ≥ {found.model['min_probability']:.0%}),"
                 f"{found.counts['related']} 对相关档案(家庭成员、共用电话或地址;--related 列出),"
@@ -67,21 +66,41 @@ def dedupe(
         return
     shown = pairs if show_all else pairs[:limit]
 
-    def fields(names: list[str]) -> str:
-        return ", ".join(FIELD_ZH.get(n, n) for n in names) if app_ctx.lang == "zh" else ", ".join(names)
+    def label(name: str) -> str:
+        return FIELD_ZH.get(name, name) if app_ctx.lang == "zh" else FIELD_EN.get(name, name)
 
-    rows = [(f"{p['probability']:.1%}", p["a"], p["a_name"], p["b"], p["b_name"], fields(p["for"]),
-             fields(p["against"]), fields(p["missing"])) for p in shown]
-    caption = t("合并: custarchive merge 保留 删除(先显示预览);-o 清单.xlsx 导出待判断清单",
-                "merge with: custarchive merge KEEP DROP (shows a preview first); -o worklist.xlsx to review")
+    def evidence(p: dict) -> str:
+        return " ".join([f"+{label(n)}" for n in p["for"]] + [f"−{label(n)}" for n in p["against"]])
+
+    rows = [(f"{p['probability']:.1%}", p["a"], p["a_name"], p["b"], p["b_name"], evidence(p)) for p in shown]
+    caption = t("+ 相符,− 不符(--json 与 -o 清单另有缺失项与各项权重)。",
+                "+ agrees, − disagrees (--json and -o add the missing fields and each weight). ")
+    if not related:
+        caption += t("合并: custarchive merge 保留 删除(先显示预览);-o 清单.xlsx 导出待判断清单",
+                     "merge with: custarchive merge KEEP DROP (shows a preview first); -o worklist.xlsx to review")
     if len(shown) < len(pairs):
         caption = t(f"仅显示前 {len(shown)} 对(共 {len(pairs)} 对):--all 显示全部。", 
                     f"first {len(shown)} of {len(pairs)}: --all shows every one. ") + caption
     render.table(app_ctx, t("相关档案", "Related archives") if related else t("可能重复的档案", "Likely duplicates"),
                  [t("概率", "Prob."), t("档案", "Archive"), t("名称", "Name"), t("档案", "Archive"), t("名称", "Name"),
-                  t("支持", "For"), t("反对", "Against"), t("缺失", "Missing")], rows,
-                 caption=caption, keep=(0, 1, 3), drop=(7, 6))
+                  t("依据", "Evidence")], rows, caption=caption, keep=(0, 1, 3))
     app_ctx.warn(summary)
+
+
+def _stream_json(head: dict, lists: dict) -> None:
+    """One JSON document written pair by pair: a million-archive worklist never sits in memory as text."""
+    import json
+    import sys
+
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    out = sys.stdout
+    out.write("{" + "".join(f"{encode(key)}: {encode(value)}, " for key, value in head.items()))
+    for n, (key, items) in enumerate(lists.items()):
+        out.write(("" if n == 0 else ", ") + f"{encode(key)}: [")
+        for i, item in enumerate(items):
+            out.write(("\n" if i == 0 else ",\n") + encode(item))
+        out.write("]")
+    out.write("}\n")
 
 
 def _feed_back(app_ctx, path: str, json_: bool) -> None:

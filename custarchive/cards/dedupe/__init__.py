@@ -29,10 +29,29 @@ def dedupe_settings() -> dict:
     return settings
 
 
+class Listing:
+    """Pairs made into dicts (numbers, names, evidence) only when read: thirty thousand of them at
+    once would be a hundred megabytes, and a terminal shows twenty."""
+
+    def __init__(self, indexes, build):
+        self.indexes, self.build = indexes, build
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+    def __iter__(self):
+        return (self.build(int(i)) for i in self.indexes)
+
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            return [self.build(int(i)) for i in self.indexes[at]]
+        return self.build(int(self.indexes[at]))
+
+
 @dataclass
 class Found:
-    duplicates: list[dict]
-    related: list[dict]
+    duplicates: Listing
+    related: Listing
     model: dict
     counts: dict = dataclass_field(default_factory=dict)
 
@@ -78,7 +97,7 @@ def _without(table, left, right, skipped):
     present = (table.ids[rows[:, 0]] == ids[:, 0]) & (table.ids[rows[:, 1]] == ids[:, 1])
     a, b = rows[present, 0], rows[present, 1]
     codes = np.minimum(a, b) * (1 << 31) + np.maximum(a, b)
-    keep = ~np.isin(left * (1 << 31) + right, codes)
+    keep = ~np.isin(left.astype(np.int64) * (1 << 31) + right, codes)
     return left[keep], right[keep]
 
 
@@ -158,7 +177,8 @@ def find(conn, min_probability: float | None = None, progress=None, related: boo
     u = train_u(table, settings)
     step()
     pairs = model.candidates(table, int(settings["max_block"]), int(settings["window"]), step)
-    left, right = pairs.left, pairs.right
+    left, right = pairs.left.astype(np.int32), pairs.right.astype(np.int32)
+    del pairs
     skipped = declined(conn)
     if skipped and len(left):
         left, right = _without(table, left, right, skipped)
@@ -191,8 +211,8 @@ def find(conn, min_probability: float | None = None, progress=None, related: boo
         return {"a": a[0], "a_name": a[1], "b": b[0], "b_name": b[1], "relation": relation,
                 "probability": round(float(probability[i]), 4), **_evidence(levels[i], weights[i])}
 
-    duplicates = [pair(int(i), "duplicate") for i in order]
-    related_pairs = sorted((pair(int(i), "related") for i in rel_order), key=lambda p: (p["a"], p["b"]))
+    duplicates = Listing(order, lambda i: pair(i, "duplicate"))
+    related_pairs = Listing(rel_order, lambda i: pair(i, "related"))
     if progress:
         progress(3, 3, "scoring")
     summary = {"archives": size, "candidate_pairs": int(len(left)), "declined": len(skipped),
