@@ -121,8 +121,9 @@ def _insert(app_ctx, cards: list[dict], template, category, kind, duplicates: bo
             numbers.append(number)
             card = lookup.get_by_number(conn, number)
             if duplicates:
-                warnings += [f"{number}: possible duplicate of {hit}"
-                             for hit in lookup.possible_duplicates(conn, card, card["id"])]
+                from custarchive.cards.dedupe import entry
+
+                warnings += entry.warnings(conn, card["id"], number)
             warnings += [f"{number}: {caution}" for caution in card_cautions(card)]
             added.append(card)
         warnings += consent_rules.missing(conn, added)
@@ -276,6 +277,11 @@ def search(
     _render_cards(app_ctx, cards, json_, wide=wide)
 
 
+# Fields the duplicate check compares: changing one of them re-checks the card.
+_COMPARED = {"name", "phone", "email", "id_number", "credit_code", "birth_date", "gender", "province", "city",
+             "address", "employer"}
+
+
 def update(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Archive number, or a name/phone/ID matching one archive."),
@@ -301,11 +307,10 @@ def update(
         warnings = consent_rules.missing(conn, [lookup.get_by_number(conn, card["archive_no"])]) if secret & set(changes) else []
         if "phone" in changes:
             warnings += [f"{card['archive_no']}: {caution}" for caution in card_cautions({"phone": changes["phone"][1]})]
-        # a phone or e-mail now shared with another archive (ID and credit code are unique: refused above)
-        shared = {name: changes[name][1] for name in ("phone", "email") if name in changes and changes[name][1]}
-        if shared:
-            warnings += [f"{card['archive_no']}: possible duplicate of {hit}"
-                         for hit in lookup.possible_duplicates(conn, shared, card["id"])]
+        if set(changes) & _COMPARED:
+            from custarchive.cards.dedupe import entry
+
+            warnings += entry.warnings(conn, card["id"], card["archive_no"])
     _warn(app_ctx, warnings)
     _render_changes(app_ctx, card, changes, json_)
 

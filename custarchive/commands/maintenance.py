@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from custarchive.commands.common import JSON_OPTION, app_context
+from custarchive.commands.dedupe import dedupe
 
 
 def register(app: typer.Typer) -> None:
@@ -75,36 +76,6 @@ def classify(
                        f"{summary['skipped_count']} without spend data left as they are"))
     finally:
         result.close()
-
-
-def dedupe(
-    ctx: typer.Context,
-    min_score: Optional[float] = typer.Option(None, "--min-score", min=0, max=100, help="Name similarity threshold 0-100."),
-    json_: bool = JSON_OPTION,
-) -> None:
-    """List possible duplicate archives with the reason (never merges by itself)."""
-    from custarchive.cards import dedupe as domain
-    from custarchive.commands import render
-
-    app_ctx = app_context(ctx)
-    with app_ctx.database().read() as conn:
-        pairs = domain.find_candidates(conn, min_score)
-    if json_:
-        render.emit_json(pairs)
-        return
-    if not pairs:
-        app_ctx.warn(app_ctx.t("没有发现可能重复的档案", "no possible duplicates"))
-        return
-    t = app_ctx.t
-    reasons = {"same resident ID": "身份证号相同", "same credit code": "信用代码相同", "same phone": "电话相同",
-               "same email": "邮箱相同", "same name": "名称相同", "similar name": "名称相似"}
-    render.table(app_ctx, t("可能重复的档案", "Possible duplicates"),
-                 [t("档案", "Archive"), t("名称", "Name"), t("档案", "Archive"), t("名称", "Name"), t("原因", "Why"),
-                  t("相似度", "Score")],
-                 [(p["a"], p["a_name"], p["b"], p["b_name"],
-                   ", ".join(reasons.get(r, r) if app_ctx.lang == "zh" else r for r in p["reasons"]), p["score"])
-                  for p in pairs],
-                 caption=t("合并: custarchive merge 保留 删除", "merge with: custarchive merge KEEP DROP"))
 
 
 def merge(

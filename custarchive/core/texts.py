@@ -86,6 +86,8 @@ _REASONS_ZH = (
      r"重复:已在档案 \1 中\2(可用 --on-duplicate skip 或 update)"),
     (r"(\S+): possible duplicate of (\S+) (.+) \(same (\w+)\)",
      lambda m: f"{m[1]}:可能与 {m[2]} {m[3]} 重复({field_label(m[4], 'zh')}相同)"),
+    (r"(\S+): possible duplicate of (\S+) (.+) \(probability (\d+%)\)", r"\1:可能与 \2 \3 重复(概率 \4)"),
+    (r"(\S+): related archive (\S+) (.+) \(same phone, address or e-mail\)", r"\1:相关档案 \2 \3(电话、地址或邮箱相同)"),
 )
 _COMPILED = tuple((re.compile(pattern + r"\Z"), zh) for pattern, zh in _REASONS_ZH)
 

@@ -142,3 +142,15 @@ name_grams = Table(
     _pattern_index("ix_name_grams_gram_prefix", "gram", postgresql_only=True),
     sqlite_with_rowid=False,
 )
+
+# Pairs of archives a person judged "not the same customer" (``dedupe --decisions``, m090): never
+# proposed again. customer_a < customer_b.
+dedupe_decisions = Table(
+    "dedupe_decisions", metadata,
+    Column("customer_a", Integer, ForeignKey("customers.id"), primary_key=True),
+    Column("customer_b", Integer, ForeignKey("customers.id"), primary_key=True),
+    Column("decision", String(12), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("source", String(300)),
+)

@@ -349,3 +349,12 @@ def upgrade(conn, upto: str | None = None) -> list[str]:
         if name == upto:
             break
     return ran
+
+
+@migration
+def m090_dedupe_decisions(s: Schema) -> None:
+    """Pairs a person judged "not the same customer" (``dedupe --decisions``): never proposed again."""
+    s.sql("""CREATE TABLE dedupe_decisions (
+        customer_a INTEGER NOT NULL REFERENCES customers (id), customer_b INTEGER NOT NULL REFERENCES customers (id),
+        decision VARCHAR(12) NOT NULL, decided_at VARCHAR(32) NOT NULL, decided_by VARCHAR(64) NOT NULL,
+        source VARCHAR(300), PRIMARY KEY (customer_a, customer_b))""")

@@ -87,7 +87,7 @@ def test_identity_keys_are_unique(cli, db_target):
 def test_shared_phone_is_a_warning_not_a_refusal(cli):
     cli.add(person())
     result = cli.ok("add", "--no-input", *set_args(person(name="张伟的妻子")))
-    assert "possible duplicate" in result.stderr
+    assert "related archive" in result.stderr      # a shared phone: related, not a duplicate (dedupe)
 
 
 def test_amounts_dates_and_fullwidth_normalised(cli):

@@ -6,68 +6,7 @@ import json
 import pytest
 
 from tests.builders import company, credit_code, person, resident_id
-from tests.helpers import db_exec, db_rows, engine_for, snapshot
-
-
-# --- dedupe ---------------------------------------------------------------------------------------
-
-def _pairs(cli, *args):
-    return {(p["a"], p["b"]): p for p in cli.json("dedupe", *args)}
-
-
-def test_dedupe_lists_shared_phone_and_email_with_the_reason(cli):
-    a = cli.add(person(name="张伟", phone="13911112222", email="zw@example.com"))
-    b = cli.add(person(name="王芳", phone="13911112222"))
-    c = cli.add(person(name="李强", phone="13833334444", email="ZW@example.com"))
-    pairs = _pairs(cli)
-    assert pairs[(a, b)]["reasons"] == ["same phone"]
-    assert pairs[(a, c)]["reasons"] == ["same email"]
-    assert (b, c) not in pairs
-    assert "score" in pairs[(a, b)]
-
-
-def test_dedupe_finds_similar_names_by_pinyin_and_edit_distance(cli):
-    a = cli.add(person(name="王小明", phone="13900000001"))
-    b = cli.add(person(name="王晓明", phone="13900000002"))
-    c = cli.add(company(name="北京华信科技有限公司", phone="010-62345671"))
-    d = cli.add(company(name="北京华信科技股份有限公司", phone="010-62345672"))
-    e = cli.add(company(name="上海华信贸易有限公司", phone="021-62345673"))
-    cli.add(person(name="赵六", phone="13900000003"))
-    pairs = _pairs(cli)
-    assert pairs[(a, b)]["reasons"] == ["similar name"] and pairs[(a, b)]["score"] == 100
-    assert pairs[(a, b)]["distance"] == 1
-    assert "similar name" in pairs[(c, d)]["reasons"]
-    assert (c, e) not in pairs and (d, e) not in pairs
-    assert len(pairs) == 2
-
-
-def test_dedupe_never_merges(cli, db_target):
-    cli.add(person(name="张伟", phone="13911112222"))
-    cli.add(person(name="张伟", phone="13911112222"))
-    before = snapshot(db_target)
-    pairs = cli.json("dedupe")
-    assert pairs[0]["reasons"] == ["same phone", "same name"]
-    assert snapshot(db_target) == before
-    assert "merge" in cli.ok("dedupe").stdout
-
-
-@pytest.mark.slow
-def test_dedupe_bounds_an_oversized_block_on_a_large_archive(cli, db_target):
-    cli.add(person(name="种子", phone="13700000000"))
-    surnames = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛"
-    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰飞鹏"
-    rows = []
-    for n in range(20000):
-        name = surnames[n % len(surnames)] + given[(n // len(surnames)) % len(given)] + given[n % 5]
-        phone = "010-62345678" if n % 20 == 0 else f"139{n:08d}"
-        rows.append({"no": f"Z-2026-{n:05d}", "name": name, "phone": phone})
-    db_exec(db_target, "INSERT INTO customers (archive_no, kind, category, template, name, phone, created_at, updated_at, "
-                       "created_by) VALUES (:no, 'individual', 'C', 'individual', :name, :phone, "
-                       "'2026-01-01T00:00:00+08:00', '2026-01-01T00:00:00+08:00', 'tester')", rows)
-    pairs = cli.json("dedupe")   # (its time is measured in bench/, never asserted: machines are noisy)
-    shared = [p for p in pairs if "same phone" in p["reasons"]]
-    assert 0 < len(shared) <= 1000 * 25      # an oversized block is compared with neighbours only
-    assert any(p["reasons"] == ["similar name"] for p in pairs)
+from tests.helpers import db_rows, engine_for, snapshot
 
 
 # --- merge ----------------------------------------------------------------------------------------

@@ -18,12 +18,13 @@ def test_update_warns_when_a_changed_phone_or_email_matches_another_archive(cli,
     second = cli.add({"name": "李四", "phone": "13900001111"})
     result = cli("update", second, "--set", "phone=138 1234 1234")
     assert result.exit_code == 0
-    assert f"warning: {second}: possible duplicate of {first} 张三 (same phone)" in result.stderr
+    # another name on the same phone is a related archive (a family, a shared line), said by the dedupe scorer
+    assert f"warning: {second}: related archive {first} 张三 (same phone, address or e-mail)" in result.stderr
     assert "北京" not in result.stderr and "zs@" not in result.stderr              # nothing else of the other card
     zh = cli("--lang", "zh", "update", second, "--set", "email=zs@example.com")
-    assert f"注意:{second}:可能与 {first} 张三 重复(邮箱相同)" in zh.stderr
-    again = cli("update", second, "--set", "name=李四四")                    # phone not changed: nothing said
-    assert "duplicate" not in again.stderr
+    assert f"注意:{second}:可能与 {first} 张三 重复(概率" in zh.stderr   # phone and e-mail both now shared
+    again = cli("update", second, "--set", "notes=老客户")            # no compared field changed: nothing said
+    assert "duplicate" not in again.stderr and "related" not in again.stderr
     before = snapshot(db_target)
     taken = cli("update", second, "--set", f"id_number={taken_id}")
     assert taken.exit_code == 1 and f"already held by archive {first}" in taken.stderr
