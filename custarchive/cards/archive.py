@@ -28,7 +28,7 @@ from custarchive.models import Card
 
 IDENTITY_KEYS = ("id_number", "credit_code")
 PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated_at", "created_by", "merged_into",
-             "id", "extra"}
+             "id", "extra", "owner", "team", "owner_since"}  # the owner changes by assign/claim (cards.owners)
 DEFAULT_CATEGORY = "C"
 # System columns that apply_changes may write (never plan_update): grade only via credit.py.
 WRITABLE_SYSTEM = {"grade"}
@@ -39,7 +39,8 @@ _INDEX_COLUMNS = tuple(crypto.INDEX_COLUMNS.values())
 # checks they name every customers column but those the database or later steps fill.
 _STORED_COLUMNS = ("kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
                    *_DATA_BUT_NAME, "extra", *_INDEX_COLUMNS)
-_INSERT_COLUMNS = ("archive_no", "created_at", "updated_at", "created_by", *_STORED_COLUMNS)
+_INSERT_COLUMNS = ("archive_no", "created_at", "updated_at", "created_by", "owner", "team", "owner_since",
+                   *_STORED_COLUMNS)
 
 
 def choose_template(template: str | None, kind: str | None, values: dict[str, Any]) -> Template:
@@ -222,7 +223,9 @@ def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: boo
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
     stamp = now()
-    head = (stamp, stamp, actor.operator)
+    # a new archive belongs to whoever enters it (负责人), in their team
+    team = conn.execute(text("SELECT team FROM users WHERE name = :n"), {"n": actor.operator}).scalar()
+    head = (stamp, stamp, actor.operator, actor.operator, team, stamp)
     last_id = conn.exec_driver_sql("SELECT MAX(id) FROM customers").scalar() or 0
     bulk_insert(conn, "customers", _INSERT_COLUMNS,
                 [(card["archive_no"], *head, *form[0]) for card, form in zip(cards, stored)])

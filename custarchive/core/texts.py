@@ -42,6 +42,7 @@ _REASONS_ZH = (
     (r"(\S+): (\w+) stored without the customer's sensitive-scope consent \(consent add REF --scope sensitive …\)",
      r"\1:已保存 \2,但客户尚未授权敏感信息(consent add 档案编号 --scope sensitive …)"),
     (r"(\S+): possible duplicate of (\S+) (\S+) \(same (\w+)\)", r"\1:可能与 \2 \3 重复(\4 相同)"),
+    (r"(\S+): possible duplicate of (\S+) (\S+) \(same (\w+); owner (\S+)\)", r"\1:可能与 \2 \3 重复(\4 相同;负责人 \5)"),
 )
 _COMPILED = tuple((re.compile(pattern + r"\Z"), zh) for pattern, zh in _REASONS_ZH)
 

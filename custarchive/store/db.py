@@ -96,8 +96,11 @@ class Database:
                 yield conn
 
     def _require_read(self, conn) -> None:
+        """Check the actor may read, and put their data scope on the connection (``authz.current_scope``)."""
+        conn.info.pop(authz.SCOPE_KEY, None)  # the info dict outlives this checkout of the connection
         if self.actor is not None:
             authz.require(conn, self.actor, "read")
+            conn.info[authz.SCOPE_KEY] = authz.scope_of(conn, self.actor.operator)
 
     @contextlib.contextmanager
     def _refusals_logged(self):

@@ -179,7 +179,7 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
         raise UsageError("--with-history needs --format xlsx (the change log goes on its own sheet)")
     if encoding and fmt != "csv":
         raise UsageError("--encoding applies to CSV only (JSON and vCard are always UTF-8)")
-    where, params = lookup.list_where(filters)
+    where, params = lookup.list_where(filters, conn)
     plan = Plan(_templates(conn, where, params), fields, fmt, reveal, headers == "zh")
     if plan.sealed:
         plan.keys = crypto.keyring(conn)
