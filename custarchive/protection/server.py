@@ -132,11 +132,12 @@ def setup(conn, actor: Actor) -> dict:
 def _append_only(conn) -> None:
     conn.execute(text(f"""CREATE OR REPLACE FUNCTION {_REFUSE}() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'change_log'
-           AND NEW.old_value IS NULL AND NEW.new_value IS NULL
-           AND (to_jsonb(NEW) - 'old_value' - 'new_value') = (to_jsonb(OLD) - 'old_value' - 'new_value')
-           AND EXISTS (SELECT 1 FROM erasures e WHERE e.customer_id = OLD.customer_id) THEN
-            RETURN NEW;  -- erase blanks an erased customer's values; the hash chain still verifies
+        IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'change_log' THEN
+            IF NEW.old_value IS NULL AND NEW.new_value IS NULL
+               AND (to_jsonb(NEW) - 'old_value' - 'new_value') = (to_jsonb(OLD) - 'old_value' - 'new_value')
+               AND EXISTS (SELECT 1 FROM customers c WHERE c.id = OLD.customer_id AND c.status = 'erased') THEN
+                RETURN NEW;  -- erase blanks an erased customer's values; the hash chain still verifies
+            END IF;
         END IF;
         RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
     END $$"""))
