@@ -136,3 +136,13 @@ def test_pool_claim_and_sweep(team, db_target):
     assert [e["operator"] for e in cli.json("--as", "boss", "history", b)["changes"] if e["action"] == "claim"] == ["c1", "c1"]
     # the default rule comes from permissions.toml (90 days): nothing is that stale now
     assert cli.json("--as", "boss", "pool", "sweep", "--dry-run")["returned"] == []
+
+
+def test_due_follow_ups_are_the_operators_own(team):
+    cli, a, b = team
+    cli.ok("--as", "c1", "log", "add", a, "--type", "call", "回电", "--follow-up", "2020-01-02")
+    cli.ok("--as", "c2", "log", "add", b, "--type", "call", "回电", "--follow-up", "2020-01-02")
+    due = lambda who: [item["archive_no"] for item in cli.json("--as", who, "due")]  # noqa: E731
+    assert due("c1") == [a]
+    assert due("c2") == [b]
+    assert due("boss") == [a, b]

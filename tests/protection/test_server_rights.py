@@ -199,3 +199,11 @@ def test_eight_logins_adding_at_once_keep_numbers_gap_free(team, pg_server):
     for clerk in clerks:
         assert len(team.rows(clerk, "SELECT archive_no FROM customers")) == 3
     assert run_process("--db", team.target(team.name("boss")), "check").returncode == 0
+
+
+def test_check_by_a_login_that_sees_part_of_the_archive_says_so(team):
+    full = team.cli(team.name("boss")).json("check")
+    assert full["ok"] is True and "hash chain intact" in str(full["checks"])
+    for short in ("c1", "v"):
+        partial = team.cli(team.name(short)).json("check")
+        assert partial["ok"] is True and "run check as an admin" in str(partial["checks"])
