@@ -19,7 +19,7 @@ from custarchive.core import authz
 from custarchive.core.changelog import Actor, ChangeEntry, record
 from custarchive.core.sqlutil import chunks, now
 from custarchive.errors import NotFound, PermissionDenied, ValidationError
-from custarchive.models import customers
+from custarchive.models import Card, customers
 
 
 def _user(conn, name: str):
@@ -50,7 +50,7 @@ def _owner_team(conn, actor: Actor, owner: str, option: str) -> str | None:
     return row[3]
 
 
-def _set_owner(conn, card: dict, owner: str | None, team: str | None, actor: Actor, action: str) -> dict:
+def _set_owner(conn, card: Card, owner: str | None, team: str | None, actor: Actor, action: str) -> dict:
     conn.execute(text("UPDATE customers SET owner = :o, team = :t, owner_since = :s, updated_at = :s WHERE id = :id"),
                  {"o": owner, "t": team, "s": now(), "id": card["id"]})
     entries = [ChangeEntry(card["id"], card["archive_no"], action, "owner", card["owner"], owner)]
@@ -94,7 +94,7 @@ def claim(conn, actor: Actor, ref: str) -> dict:
     return _set_owner(conn, card, actor.operator, row[3] if row else None, actor, "claim")
 
 
-def _may_share(conn, actor: Actor, card: dict) -> None:
+def _may_share(conn, actor: Actor, card: Card) -> None:
     """The owner shares an archive; so may anyone who may assign it (a manager, an admin)."""
     role = authz.require(conn, actor, "update")
     if card["owner"] != actor.operator and "assign" not in authz.permission_table().get(role, frozenset()):
@@ -136,7 +136,7 @@ def collaborators(conn, customer_id: int) -> list[str]:
                                            {"c": customer_id})]
 
 
-def pool(conn, limit: int | None = None) -> list[dict]:
+def pool(conn, limit: int | None = None) -> list[Card]:
     """Active archives without owner (the operator must be able to see the pool: a role that may claim)."""
     c = customers.c
     query = lookup.visible(conn, select(c.id).where(c.owner.is_(None), c.status == "active"))

@@ -80,7 +80,7 @@ def pool_list(ctx: typer.Context, limit: Optional[int] = typer.Option(None, "--l
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:
         cards = owners.pool(conn, limit)
-    _render_cards(app_ctx, cards, json_)
+    _render_cards(app_ctx, [dict(card) for card in cards], json_)
 
 
 @pool_app.command("sweep")

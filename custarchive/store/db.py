@@ -100,7 +100,7 @@ class Database:
         conn.info.pop(authz.SCOPE_KEY, None)  # the info dict outlives this checkout of the connection
         if self.actor is not None:
             authz.require(conn, self.actor, "read")
-            conn.info[authz.SCOPE_KEY] = authz.scope_of(conn, self.actor.operator)
+            conn.info[authz.SCOPE_KEY] = authz.scope_of(conn, getattr(self.actor, "operator"))
 
     @contextlib.contextmanager
     def _refusals_logged(self):
