@@ -15,6 +15,7 @@ from itertools import combinations
 
 from sqlalchemy import text
 
+from custarchive.core import authz
 from custarchive.core.searchindex import pinyin_keys
 from custarchive.core.settings import number, section
 
@@ -63,8 +64,9 @@ def _scorer(threshold: float):
 
 
 def _load(conn, noise: list[str]) -> list[dict]:
+    visible, params = authz.visible_sql(conn)  # a clerk's duplicates among the archives they see
     rows = conn.execute(text("SELECT id, archive_no, name, phone, email, id_number_hmac, credit_code FROM customers "
-                             "WHERE status = 'active' ORDER BY archive_no")).all()
+                             f"WHERE status = 'active' AND {visible} ORDER BY archive_no"), params).all()
     items = []
     for cid, archive_no, name, phone, email, id_number, credit_code in rows:
         core = core_name(name, noise)

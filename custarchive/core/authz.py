@@ -95,6 +95,12 @@ def current_scope(conn) -> Scope | None:
     return conn.info.get(SCOPE_KEY)
 
 
+def visible_sql(conn, table: str = "customers") -> tuple[str, dict]:
+    """The reading operator's scope as an SQL condition on ``table`` (``1 = 1`` when they see all)."""
+    scope = current_scope(conn)
+    return (scope.condition(table) if scope is not None else None) or ("1 = 1", {})
+
+
 def role_of(conn, operator: str) -> str | None:
     """The operator's role; ``admin`` in single-user mode; None when users exist but not this one."""
     if conn.execute(text("SELECT 1 FROM users LIMIT 1")).first() is None:

@@ -154,8 +154,7 @@ def due(conn, as_of: _dt.date | None = None, within_days: int = 0) -> list[dict]
     """Follow-ups not yet done whose date is today (or within ``within_days``) or already past."""
     today = as_of or _dt.date.today()
     horizon = (today + _dt.timedelta(days=within_days)).isoformat()
-    scope = authz.current_scope(conn)  # only the operator's archives (own / team / all)
-    visible, params = (scope.condition("c") if scope is not None else None) or ("1 = 1", {})
+    visible, params = authz.visible_sql(conn, "c")  # only the operator's archives (own / team / all)
     rows = conn.execute(text(
         "SELECT t.id, t.entry_type, t.body, t.follow_up, t.state, t.at, c.archive_no, c.name, c.phone "
         "FROM timeline t JOIN customers c ON c.id = t.customer_id "

@@ -146,3 +146,11 @@ def test_due_follow_ups_are_the_operators_own(team):
     assert due("c1") == [a]
     assert due("c2") == [b]
     assert due("boss") == [a, b]
+
+
+def test_dedupe_pairs_only_archives_the_operator_sees(team):
+    cli, a, b = team                                   # a (c1's) and b (c2's) share a phone
+    assert cli.json("--as", "boss", "dedupe")[0]["a"] in (a, b)
+    assert cli.json("--as", "c1", "dedupe") == []
+    c = cli.ok("--as", "c1", "add", "--no-input", "--set", "name=张三丰", "--set", "phone=13912345678").stdout.strip()
+    assert {(p["a"], p["b"]) for p in cli.json("--as", "c1", "dedupe")} == {(a, c)}
