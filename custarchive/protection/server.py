@@ -14,7 +14,9 @@ with ``psql`` gets no more than through custarchive:
   role) and on every table with a ``customer_id``, whose policy is "its archive is visible", so they
   follow the customers policy;
 - ``custarchive_duplicates``: a SECURITY DEFINER function giving number, name and owner of possible
-  duplicates, so entry still warns of another owner's customer without revealing the rest.
+  duplicates, so entry still warns of another owner's customer without revealing the rest;
+  ``custarchive_holders`` likewise for the identity keys (resident ID, credit code, archive number),
+  which stay unique across every owner's archives.
 
 The scopes are baked into the policy function when ``db roles`` runs: run it again after changing
 ``permissions.toml``. Table owners bypass row-level security: the login that owns the tables (that
@@ -201,6 +203,19 @@ def _duplicates_function(conn, groups: str) -> None:
         END $$"""))
     conn.execute(text("REVOKE ALL ON FUNCTION custarchive_duplicates(varchar, varchar, integer) FROM PUBLIC"))
     conn.execute(text(f"GRANT EXECUTE ON FUNCTION custarchive_duplicates(varchar, varchar, integer) TO {groups}"))
+    # identity keys are unique across the whole archive: the check must see every owner's archives
+    conn.execute(text(f"""CREATE OR REPLACE FUNCTION custarchive_holders(col varchar, vals varchar[])
+        RETURNS TABLE (id integer, archive_no varchar, stored varchar)
+        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+        BEGIN
+            IF col NOT IN ('archive_no', 'id_number_hmac', 'credit_code') THEN
+                RAISE EXCEPTION 'custarchive_holders: % is not an identity key', col;
+            END IF;
+            RETURN QUERY EXECUTE format('SELECT c.id, c.archive_no, c.%I FROM customers c WHERE c.%I = ANY ($1)',
+                                        col, col) USING vals;
+        END $$"""))
+    conn.execute(text("REVOKE ALL ON FUNCTION custarchive_holders(varchar, varchar[]) FROM PUBLIC"))
+    conn.execute(text(f"GRANT EXECUTE ON FUNCTION custarchive_holders(varchar, varchar[]) TO {groups}"))
 
 
 def _logins_for_users(conn, me: str) -> list[str]:

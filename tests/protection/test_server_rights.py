@@ -68,8 +68,9 @@ def team(pg_empty, monkeypatch):
         owner.ok("user", "add", t.name(short), "--role", role, *(("--team", team_name) if team_name else ()))
         t.logins.append(t.name(short))
     t.first = owner.json("list")[0]["archive_no"]
+    t.rid = resident_id()
     t.a = t.cli(t.name("c1")).ok("add", "--no-input", "--set", "name=张三", "--set", "phone=13912345678",
-                                 "--set", f"id_number={resident_id()}").stdout.strip()
+                                 "--set", f"id_number={t.rid}").stdout.strip()
     t.b = t.cli(t.name("c2")).ok("add", "--no-input", "--set", "name=李四", "--set", "phone=13912345679").stdout.strip()
     t.cli(t.name("c1")).ok("log", "add", t.a, "--type", "visit", "张三拜访")
     t.cli(t.name("c2")).ok("log", "add", t.b, "--type", "visit", "李四拜访")
@@ -159,6 +160,11 @@ def test_duplicate_check_finds_another_owners_customer_showing_only_number_name_
     c2 = team.name("c2")
     added = team.cli(c2).ok("add", "--no-input", "--set", "name=王五", "--set", "phone=13912345678")
     assert f"possible duplicate of {team.a} 张三 (same phone; owner {team.name('c1')})" in added.stderr
+    # an identity key stays unique across every owner's archives, though c2 cannot see c1's
+    refused = team.cli(c2)("add", "--no-input", "--set", "name=王六", "--set", "phone=13700000000",
+                           "--set", f"id_number={team.rid}")
+    assert refused.exit_code == 1 and f"already held by archive {team.a}" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def test_pool_sweep_moves_exactly_the_stale_archives_and_a_clerk_claims(team):
