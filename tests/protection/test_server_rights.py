@@ -124,6 +124,10 @@ def test_viewer_cannot_read_sensitive_columns(team):
     assert card["id_number"] is None and card["phone"] == "13912345678"
     assert team.psql(v, "UPDATE customers SET city = 'x'").returncode != 0
     assert team.cli(v)("update", team.a, "--set", "city=上海").exit_code == 1
+    # a path that reads a column the server withholds is refused in one line, never a traceback
+    refused = team.cli(v)("audit")
+    assert refused.exit_code == 1 and "the server refused: permission denied" in refused.stderr
+    assert team.cli(team.name("mgr")).ok("audit").exit_code == 0   # no false numbering gaps from others' archives
 
 
 def test_nobody_updates_or_deletes_the_change_log(team):
