@@ -32,6 +32,7 @@ from custarchive.errors import PermissionDenied, UsageError
 
 MARK = "server_rights"           # protection_meta row: set once ``db roles`` has run
 APPEND_ONLY = ("change_log", "security_log")
+ADMIN_TABLES = ("users", "protection_meta")   # written only by roles with the manage_users action
 _REFUSE = "custarchive_append_only"
 
 
@@ -114,7 +115,10 @@ def setup(conn, actor: Actor) -> dict:
         conn.execute(text(f"GRANT SELECT ON {', '.join(q(t) for t in others)} TO {q(group)}"))
         conn.execute(text(f"GRANT INSERT ON security_log TO {q(group)}"))  # its own refusals
         if _writer(actions):
-            writable = [t for t in tables if t not in APPEND_ONLY + ("schema_migrations",)]
+            # not the users (the policy reads roles and teams from it) nor the protection facts:
+            # only roles that manage users write those
+            kept = APPEND_ONLY + ("schema_migrations",) + (() if "manage_users" in actions else ADMIN_TABLES)
+            writable = [t for t in tables if t not in kept]
             conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON {', '.join(q(t) for t in writable)} TO {q(group)}"))
             conn.execute(text(f"GRANT INSERT ON change_log TO {q(group)}"))
             conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {q(schema)} TO {q(group)}"))

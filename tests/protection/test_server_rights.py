@@ -110,6 +110,8 @@ def test_each_login_sees_its_scope_through_custarchive_and_psql(team):
     assert team.rows(c2, "SELECT body FROM timeline") == ["李四拜访"]
     assert team.rows(mgr, "SELECT archive_no FROM customers ORDER BY 1") == [team.a]
     assert team.rows(boss, "SELECT archive_no FROM customers ORDER BY 1") == everyone
+    # nor make themselves an admin (the policy reads roles from users)
+    assert team.psql(c1, f"UPDATE users SET role = 'admin' WHERE name = '{c1}'").returncode != 0
     # a clerk cannot give their archive away or take another's behind custarchive's back
     assert team.psql(c1, f"UPDATE customers SET owner = '{c2}' WHERE archive_no = '{team.a}'").returncode != 0
     assert team.rows(c1, f"UPDATE customers SET city = 'x' WHERE archive_no = '{team.b}' RETURNING id") == ["UPDATE 0"]
