@@ -106,8 +106,9 @@ def pool_sweep(ctx: typer.Context,
         render.table(app_ctx, None, [t("档案编号", "Archive no"), t("名称", "Name"), t("原负责人", "Owner"),
                                      t("最近跟进", "Last follow-up")],
                      [(i["archive_no"], i["name"], i["owner"], i["last_follow_up"]) for i in items], keep=[0, 3])
-    verb = t("将退回公海", "would return to the pool") if dry_run else t("已退回公海", "returned to the pool")
-    app_ctx.warn(f"{len(items)} {verb}")
+    n = len(items)
+    app_ctx.warn(t(f"{n} 个档案{'将' if dry_run else '已'}退回公海",
+                   f"{n} archive(s) {'would return' if dry_run else 'returned'} to the pool"))
 
 
 @collab_app.command("add")
