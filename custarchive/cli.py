@@ -36,6 +36,7 @@ COMMANDS_BY_MODULE = {
     "security": ("subject-export", "erase", "check", "backup", "restore", "user", "consent", "key"),
     "survey": ("survey",),
     "paper": ("print",),
+    "team": ("assign", "reassign", "claim", "pool", "collab"),
 }
 COMMAND_MODULES = tuple(COMMANDS_BY_MODULE)
 _MODULE_OF = {command: module for module, commands in COMMANDS_BY_MODULE.items() for command in commands}
@@ -104,7 +105,7 @@ def _global(
         raise typer.BadParameter("must be zh or en", param_hint="--lang")
     app_ctx = AppContext(db_target=db, quiet=quiet, color=not no_color and "NO_COLOR" not in os.environ)
     if operator:
-        app_ctx.operator = operator
+        app_ctx.operator, app_ctx.operator_given = operator, True
     if lang:
         app_ctx.lang = lang
     ctx.obj = app_ctx

@@ -32,6 +32,8 @@ def default_operator() -> str:
 class AppContext:
     db_target: str | None = None
     operator: str = field(default_factory=default_operator)
+    # --as or $CUSTARCHIVE_USER named the operator (on a server-enforced archive it must match the login)
+    operator_given: bool = field(default_factory=lambda: bool(os.environ.get("CUSTARCHIVE_USER")))
     lang: str = field(default_factory=default_lang)
     quiet: bool = False
     color: bool = True
@@ -61,8 +63,30 @@ class AppContext:
             self._db = open_database(self.target, create=write)
             if fresh:
                 self.created = path
+            if self._db.dialect == "postgresql":
+                self._bind_login(self._db)
             self._db.actor = self.actor()
         return self._db
+
+    def _bind_login(self, db) -> None:
+        """On a PostgreSQL archive whose rights the server enforces (``db roles``), the operator is the
+        login (``session_user``): a different ``--as`` (or $CUSTARCHIVE_USER) is refused, exit 1."""
+        from custarchive.protection import server
+
+        with db.read() as conn:
+            if not server.enabled(conn):
+                return
+            login = server.login(conn)
+        if self.operator_given and self.operator != login:
+            from custarchive.core import authz
+            from custarchive.errors import PermissionDenied
+
+            error = PermissionDenied(f"--as {self.operator!r} does not match the server login {login!r}: on this "
+                                     "archive you act as the login you connect with")
+            error.operator, error.action = login, "login"
+            authz.log_refusal(db, error, login)
+            raise error
+        self.operator = login
 
     def actor(self, source: str = "cli", reason: str | None = None, batch_id: str | None = None):
         from custarchive.core.changelog import Actor

@@ -28,7 +28,7 @@ from custarchive.models import Card
 
 IDENTITY_KEYS = ("id_number", "credit_code")
 PROTECTED = {"archive_no", "status", "grade", "template", "created_at", "updated_at", "created_by", "merged_into",
-             "id", "extra"}
+             "id", "extra", "owner", "team", "owner_since"}  # the owner changes by assign/claim (cards.owners)
 DEFAULT_CATEGORY = "C"
 # System columns that apply_changes may write (never plan_update): grade only via credit.py.
 WRITABLE_SYSTEM = {"grade"}
@@ -39,7 +39,8 @@ _INDEX_COLUMNS = tuple(crypto.INDEX_COLUMNS.values())
 # checks they name every customers column but those the database or later steps fill.
 _STORED_COLUMNS = ("kind", "category", "template", "status", "name", "name_pinyin", "name_initials",
                    *_DATA_BUT_NAME, "extra", *_INDEX_COLUMNS)
-_INSERT_COLUMNS = ("archive_no", "created_at", "updated_at", "created_by", *_STORED_COLUMNS)
+_INSERT_COLUMNS = ("archive_no", "created_at", "updated_at", "created_by", "owner", "team", "owner_since",
+                   *_STORED_COLUMNS)
 
 
 def choose_template(template: str | None, kind: str | None, values: dict[str, Any]) -> Template:
@@ -137,10 +138,24 @@ def holders(conn, key: str, values, digests: dict | None = None) -> dict[Any, tu
         known = digests or {}
         by_stored = {known.get(value) or keys.index(key, value): value for value in wanted}
     found = {}
-    for cid, number, stored in select_in(conn, f"SELECT id, archive_no, {column} FROM customers "
-                                               f"WHERE {column} IN ({{marks}})", list(by_stored)):
+    if wanted and conn.dialect.name == "postgresql" and _server_function(conn, "custarchive_holders"):
+        # row-level security hides other owners' archives; the key is unique across all of them
+        rows = conn.execute(text("SELECT id, archive_no, stored FROM custarchive_holders(:c, :v)"),
+                            {"c": column, "v": list(by_stored)})
+    else:
+        rows = select_in(conn, f"SELECT id, archive_no, {column} FROM customers WHERE {column} IN ({{marks}})",
+                         list(by_stored))
+    for cid, number, stored in rows:
         found[by_stored[stored]] = (cid, number)
     return found
+
+
+def _server_function(conn, name: str) -> bool:
+    """Whether ``db roles`` made this SECURITY DEFINER function (asked once per connection)."""
+    key = f"custarchive.fn.{name}"
+    if key not in conn.info:
+        conn.info[key] = conn.execute(text("SELECT to_regproc(:n) IS NOT NULL"), {"n": name}).scalar()
+    return conn.info[key]
 
 
 def check_identity(conn, cards: list[dict], exclude_id: int | None = None) -> None:
@@ -222,7 +237,9 @@ def insert_cards(conn, cards: list[dict], actor: Actor, *, identity_checked: boo
         for card, number in zip(group, numbering.allocate(conn, category, len(group))):
             card["archive_no"] = number
     stamp = now()
-    head = (stamp, stamp, actor.operator)
+    # a new archive belongs to whoever enters it (负责人), in their team
+    team = conn.execute(text("SELECT team FROM users WHERE name = :n"), {"n": actor.operator}).scalar()
+    head = (stamp, stamp, actor.operator, actor.operator, team, stamp)
     last_id = conn.exec_driver_sql("SELECT MAX(id) FROM customers").scalar() or 0
     bulk_insert(conn, "customers", _INSERT_COLUMNS,
                 [(card["archive_no"], *head, *form[0]) for card, form in zip(cards, stored)])

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, literal_column, or_, select, text
 
-from custarchive.core import values
+from custarchive.core import authz, values
 from custarchive.core.crypto import INDEX_COLUMNS, keyring, open_card, open_logged
 from custarchive.core.fields import CANONICAL
 from custarchive.core.phones import search_forms as phone_search_forms
@@ -29,8 +29,30 @@ SYSTEM_COLUMNS = tuple(column.name for column in customers.c
 CARD_COLUMNS = SYSTEM_COLUMNS + DATA_COLUMNS + ("extra",)
 _CARD = select(*(customers.c[name] for name in CARD_COLUMNS))  # a name missing from the table fails here
 _SELECT = f"SELECT {', '.join(CARD_COLUMNS)} FROM customers"  # the streamed list/export path
-LIST_FILTERS = ("category", "kind", "industry", "city", "grade", "status")
+LIST_FILTERS = ("category", "kind", "industry", "city", "grade", "status", "owner", "team")
 SORTABLE = set(CARD_COLUMNS) - {"extra"}
+
+
+def visible(conn, query):
+    """``query`` (on customers) narrowed to the archives the reading operator may see: their data scope
+    (own / team / all, collaborations and the pool: ``authz.Scope``), set on the connection by Database."""
+    scope = authz.current_scope(conn)
+    condition = scope.condition() if scope is not None else None
+    return query.where(text(condition[0]).bindparams(**condition[1])) if condition else query
+
+
+def _hidden(conn) -> frozenset[str]:
+    scope = authz.current_scope(conn)
+    return authz.hidden_columns(scope.role) if scope is not None else frozenset()
+
+
+def _card_select(conn):
+    """The card columns, a column the role may not read (a viewer's sensitive ones) as NULL."""
+    hidden = _hidden(conn)
+    if not hidden:
+        return _CARD
+    return select(*(literal_column("NULL").label(name) if name in hidden else customers.c[name]
+                    for name in CARD_COLUMNS))
 
 
 def row_to_card(row, conn=None) -> Card:
@@ -44,13 +66,14 @@ def row_to_card(row, conn=None) -> Card:
 def fetch_by_ids(conn, ids: list[int]) -> list[Card]:
     cards = []
     for part in chunks(list(ids)):
-        cards += [row_to_card(row, conn) for row in conn.execute(_CARD.where(customers.c.id.in_(part)))]
+        query = visible(conn, _card_select(conn).where(customers.c.id.in_(part)))
+        cards += [row_to_card(row, conn) for row in conn.execute(query)]
     order = {value: n for n, value in enumerate(ids)}
     return sorted(cards, key=lambda card: order[card["id"]])
 
 
 def get_by_number(conn, archive_no: str) -> Card | None:
-    row = conn.execute(_CARD.where(customers.c.archive_no == archive_no)).first()
+    row = conn.execute(visible(conn, _card_select(conn).where(customers.c.archive_no == archive_no))).first()
     return row_to_card(row, conn) if row else None
 
 
@@ -84,7 +107,7 @@ def resolve(conn, ref: str) -> Card:
             conditions.append(customers.c[INDEX_COLUMNS[column]] == keyring(conn).index(column, value))
         else:
             conditions.append(customers.c[column] == value)
-    rows = conn.execute(_CARD.where(or_(*conditions), customers.c.status != "merged")
+    rows = conn.execute(visible(conn, _card_select(conn).where(or_(*conditions), customers.c.status != "merged"))
                         .order_by(customers.c.archive_no).limit(21)).all()
     if not rows:
         raise NotFound(f"no archive matches {ref!r}")
@@ -98,9 +121,15 @@ def _identity_parsers():
             ("credit_code", values.parse_credit_code), ("email", values.parse_email))
 
 
-def list_where(filters: dict[str, str | None]) -> tuple[str, dict]:
-    """`` WHERE …`` for the ``list``/``export`` filters: active archives unless a status is given."""
+def list_where(filters: dict[str, str | None], conn=None) -> tuple[str, dict]:
+    """`` WHERE …`` for the ``list``/``export`` filters: active archives unless a status is given;
+    with ``conn``, only those the reading operator may see (:func:`visible`)."""
     conditions, params = [], {}
+    scope = authz.current_scope(conn) if conn is not None else None
+    condition = scope.condition() if scope is not None else None
+    if condition:
+        conditions.append(condition[0])
+        params.update(condition[1])
     for key in LIST_FILTERS:
         value = filters.get(key)
         if value is None:
@@ -115,19 +144,23 @@ def list_where(filters: dict[str, str | None]) -> tuple[str, dict]:
 
 
 def list_query(filters: dict[str, str | None], sort: str = "archive_no", limit: int | None = None,
-               descending: bool = False, columns: str | None = None) -> tuple[str, dict]:
-    """The SELECT behind ``list`` and ``export``: filters, default active only, stable order."""
+               descending: bool = False, columns: str | None = None, conn=None) -> tuple[str, dict]:
+    """The SELECT behind ``list`` and ``export``: filters, default active only, stable order; with
+    ``conn``, the reading operator's scope and hidden columns apply."""
     if sort not in SORTABLE:
         raise ValidationError("--sort", sort, f"cannot sort by this (use one of: {', '.join(sorted(SORTABLE))})")
-    where, params = list_where(filters)
+    where, params = list_where(filters, conn)
     order = f" ORDER BY {sort} {'DESC' if descending else 'ASC'}, archive_no"
+    hidden = _hidden(conn) if conn is not None else frozenset()
+    if hidden and not columns:
+        columns = ", ".join(f"NULL AS {name}" if name in hidden else name for name in CARD_COLUMNS)
     select = f"SELECT {columns} FROM customers" if columns else _SELECT
     return select + where + order + (f" LIMIT {int(limit)}" if limit else ""), params
 
 
 def list_cards(conn, filters: dict[str, str | None], sort: str = "archive_no", limit: int | None = None,
                descending: bool = False) -> list[Card]:
-    query, params = list_query(filters, sort, limit, descending)
+    query, params = list_query(filters, sort, limit, descending, conn=conn)
     return [row_to_card(row, conn) for row in conn.execute(text(query), params)]
 
 
@@ -158,7 +191,7 @@ def iter_rows(conn, query: str, params: dict, batch: int = 1000):
 
 def iter_cards(conn, filters: dict[str, str | None], sort: str = "archive_no"):
     """Stream cards for export without holding them all in memory."""
-    query, params = list_query(filters, sort)
+    query, params = list_query(filters, sort, conn=conn)
     for row in iter_rows(conn, query, params):
         yield row_to_card(row)
 
@@ -180,13 +213,14 @@ def search(conn, query: str, limit: int = 50, include_closed: bool = False) -> l
 
     def first(query):
         """Only the first ``limit`` by number of one large match set can reach the answer."""
+        query = visible(conn, query)
         if not include_closed:
             query = query.where(customers.c.status == "active")
         return query.order_by(customers.c.archive_no).limit(limit) if limit else query
 
     def collect(*where, limited: bool = False) -> None:
         query = select(customers.c.id).where(*where)
-        for (found,) in conn.execute(first(query) if limited else query):
+        for (found,) in conn.execute(first(query) if limited else visible(conn, query)):
             ids.setdefault(found, None)
 
     c = customers.c
@@ -292,15 +326,37 @@ def history(conn, customer_id: int, reveal: bool = False) -> list[dict]:
     return entries
 
 
+DUPLICATE_COLUMNS = ("phone", "email", "name")
+
+
+def duplicate_hits(conn, column: str, value: str, exclude_id: int | None = None) -> list[tuple[str, str, str | None]]:
+    """Active archives with this phone, e-mail or name, *whoever owns them*: (number, name, owner) only.
+
+    Entry must warn of a customer another salesperson already follows, though the operator may not
+    read that archive: so no scope here, and nothing but number, name and owner comes back. On a
+    PostgreSQL archive with row-level security the same three columns come from the server function
+    ``custarchive_duplicates`` (SECURITY DEFINER; see ``store/pgroles.py``).
+    """
+    if column not in DUPLICATE_COLUMNS:
+        raise ValueError(column)
+    if conn.dialect.name == "postgresql" and conn.execute(text(
+            "SELECT to_regproc('custarchive_duplicates') IS NOT NULL")).scalar():
+        rows = conn.execute(text("SELECT archive_no, name, owner FROM custarchive_duplicates(:c, :v, :x)"),
+                            {"c": column, "v": value, "x": exclude_id or -1})
+    else:
+        rows = conn.execute(select(customers.c.archive_no, customers.c.name, customers.c.owner).where(
+            customers.c[column] == value, customers.c.status == "active", customers.c.id != (exclude_id or -1))
+            .order_by(customers.c.archive_no).limit(5))
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
 def possible_duplicates(conn, card: dict, exclude_id: int | None = None) -> list[str]:
     """Archives sharing a phone or email, or with the same name: warned about, never refused."""
     found = []
-    for column in ("phone", "email", "name"):
+    for column in DUPLICATE_COLUMNS:
         value = card.get(column)
         if not value:
             continue
-        rows = conn.execute(select(customers.c.archive_no, customers.c.name).where(
-            customers.c[column] == value, customers.c.status == "active", customers.c.id != (exclude_id or -1))
-            .limit(5))
-        found += [f"{no} {name} (same {column})" for no, name in rows]
+        found += [f"{no} {name} (same {column}" + (f"; owner {owner})" if owner else ")")
+                  for no, name, owner in duplicate_hits(conn, column, value, exclude_id)]
     return found

@@ -72,13 +72,12 @@ class CardForm:
 
     def _possible_duplicates(self, spec, value) -> None:
         """Another active archive with this phone, e-mail or name: show number and name, ask what to do."""
-        from sqlalchemy import text
+        from custarchive.cards.lookup import duplicate_hits
 
         try:
-            with self._conn() as conn:
-                rows = conn.execute(text(f"SELECT archive_no, name FROM customers WHERE {spec.name} = :v "
-                                         "AND status = 'active' AND id != :x ORDER BY archive_no LIMIT 5"),
-                                    {"v": value, "x": self.exclude_id or -1}).all()
+            with self._conn() as conn:  # (every owner's archives: number and name only, see duplicate_hits)
+                rows = [(number, name) for number, name, _owner in duplicate_hits(conn, spec.name, value,
+                                                                                    self.exclude_id)]
         except CustarchiveError:
             return
         if not rows:

@@ -226,6 +226,9 @@ def list_(
     city: Optional[str] = FILTER_OPTIONS["city"],
     grade: Optional[str] = FILTER_OPTIONS["grade"],
     status: Optional[str] = FILTER_OPTIONS["status"],
+    mine: bool = typer.Option(False, "--mine", help="Only archives you own (负责人)."),
+    owner: Optional[str] = typer.Option(None, "--owner", metavar="NAME", help="Only archives this user owns."),
+    team: Optional[str] = typer.Option(None, "--team", help="Only archives of this team."),
     sort: str = typer.Option("archive_no", "--sort", help="Field to sort by; prefix with - for descending."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1),
     json_: bool = JSON_OPTION,
@@ -236,8 +239,12 @@ def list_(
     from custarchive.cards import lookup
 
     app_ctx = app_context(ctx)
-    filters = {"category": category, "kind": kind, "industry": industry, "city": city, "grade": grade, "status": status}
-    with app_ctx.database().read() as conn:
+    if mine and owner:
+        raise UsageError("--mine and --owner cannot be combined")
+    db = app_ctx.database()  # (on a server-enforced archive this settles who "mine" is: the login)
+    filters = {"category": category, "kind": kind, "industry": industry, "city": city, "grade": grade, "status": status,
+               "owner": app_ctx.operator if mine else owner, "team": team}
+    with db.read() as conn:
         cards = lookup.list_cards(conn, filters, sort.lstrip("-"), limit, descending=sort.startswith("-"))
     _render_cards(app_ctx, cards, json_, csv_, wide)
 

@@ -57,3 +57,24 @@ def db_copy(
         f"已复制 {report.rows:,} 行、{report.files} 个附件，变更日志 {report.chain_entries:,} 条校验通过（{report.seconds} 秒）",
         f"copied {report.rows:,} rows and {report.files} attachment(s); change log verified, "
         f"{report.chain_entries:,} entries ({report.seconds} s)"))
+
+
+@db_app.command("roles")
+def db_roles(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
+    """PostgreSQL: let the server enforce who may do what (group roles, GRANTs, row-level security,
+    append-only logs); run as the database owner, again after changing permissions.toml."""
+    from custarchive.commands import render
+    from custarchive.protection import server
+
+    app_ctx = app_context(ctx)
+    with app_ctx.database(write=True).write() as conn:
+        report = server.setup(conn, app_ctx.actor())
+    if json_:
+        render.emit_json(report)
+        return
+    t = app_ctx.t
+    render.table(app_ctx, None, [t("组角色", "Group role"), t("数据范围", "Scope")], sorted(report["scopes"].items()))
+    app_ctx.warn(t(f"已启用服务器权限:{len(report['row_security'])} 张表有行级安全策略;新建登录 "
+                   f"{', '.join(report['logins_created']) or '无'}",
+                   f"server rights on: row-level security on {len(report['row_security'])} tables; logins created: "
+                   f"{', '.join(report['logins_created']) or 'none'}"))

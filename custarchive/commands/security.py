@@ -28,13 +28,21 @@ def register(app: typer.Typer) -> None:
 
 @user_app.command("add")
 def user_add(ctx: typer.Context, name: str = typer.Argument(...),
-             role: str = typer.Option(..., "--role", help="admin, manager, clerk or viewer.")) -> None:
-    """Register an operator (the first one ends single-user mode: an admin is always kept)."""
+             role: str = typer.Option(..., "--role", help="admin, manager, clerk or viewer."),
+             team: Optional[str] = typer.Option(None, "--team", help="Sales team (e.g. 华东): a manager sees its archives."),
+             password_stdin: bool = typer.Option(False, "--password-stdin",
+                                                 help="PostgreSQL (after db roles): the new login's password, "
+                                                      "one line on stdin.")) -> None:
+    """Register an operator (the first one ends single-user mode: an admin is always kept).
+
+    On a PostgreSQL archive after `db roles`, also creates the person's server login in the group role.
+    """
     from custarchive.protection import users
 
     app_ctx = app_context(ctx)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with app_ctx.database(write=True).write() as conn:
-        added = users.add_user(conn, app_ctx.actor(), name, role)
+        added = users.add_user(conn, app_ctx.actor(), name, role, team, password)
     for who in added:
         if who != name:
             app_ctx.warn(app_ctx.t(f"{who} 已登记为管理员（首个用户）", f"{who} registered as admin (first user)"))
@@ -54,9 +62,9 @@ def user_list(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
         render.emit_json(items)
         return
     t = app_ctx.t
-    render.table(app_ctx, None, [t("用户", "User"), t("角色", "Role"), t("启用", "Active"), t("创建时间", "Created"),
-                                 t("创建人", "By")],
-                 [(u["name"], u["role"], u["active"], u["created_at"], u["created_by"]) for u in items],
+    render.table(app_ctx, None, [t("用户", "User"), t("角色", "Role"), t("团队", "Team"), t("启用", "Active"),
+                                 t("创建时间", "Created"), t("创建人", "By")],
+                 [(u["name"], u["role"], u["team"] or "", u["active"], u["created_at"], u["created_by"]) for u in items],
                  caption=None if items else t("无用户：单用户模式（所有人均为管理员）",
                                               "no users: single-user mode (everyone is admin)"))
 
@@ -70,6 +78,18 @@ def user_set_role(ctx: typer.Context, name: str = typer.Argument(...), role: str
     with app_ctx.database(write=True).write() as conn:
         users.set_role(conn, app_ctx.actor(), name, role)
     app_ctx.warn(f"{name}: {role}")
+
+
+@user_app.command("set-team")
+def user_set_team(ctx: typer.Context, name: str = typer.Argument(...),
+                  team: Optional[str] = typer.Argument(None, help="The team; omit for none.")) -> None:
+    """Move an operator to another team (their archives keep their team until reassigned)."""
+    from custarchive.protection import users
+
+    app_ctx = app_context(ctx)
+    with app_ctx.database(write=True).write() as conn:
+        users.set_team(conn, app_ctx.actor(), name, team)
+    app_ctx.warn(f"{name}: {team or '-'}")
 
 
 @user_app.command("disable")

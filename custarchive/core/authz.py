@@ -8,6 +8,7 @@ single-user mode and every operator acts as admin.
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import text
@@ -19,13 +20,85 @@ from custarchive.core.sqlutil import now
 from custarchive.errors import PermissionDenied
 
 ACTIONS = ("read", "add", "update", "import", "export", "reveal", "grade", "merge", "erase", "manage_users",
-           "backup", "restore")
+           "backup", "restore", "assign", "claim")
+SCOPES = ("own", "team", "all")
+SCOPE_KEY = "custarchive.scope"  # where Database puts the reading actor's Scope on each connection
 
 
 @lru_cache(maxsize=1)
-def permission_table() -> dict[str, frozenset[str]]:
+def _permission_data() -> dict:
     data = tomllib.loads(package_data("permissions.toml").read_text(encoding="utf-8"))
-    return {role: frozenset(spec["actions"]) for role, spec in data["roles"].items()}
+    for role, spec in data["roles"].items():
+        if spec.get("scope", "all") not in SCOPES:
+            raise ValueError(f"permissions.toml: role {role}: scope must be one of {SCOPES}")
+    return data
+
+
+def permission_table() -> dict[str, frozenset[str]]:
+    return {role: frozenset(spec["actions"]) for role, spec in _permission_data()["roles"].items()}
+
+
+def scope_table() -> dict[str, str]:
+    """Each role's data scope: own (仅本人), team (本部门) or all (全部)."""
+    return {role: spec.get("scope", "all") for role, spec in _permission_data()["roles"].items()}
+
+
+def hidden_columns(role: str | None) -> frozenset[str]:
+    """Customer columns the role may not read at all (a viewer: the sensitive ones)."""
+    return frozenset(_permission_data().get("hidden_columns", {}).get(role or "", ()))
+
+
+def pool_stale_days() -> int:
+    return int(_permission_data().get("pool", {}).get("stale_days", 90))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which archives an operator sees: ``kind`` own/team/all; ``pool``: also those without owner."""
+
+    kind: str
+    operator: str
+    team: str | None = None
+    pool: bool = False
+    role: str | None = None
+
+    def condition(self, table: str = "customers") -> tuple[str, dict] | None:
+        """An SQL condition on ``table`` (the customers table or its alias) and its parameters; None: all."""
+        if self.kind == "all":
+            return None
+        parts = [f"{table}.owner = :scope_me",
+                 f"{table}.id IN (SELECT customer_id FROM collaborators WHERE name = :scope_me)"]
+        params = {"scope_me": self.operator}
+        if self.kind == "team" and self.team:
+            parts.append(f"{table}.team = :scope_team")
+            params["scope_team"] = self.team
+        if self.pool:
+            parts.append(f"{table}.owner IS NULL")
+        return "(" + " OR ".join(parts) + ")", params
+
+
+def scope_of(conn, operator: str) -> Scope:
+    """The operator's scope from their role and team; single-user mode and unknown operators: all
+    (an unknown operator is refused by :func:`require` before anything is read)."""
+    role = role_of(conn, operator)
+    if role is None:
+        return Scope("all", operator)
+    kind = scope_table().get(role, "all")
+    team = None
+    if kind == "team":
+        team = conn.execute(text("SELECT team FROM users WHERE name = :n"), {"n": operator}).scalar()
+    return Scope(kind, operator, team, "claim" in permission_table().get(role, frozenset()), role)
+
+
+def current_scope(conn) -> Scope | None:
+    """The scope Database set on this connection for its actor (None: no actor, e.g. migrations)."""
+    return conn.info.get(SCOPE_KEY)
+
+
+def visible_sql(conn, table: str = "customers") -> tuple[str, dict]:
+    """The reading operator's scope as an SQL condition on ``table`` (``1 = 1`` when they see all)."""
+    scope = current_scope(conn)
+    return (scope.condition(table) if scope is not None else None) or ("1 = 1", {})
 
 
 def role_of(conn, operator: str) -> str | None:
@@ -76,6 +149,8 @@ def log_refusal(db, error: PermissionDenied, operator: str | None = None) -> Non
 
     event = {"at": now(), "operator": getattr(error, "operator", None) or operator or "unknown",
              "action": getattr(error, "action", None) or "policy", "outcome": "denied", "detail": error.message}
+    if db.path is None and _log_on_server(db, event):
+        return
     try:
         path = security_log_path(db)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -88,10 +163,42 @@ def log_refusal(db, error: PermissionDenied, operator: str | None = None) -> Non
         pass
 
 
+# On a PostgreSQL archive whose rights the server enforces (``db roles``), refusals go to its
+# append-only ``security_log`` table instead, in their own transaction (the refused one rolled back).
+_SERVER_LOG = ("INSERT INTO security_log (at, operator, login, action, outcome, detail) "
+               "SELECT :at, :operator, session_user, :action, :outcome, :detail "
+               "WHERE EXISTS (SELECT 1 FROM protection_meta WHERE name = 'server_rights')")
+
+
+def _log_on_server(db, event: dict) -> bool:
+    if db.dialect != "postgresql":
+        return False
+    try:
+        with db.engine(True).begin() as conn:
+            row = {**event, "operator": event["operator"][:64], "action": event["action"][:20]}
+            return conn.execute(text(_SERVER_LOG), row).rowcount == 1
+    except Exception:  # noqa: BLE001 - best effort, like the file: fall back to it
+        return False
+
+
+def _server_events(db, limit: int) -> list[dict] | None:
+    if db.dialect != "postgresql":
+        return None
+    with db.engine(False).connect() as conn:
+        if conn.execute(text("SELECT 1 FROM protection_meta WHERE name = 'server_rights'")).first() is None:
+            return None
+        rows = conn.execute(text("SELECT at, operator, login, action, outcome, detail FROM security_log "
+                                 "ORDER BY id DESC LIMIT :n"), {"n": limit})
+        return [dict(row._mapping) for row in rows]
+
+
 def security_events(db, limit: int = 100) -> list[dict]:
     """The newest refusals first."""
     import json
 
+    server = _server_events(db, limit)
+    if server is not None:
+        return server
     path = security_log_path(db)
     if not path.exists():
         return []

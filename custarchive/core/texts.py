@@ -87,7 +87,13 @@ _REASONS_ZH = (
     (r"(\S+): possible duplicate of (\S+) (.+) \(same (\w+)\)",
      lambda m: f"{m[1]}:可能与 {m[2]} {m[3]} 重复({field_label(m[4], 'zh')}相同)"),
     (r"(\S+): possible duplicate of (\S+) (.+) \(probability (\d+%)\)", r"\1:可能与 \2 \3 重复(概率 \4)"),
+    (r"(\S+): possible duplicate of (\S+) (.+) \(probability (\d+%); owner (\S+)\)",
+     r"\1:可能与 \2 \3 重复(概率 \4;负责人 \5)"),
     (r"(\S+): related archive (\S+) (.+) \(same phone, address or e-mail\)", r"\1:相关档案 \2 \3(电话、地址或邮箱相同)"),
+    (r"(\S+): related archive (\S+) (.+) \(same phone, address or e-mail; owner (\S+)\)",
+     r"\1:相关档案 \2 \3(电话、地址或邮箱相同;负责人 \4)"),
+    (r"(\S+): possible duplicate of (\S+) (.+) \(same (\w+); owner (\S+)\)",
+     lambda m: f"{m[1]}:可能与 {m[2]} {m[3]} 重复({field_label(m[4], 'zh')}相同;负责人 {m[5]})"),
 )
 _COMPILED = tuple((re.compile(pattern + r"\Z"), zh) for pattern, zh in _REASONS_ZH)
 

@@ -266,7 +266,7 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
     """
     authz.require(conn, actor, "grade")
     as_of = as_of or _dt.date.today()
-    where, params = lookup.list_where(dict(filters))
+    where, params = lookup.list_where(dict(filters), conn)
     ids = [row[0] for row in conn.execute(text(f"SELECT id FROM customers{where} ORDER BY archive_no"), params)]
     chosen: dict[str, Scorecard | ValidationError] = {}
     settings = txn.money_settings()

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Iterator
 from sqlalchemy import String, text
 
 from custarchive.cards import lookup, numbering
+from custarchive.core import authz
 from custarchive.core.settings import number, section
 from custarchive.core.templates import load_template, missing_required
 from custarchive.errors import ConfigError
@@ -69,8 +70,10 @@ def missing_fields(conn) -> Iterator[dict]:
     if not condition:
         return
     columns = ("archive_no", "template") + lookup.DATA_COLUMNS + ("extra",)
+    visible, scope_params = authz.visible_sql(conn)  # the operator's archives (own / team / all)
+    params.update(scope_params)
     query = (f"SELECT {', '.join(columns)} FROM customers WHERE status = 'active' AND ({condition}) "
-             "ORDER BY archive_no")
+             f"AND {visible} ORDER BY archive_no")
     for row in lookup.iter_rows(conn, query, params):
         card = dict(zip(columns, row))
         try:
@@ -94,11 +97,12 @@ def stale(conn, days: int, today: _dt.date) -> Iterator[dict]:
     compare as text, their first ten characters being the local date).
     """
     cutoff = (today - _dt.timedelta(days=days)).isoformat()
+    visible, params = authz.visible_sql(conn, "c")
     query = ("SELECT c.archive_no, c.updated_at, (SELECT MAX(at) FROM change_log l WHERE l.customer_id = c.id) "
              "FROM customers c WHERE c.status = 'active' AND SUBSTR(c.updated_at, 1, 10) < :cutoff "
              "AND NOT EXISTS (SELECT 1 FROM change_log l WHERE l.customer_id = c.id "
-             "AND SUBSTR(l.at, 1, 10) >= :cutoff) ORDER BY c.archive_no")
-    for archive_no, updated, last in lookup.iter_rows(conn, query, {"cutoff": cutoff}):
+             f"AND SUBSTR(l.at, 1, 10) >= :cutoff) AND {visible} ORDER BY c.archive_no")
+    for archive_no, updated, last in lookup.iter_rows(conn, query, {"cutoff": cutoff, **params}):
         stamp = max(filter(None, (last, updated)))
         age = (today - _dt.datetime.fromisoformat(stamp).date()).days
         yield {"kind": "stale", "archive_no": archive_no, "last_activity": stamp, "age_days": age,
@@ -153,6 +157,9 @@ class Audit:
                        "detail": f"{item['doc_no']}: {item['problem']} ({item['path']})"}
 
         def gaps() -> Iterator[dict]:
+            scope = authz.current_scope(conn)
+            if scope is not None and scope.kind != "all":
+                return  # numbering is the whole archive's: a scoped operator (or server login) sees part of it
             for gap in numbering.counter_gaps(conn):
                 yield {"kind": "numbering_gap", "archive_no": gap,
                        "detail": f"{gap} was handed out but no archive carries it"}

@@ -160,11 +160,13 @@ def due(conn, as_of: _dt.date | None = None, within_days: int = 0) -> list[dict]
     """Follow-ups not yet done whose date is today (or within ``within_days``) or already past."""
     today = as_of or _dt.date.today()
     horizon = (today + _dt.timedelta(days=within_days)).isoformat()
+    visible, params = authz.visible_sql(conn, "c")  # only the operator's archives (own / team / all)
     rows = conn.execute(text(
         "SELECT t.id, t.entry_type, t.body, t.follow_up, t.state, t.at, c.archive_no, c.name, c.phone "
         "FROM timeline t JOIN customers c ON c.id = t.customer_id "
         "WHERE t.follow_up IS NOT NULL AND t.follow_up <= :h AND t.follow_up_done_at IS NULL "
-        "AND c.status = 'active' ORDER BY t.follow_up, c.archive_no, t.id"), {"h": horizon}).all()
+        f"AND c.status = 'active' AND {visible} ORDER BY t.follow_up, c.archive_no, t.id"),
+        {"h": horizon, **params}).all()
     keys = ("id", "type", "text", "follow_up", "state", "at", "archive_no", "name", "phone")
     found = []
     for row in rows:

@@ -66,6 +66,9 @@ customers = Table(
     Column("created_by", String(64), nullable=False),
     Column("id_number_hmac", String(64)),  # m040: keyed hashes of the sealed values, for exact lookups
     Column("bank_account_hmac", String(64), index=True),
+    Column("owner", String(64), index=True),  # m082: the owner (负责人); NULL = in the shared pool (公海)
+    Column("team", String(64), index=True),
+    Column("owner_since", String(32)),
     *(_pattern_index(f"ix_customers_{column}", column) for column in ("name_pinyin", "name_initials", "phone",
                                                                        "email")),
     Index("ux_customers_id_number_hmac", "id_number_hmac", unique=True),
@@ -92,6 +95,9 @@ class Card(TypedDict):
     created_at: str
     updated_at: str
     created_by: str
+    owner: Optional[str]
+    team: Optional[str]
+    owner_since: Optional[str]
     name: str
     gender: Optional[str]
     birth_date: Optional[str]

@@ -96,8 +96,11 @@ class Database:
                 yield conn
 
     def _require_read(self, conn) -> None:
+        """Check the actor may read, and put their data scope on the connection (``authz.current_scope``)."""
+        conn.info.pop(authz.SCOPE_KEY, None)  # the info dict outlives this checkout of the connection
         if self.actor is not None:
             authz.require(conn, self.actor, "read")
+            conn.info[authz.SCOPE_KEY] = authz.scope_of(conn, getattr(self.actor, "operator"))
 
     @contextlib.contextmanager
     def _refusals_logged(self):
@@ -119,7 +122,7 @@ _NOT_UTF8 = "the archive holds text that is not valid UTF-8 (written by another 
 
 @contextlib.contextmanager
 def _translate_errors(db: Database):
-    from sqlalchemy.exc import DataError, OperationalError, DatabaseError as SADatabaseError
+    from sqlalchemy.exc import DataError, OperationalError, ProgrammingError, DatabaseError as SADatabaseError
 
     import sqlite3
 
@@ -137,6 +140,14 @@ def _translate_errors(db: Database):
         # before writing, so this is a last line that still rolls back and says why, without a traceback.
         detail = str(exc.orig).strip().splitlines()[0]
         raise DatabaseError(f"database {db.display} refused a value: {detail}") from None
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "42501":   # insufficient_privilege
+            raise
+        # the server's own GRANTs (``db roles``) refused this login: a refusal, not a crash
+        detail = str(exc.orig).strip().splitlines()[0]
+        error = PermissionDenied(f"the server refused: {detail} (your login's role may not do this)")
+        error.action = "server"
+        raise error from None
     except SADatabaseError as exc:
         if "not a database" in str(exc.orig) or "malformed" in str(exc.orig):
             raise DatabaseError(f"{db.display} is not a readable custarchive database: {exc.orig}") from None

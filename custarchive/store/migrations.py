@@ -352,6 +352,38 @@ def upgrade(conn, upto: str | None = None) -> list[str]:
 
 
 @migration
+def m082_owners_teams(s: Schema) -> None:
+    """Every archive has an owner (负责人) and a team; an archive without owner is in the shared pool (公海).
+
+    ``owner_since`` is when the present owner took the archive (the pool sweep counts follow-ups from
+    then, so a fresh claim is not swept back at once). Archives made before owners existed belong to
+    whoever made them. Collaborators (协作人) see an archive as its owner does.
+    """
+    s.sql("ALTER TABLE customers ADD COLUMN owner VARCHAR(64)")
+    s.sql("ALTER TABLE customers ADD COLUMN team VARCHAR(64)")
+    s.sql("ALTER TABLE customers ADD COLUMN owner_since VARCHAR(32)")
+    s.sql("UPDATE customers SET owner = created_by, owner_since = created_at")
+    s.sql("CREATE INDEX ix_customers_owner ON customers (owner)")
+    s.sql("CREATE INDEX ix_customers_team ON customers (team)")
+    s.sql("ALTER TABLE users ADD COLUMN team VARCHAR(64)")
+    s.sql("""CREATE TABLE collaborators (
+        customer_id INTEGER NOT NULL REFERENCES customers (id), name VARCHAR(64) NOT NULL,
+        added_at VARCHAR(32) NOT NULL, added_by VARCHAR(64) NOT NULL,
+        PRIMARY KEY (customer_id, name))""")
+    s.sql("CREATE INDEX ix_collaborators_name ON collaborators (name)")
+
+
+@migration
+def m083_security_log(s: Schema) -> None:
+    """Refused actions kept on the server (PostgreSQL), append-only once ``db roles`` has run; a SQLite
+    archive keeps its security log in the file beside it (``authz.security_log_path``), so that a refused
+    command leaves the database file exactly as it was."""
+    s.sql("""CREATE TABLE security_log (
+        id {pk}, at VARCHAR(32) NOT NULL, operator VARCHAR(64) NOT NULL, login VARCHAR(64),
+        action VARCHAR(20) NOT NULL, outcome VARCHAR(12) NOT NULL, detail TEXT)""")
+
+
+@migration
 def m090_dedupe_decisions(s: Schema) -> None:
     """Pairs a person judged "not the same customer" (``dedupe --decisions``): never proposed again."""
     s.sql("""CREATE TABLE dedupe_decisions (

@@ -193,7 +193,7 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
         raise UsageError("--encoding applies to CSV only (JSON and vCard are always UTF-8)")
     if excel and fmt != "csv":
         raise UsageError("--excel applies to CSV only (an XLSX file keeps long numbers as text already)")
-    where, params = lookup.list_where(filters)
+    where, params = lookup.list_where(filters, conn)
     plan = Plan(_templates(conn, where, params), fields, fmt, reveal, headers == "zh")
     if plan.sealed:
         plan.keys = crypto.keyring(conn)

@@ -19,7 +19,7 @@ def test_update_warns_when_a_changed_phone_or_email_matches_another_archive(cli,
     result = cli("update", second, "--set", "phone=138 1234 1234")
     assert result.exit_code == 0
     # another name on the same phone is a related archive (a family, a shared line), said by the dedupe scorer
-    assert f"warning: {second}: related archive {first} 张三 (same phone, address or e-mail)" in result.stderr
+    assert f"warning: {second}: related archive {first} 张三 (same phone, address or e-mail; owner " in result.stderr
     assert "北京" not in result.stderr and "zs@" not in result.stderr              # nothing else of the other card
     zh = cli("--lang", "zh", "update", second, "--set", "email=zs@example.com")
     assert f"注意:{second}:可能与 {first} 张三 重复(概率" in zh.stderr   # phone and e-mail both now shared

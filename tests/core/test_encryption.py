@@ -185,6 +185,7 @@ def test_reveal_needs_permission(cli, db_target):
     number = cli.add(person(id_number=resident_id()))
     cli.ok("user", "add", "tester", "--role", "admin")
     cli.ok("user", "add", "clerk1", "--role", "clerk")
+    cli.ok("assign", number, "--owner", "clerk1")  # (a clerk sees only their own archives)
     before = snapshot(db_target)
     result = cli("--as", "clerk1", "show", number, "--reveal")
     assert result.exit_code == 1 and "reveal" in result.stderr

@@ -75,28 +75,47 @@ def check(conn, customer_id: int) -> list[dict]:
     probability = model.probability(levels, settings["m"], settings["u"], frequency, float(settings["prior"]))
     probability[table.kind[left] != table.kind[right]] = 0.0
     contact, email = model.FIELDS.index("contact"), model.FIELDS.index("email")
-    names = {cid: (number, name) for cid, number, name in conn.execute(
-        text(f"SELECT id, archive_no, name FROM customers WHERE id IN ({marks})"))}
+    names = {cid: (number, name, owner) for cid, number, name, owner in conn.execute(
+        text(f"SELECT id, archive_no, name, owner FROM customers WHERE id IN ({marks})"))}
     hits = []
     for i, other in enumerate(table.ids[1:]):
         likely = probability[i] >= settings["min_probability"]
         shared = levels[i, contact] >= 3 or levels[i, email] == 2
         if likely or shared:
-            number, name = names[int(other)]
-            hits.append({"archive_no": number, "name": name, "probability": round(float(probability[i]), 4),
+            number, name, owner = names[int(other)]
+            hits.append({"archive_no": number, "name": name, "owner": owner,
+                         "probability": round(float(probability[i]), 4),
                          "relation": "duplicate" if likely else "related"})
     hits.sort(key=lambda h: (h["relation"] != "duplicate", -h["probability"], h["archive_no"]))
     return hits
 
 
 def warnings(conn, customer_id: int, number: str, limit: int = 5) -> list[str]:
-    """The warning lines for a card just written (English; core.texts gives the Chinese)."""
-    lines = []
+    """The warning lines for a card just written (English; core.texts gives the Chinese): the other
+    archive's number, name and owner (负责人) only.
+
+    Under PostgreSQL row-level security the scorer sees only the operator's archives, so the exact
+    phone/e-mail/name hits of every owner (lookup.possible_duplicates, through the server's
+    SECURITY DEFINER function) are added for archives it could not see.
+    """
+    from custarchive.cards import lookup
+
+    lines, seen = [], set()
     for hit in check(conn, customer_id)[:limit]:
+        seen.add(hit["archive_no"])
+        owner = f"; owner {hit['owner']}" if hit["owner"] else ""
         if hit["relation"] == "duplicate":
             lines.append(f"{number}: possible duplicate of {hit['archive_no']} {hit['name']} "
-                         f"(probability {hit['probability']:.0%})")
+                         f"(probability {hit['probability']:.0%}{owner})")
         else:
             lines.append(f"{number}: related archive {hit['archive_no']} {hit['name']} "
-                         f"(same phone, address or e-mail)")
+                         f"(same phone, address or e-mail{owner})")
+    if conn.dialect.name == "postgresql":
+        card = conn.execute(text("SELECT phone, email, name FROM customers WHERE id = :id"),
+                            {"id": customer_id}).mappings().first()
+        if card is not None:
+            for hit in lookup.possible_duplicates(conn, dict(card), customer_id):
+                if hit.split(" ", 1)[0] not in seen and len(lines) < limit:
+                    seen.add(hit.split(" ", 1)[0])
+                    lines.append(f"{number}: possible duplicate of {hit}")
     return lines

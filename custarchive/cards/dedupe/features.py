@@ -287,14 +287,18 @@ def load(conn, legal_forms: list[str], progress=None) -> Table:
     """Every active archive, read in chunks of CHUNK rows (keyset on id) into preallocated arrays."""
     import numpy as np
 
-    total = count(conn)
+    from custarchive.core import authz
+
+    visible, scope = authz.visible_sql(conn)  # a clerk's duplicates among the archives they see
+    total = conn.execute(text(f"SELECT COUNT(*) FROM customers WHERE status = 'active' AND {visible}"),
+                         scope).scalar_one()
     arrays = {name: np.zeros(total, dtype=_DTYPES.get(name, "int64")) for name in _FIELDS}
     query = text(f"SELECT {', '.join(COLUMNS)} FROM customers WHERE status = 'active' AND id > :last "
-                 f"ORDER BY id LIMIT {CHUNK}")
+                 f"AND {visible} ORDER BY id LIMIT {CHUNK}")
     featurizer = Featurizer(legal_forms)
     filled, last = 0, 0
     while filled < total:
-        rows = conn.execute(query, {"last": last}).all()
+        rows = conn.execute(query, {"last": last, **scope}).all()
         if not rows:
             break
         rows = rows[:total - filled]
