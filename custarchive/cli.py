@@ -53,9 +53,14 @@ class _ReportingGroup(TyperGroup):
         from custarchive.commands import helptext
 
         given = list(sys.argv[1:] if args is None else args)
+        restore = None
         if helptext.wants_help(given) and helptext.lang_of(given) == "zh":
-            helptext.localise(self)               # --help in Chinese (data/help_zh.toml)
-        return super().main(given, *rest, **kwargs)
+            restore = helptext.localise(self)     # --help in Chinese (data/help_zh.toml)
+        try:
+            return super().main(given, *rest, **kwargs)
+        finally:
+            if restore is not None:
+                restore()
 
     def invoke(self, ctx):
         try:

@@ -37,16 +37,22 @@ def _texts() -> dict:
     return tomllib.loads(files("custarchive").joinpath("data/help_zh.toml").read_text(encoding="utf-8"))
 
 
-def localise(group) -> None:
+def localise(group):
     """Put the Chinese texts on ``group`` (the top-level click group) and every command below it,
-    and let click wrap by display width (a Chinese character takes two columns)."""
+    and let click wrap by display width (a Chinese character takes two columns). Returns the
+    function that puts click's own wrapping back (tests run many invocations in one process)."""
     from typer._click import formatting      # Typer carries its own copy of click
 
+    plain_wrap = formatting.wrap_text
     formatting.wrap_text = wrap_text
     texts = _texts()
     _apply(group, texts.get("global", {}), texts["chrome"])
     for name, command in group.commands.items():
         _walk(command, name, texts.get("commands", {}), texts["chrome"])
+
+    def restore() -> None:
+        formatting.wrap_text = plain_wrap
+    return restore
 
 
 def _walk(command, path: str, commands: dict, chrome: dict) -> None:

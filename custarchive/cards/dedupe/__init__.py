@@ -2,7 +2,7 @@
 
 ``find`` reads every active archive into columns (features), pairs only archives that share a
 blocking key — phone, e-mail, identity key, the pinyin of the name with the birth year or the city,
-or the pinyin alone — with a cap on a group's size so 张伟 stays linear (model.block_pairs), scores
+a company's core name — with a cap on a group's size so 张伟 stays linear (model.block_pairs), scores
 the pairs with a Fellegi–Sunter model estimated on this archive (model), and splits them into likely
 duplicates (probability ≥ ``min_probability``) and related archives (a family or a shared number:
 same phone, address or e-mail, but not the same customer). Pairs a person marked "not a duplicate"
