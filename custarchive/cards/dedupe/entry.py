@@ -114,8 +114,9 @@ def warnings(conn, customer_id: int, number: str, limit: int = 5) -> list[str]:
         card = conn.execute(text("SELECT phone, email, name FROM customers WHERE id = :id"),
                             {"id": customer_id}).mappings().first()
         if card is not None:
-            for hit in lookup.possible_duplicates(conn, dict(card), customer_id):
-                if hit.split(" ", 1)[0] not in seen and len(lines) < limit:
-                    seen.add(hit.split(" ", 1)[0])
-                    lines.append(f"{number}: possible duplicate of {hit}")
+            for found in lookup.possible_duplicates(conn, dict(card), customer_id):
+                other = found.split(" ", 1)[0]
+                if other not in seen and len(lines) < limit:
+                    seen.add(other)
+                    lines.append(f"{number}: possible duplicate of {found}")
     return lines

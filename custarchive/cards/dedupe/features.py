@@ -17,6 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import text
 
@@ -153,22 +154,22 @@ def _forms_spoken(legal_forms: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
 @dataclass
 class Table:
     """One row per active archive; every array has the same length."""
-    ids: object          # int32 customer ids, ascending
-    kind: object         # int8: 1 individual, 2 enterprise
-    name: object         # int64 hash of the core name
-    pinyin: object       # int64 hash of its pinyin
-    pinyin_text: object  # S20: the pinyin itself (fuzzy level)
-    birth: object        # int32 yyyymmdd, 0 missing
-    gender: object       # int32 hash (so are city, district and employer: few distinct values)
-    id_number: object    # int64 hash of the resident ID's keyed hash
-    credit_code: object
-    phone: object
-    email: object
-    email_text: object   # S20
-    city: object
-    district: object
-    address: object
-    employer: object
+    ids: Any          # int32 customer ids, ascending
+    kind: Any         # int8: 1 individual, 2 enterprise
+    name: Any         # int64 hash of the core name
+    pinyin: Any       # int64 hash of its pinyin
+    pinyin_text: Any  # S20: the pinyin itself (fuzzy level)
+    birth: Any        # int32 yyyymmdd, 0 missing
+    gender: Any       # int32 hash (so are city, district and employer: few distinct values)
+    id_number: Any    # int64 hash of the resident ID's keyed hash
+    credit_code: Any
+    phone: Any
+    email: Any
+    email_text: Any   # S20
+    city: Any
+    district: Any
+    address: Any
+    employer: Any
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -262,7 +263,7 @@ class Featurizer:
             found = _DISTRICT.match(rest)
             district.append(hash((where, found.group(1))) & _MASK32 if found else 0)
             address.append(hash((where, rest)) & _MASK32 if rest else 0)
-        return {"id": ids, "kind": [2 if k == "enterprise" else 1 for k in kinds], "name": [n[0] for n in named],
+        return {"id": list(ids), "kind": [2 if k == "enterprise" else 1 for k in kinds], "name": [n[0] for n in named],
                 "pinyin": [n[1] for n in named], "pinyin_text": [n[2] for n in named],
                 "birth": [self.births[b] for b in births], "gender": [self.small[g] if g else 0 for g in genders],
                 "id_number": [hash(v) & _MASK if v else 0 for v in hmacs],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -32,7 +33,7 @@ def _row(rank: int, pair: dict) -> list:
             ", ".join(pair["for"]), ", ".join(pair["against"]), ", ".join(pair["missing"]), ""]
 
 
-def write(path: str, pairs: list[dict], lang: str) -> int:
+def write(path: str, pairs: Any, lang: str) -> int:  # a list of pair dicts or a dedupe Listing
     """The pairs as a worklist with an empty decision column (a drop-down list in XLSX)."""
     headers = HEADERS[lang]
     if path.lower().endswith(".xlsx"):
