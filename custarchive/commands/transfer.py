@@ -191,9 +191,18 @@ def _report(app_ctx, summary, committed: bool, dry_run: bool, strict: bool, json
         shown = summary.possible_duplicates[:20]
         render.table(app_ctx, t("疑似重复(已导入)", "Possible duplicates (imported)"),
                      [t("行", "Line"), t("档案编号", "Archive no."), t("字段", "Field"), t("值", "Value"),
-                      t("相同的档案", "Shared with")],
-                     [(d["line"], d["archive_no"], d["field"], d["value"], ", ".join(d["others"])) for d in shown],
+                      t("相同的档案", "Shared with"), t("判断", "Verdict")],
+                     [(d["line"], d["archive_no"], d["field"], d["value"], ", ".join(d["others"]),
+                       _verdict(app_ctx, d)) for d in shown],
                      caption=t(f"共 {summary.possible_duplicate_count} 条", f"{summary.possible_duplicate_count} in all"))
+
+
+def _verdict(app_ctx, item: dict) -> str:
+    """The dedupe scorer's word on a listed row: likely the same customer, or related (a shared number)."""
+    if item.get("relation") == "duplicate":
+        shown = f"{item['probability']:.0%}"
+        return f"可能重复({shown})" if app_ctx.lang == "zh" else f"likely duplicate ({shown})"
+    return "相关档案" if app_ctx.lang == "zh" else "related"
 
 
 def _outcome_text(app_ctx, summary, committed: bool, dry_run: bool) -> str:

@@ -426,10 +426,26 @@ class Importer:
                 if len(kept) + len(listed) < KEEP_DUPLICATES:
                     at = cid - (self.line_base or 0)
                     line = self.lines[at] if 0 <= at < len(self.lines) else None
-                    listed.append({"line": line or None, "archive_no": number, "field": column, "value": value})
+                    listed.append({"line": line or None, "archive_no": number, "field": column, "value": value,
+                                   "_id": cid})
             for item in listed:
                 item["others"] = [row[0] for row in self.conn.execute(
                     text(f"SELECT archive_no FROM customers WHERE {column} = :v AND status = 'active' "
                          "AND archive_no <> :n ORDER BY archive_no LIMIT 5"),
                     {"v": item["value"], "n": item["archive_no"]})]
             kept.extend(listed)
+        self._judge(kept)
+
+    def _judge(self, listed: list[dict]) -> None:
+        """The dedupe scorer's verdict on each listed archive (the one ``add`` and ``dedupe`` use): the
+        most likely other archive, its probability, and whether it looks like the same customer
+        (``duplicate``) or another one on a shared phone or e-mail (``related``)."""
+        from custarchive.cards.dedupe import entry
+
+        verdicts: dict[int, list[dict]] = {}
+        for item in listed:
+            cid = item.pop("_id")
+            hits = verdicts[cid] if cid in verdicts else verdicts.setdefault(cid, entry.check(self.conn, cid))
+            best = hits[0] if hits else None
+            item["relation"] = best["relation"] if best else "related"
+            item["probability"] = best["probability"] if best else None

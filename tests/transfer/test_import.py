@@ -447,3 +447,20 @@ def test_bad_file_creates_no_database(cli, tmp_path, db_target):
     result = cli("import", str(tmp_path / "empty.csv"))
     assert result.exit_code == 1 and "empty" in result.stderr
     assert not os.path.exists(db_target)
+
+
+def test_listed_duplicates_carry_the_dedupe_scorers_verdict(cli, tmp_path):
+    """The import's possible duplicates are judged by the scorer ``add`` and ``dedupe`` use: the same
+    person entered again is a likely duplicate; another name on a shared phone is related."""
+    cli.add({"name": "王建国", "phone": "13912340001", "birth_date": "1975-03-02", "gender": "male",
+             "address": "北京市海淀区中关村大街1号"})
+    path = write_csv(tmp_path / "p.csv", ["name", "phone", "birth_date", "gender", "address"],
+                     [["王建国", "139 1234 0001", "1975-03-02", "男", "北京市海淀区中关村大街1号"],
+                      ["李秀英", "13912340001", "1949-10-01", "女", ""]])
+    table = cli("--lang", "zh", "import", str(path), "--dry-run")
+    assert "可能重复(100%)" in table.stdout and "相关档案" in table.stdout
+    result, data = summary(cli, path)
+    assert result.exit_code == 0
+    listed = {d["line"]: d for d in data["possible_duplicates"]}
+    assert listed[2]["relation"] == "duplicate" and listed[2]["probability"] >= 0.98
+    assert listed[3]["relation"] == "related"
