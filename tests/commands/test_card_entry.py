@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow  # every test drives a real pseudo-terminal
 
 TEMPLATES = ("individual", "enterprise", "hotel-guest", "property-owner", "logistics")
 SYSTEM = {"archive_no", "kind", "category", "template", "status", "grade", "created_at", "updated_at", "created_by",
-          "merged_into"}
+          "merged_into", "owner", "team", "owner_since"}
 ID_FEMALE = "110105199003071247"
 ID_MALE = "110105199003071239"
 CREDIT_CODE = "91110108MA01C8XQ4D"
@@ -358,6 +358,8 @@ def test_edit_masks_sensitive_values_for_a_clerk_and_a_viewer_is_refused_up_fron
         assert run_process("--db", db_target, "--as", "王芳", "user", "add", user, "--role", role, env=env).returncode == 0
     number = run_process("--db", db_target, "add", "--no-input", "-t", "individual", "-c", "C", "--set", "name=赵六",
                          "--set", f"id_number={ID_MALE}", "--set", "phone=13912340000", env=env).stdout.strip()
+    # a clerk edits their own archives (data scopes: tests/cards/test_owners.py)
+    assert run_process("--db", db_target, "--as", "王芳", "assign", number, "--owner", "小李", env=env).returncode == 0
     term = Terminal(["--db", db_target, "--as", "老赵", "edit", number], env)
     term.wait("may not update|无权")
     assert term.finish() == 1 and "? 名称" not in term.text
