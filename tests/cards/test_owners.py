@@ -159,3 +159,18 @@ def test_dedupe_pairs_only_archives_the_operator_sees(team):
     assert seen("c1") == set()
     c = cli.ok("--as", "c1", "add", "--no-input", "--set", "name=张三丰", "--set", "phone=13912345678").stdout.strip()
     assert seen("c1") == {frozenset((a, c))}
+
+
+def test_imported_archives_belong_to_the_importing_clerk(team, tmp_path):
+    """Import writes through COPY on PostgreSQL (batches of 50 rows or more): the owner, team and
+    owner_since must be filled there too, or the archives would land in the pool."""
+    cli, a, _b = team
+    path = tmp_path / "clients.csv"
+    path.write_text("name,phone\n" + "".join(f"导入客户{n},1380000{n:04d}\n" for n in range(120)), encoding="utf-8")
+    cli.ok("--as", "c1", "import", str(path))
+    mine = numbers(cli, "--as", "c1", "list", "--mine", "--limit", "1000")
+    assert len(mine) == 121 and a in mine
+    owners = db_rows(cli.target, "SELECT owner, team, COUNT(*) FROM customers WHERE name LIKE '导入客户%' "
+                             "AND owner_since IS NOT NULL GROUP BY owner, team")
+    assert [tuple(row) for row in owners] == [("c1", "华东", 120)]
+    assert numbers(cli, "--as", "c2", "list", "--limit", "1000") == [_b]
