@@ -30,6 +30,7 @@ from custarchive.core.templates import load_template, template_files
 from custarchive.core.values import card_cautions
 from custarchive.errors import CustarchiveError, UsageError, ValidationError
 from custarchive.store.bulkload import GrowingTable
+from custarchive.transfer import import_duplicates
 from custarchive.transfer.io import build_header_map
 from custarchive.transfer.preparing import New, Preparer, Refused, record_of
 
@@ -208,7 +209,9 @@ class Importer:
                 self._write(chunk, self.preparer.prepare_chunk(names, chunk.accepted()))
         self.indexes.rebuild()
         self.summary.masked = self.preparer.masked
-        self._possible_duplicates()
+        self.summary.possible_duplicate_count = import_duplicates.find(
+            self.conn, int(self.first_new_id), self.line_base or 0, self.lines, self.summary.possible_duplicates,
+            KEEP_DUPLICATES)
         for warning in source.warnings:
             self._notice(warning)
         self.summary.elapsed = time.perf_counter() - self.summary.started
@@ -406,46 +409,3 @@ class Importer:
             else:
                 later.append((candidate, target))
         return accepted, later
-
-    def _possible_duplicates(self) -> None:
-        """New archives sharing a phone or email with another active archive: listed, never refused.
-
-        Looked for once, when every row is in: two rows of the file that share a number are both
-        listed, and the probe reads the indexes only after they are rebuilt.
-        """
-        first = int(self.first_new_id)
-        kept = self.summary.possible_duplicates
-        for column in ("phone", "email"):
-            found = self.conn.exec_driver_sql(
-                f"SELECT c.id, c.archive_no, c.{column} FROM customers c WHERE c.id > {first} "
-                f"AND c.{column} IS NOT NULL AND c.status = 'active' AND EXISTS (SELECT 1 FROM customers o "
-                f"WHERE o.{column} = c.{column} AND o.id <> c.id AND o.status = 'active') ORDER BY c.id")
-            listed = []
-            for cid, number, value in found:
-                self.summary.possible_duplicate_count += 1
-                if len(kept) + len(listed) < KEEP_DUPLICATES:
-                    at = cid - (self.line_base or 0)
-                    line = self.lines[at] if 0 <= at < len(self.lines) else None
-                    listed.append({"line": line or None, "archive_no": number, "field": column, "value": value,
-                                   "_id": cid})
-            for item in listed:
-                item["others"] = [row[0] for row in self.conn.execute(
-                    text(f"SELECT archive_no FROM customers WHERE {column} = :v AND status = 'active' "
-                         "AND archive_no <> :n ORDER BY archive_no LIMIT 5"),
-                    {"v": item["value"], "n": item["archive_no"]})]
-            kept.extend(listed)
-        self._judge(kept)
-
-    def _judge(self, listed: list[dict]) -> None:
-        """The dedupe scorer's verdict on each listed archive (the one ``add`` and ``dedupe`` use): the
-        most likely other archive, its probability, and whether it looks like the same customer
-        (``duplicate``) or another one on a shared phone or e-mail (``related``)."""
-        from custarchive.cards.dedupe import entry
-
-        verdicts: dict[int, list[dict]] = {}
-        for item in listed:
-            cid = item.pop("_id")
-            hits = verdicts[cid] if cid in verdicts else verdicts.setdefault(cid, entry.check(self.conn, cid))
-            best = hits[0] if hits else None
-            item["relation"] = best["relation"] if best else "related"
-            item["probability"] = best["probability"] if best else None
