@@ -22,7 +22,8 @@ from custarchive.errors import CustarchiveError
 # Each module exposes ``register(app)``; the order is the order in --help, and the commands are the
 # top-level names it registers (tests/test_cli.py keeps this table true).
 COMMANDS_BY_MODULE = {
-    "cards": ("add", "show", "list", "search", "update", "edit", "history", "close", "reopen"),
+    "cards": ("add", "update", "edit", "close", "reopen"),
+    "browse": ("show", "list", "search", "history"),
     "transfer": ("import", "export"),
     "reference": ("info", "template", "category"),
     "credit": ("grade", "finance"),

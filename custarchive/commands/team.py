@@ -75,7 +75,7 @@ def pool_list(ctx: typer.Context, limit: Optional[int] = typer.Option(None, "--l
               json_: bool = JSON_OPTION) -> None:
     """Archives in the pool, to claim."""
     from custarchive.cards import owners
-    from custarchive.commands.cards import _render_cards
+    from custarchive.commands.browse import _render_cards
 
     app_ctx = app_context(ctx)
     with app_ctx.database().read() as conn:

@@ -19,7 +19,7 @@ def find(conn, first_new_id: int, line_base: int, lines, kept: list[dict], keep:
             f"SELECT c.id, c.archive_no, c.{column} FROM customers c WHERE c.id > {int(first_new_id)} "
             f"AND c.{column} IS NOT NULL AND c.status = 'active' AND EXISTS (SELECT 1 FROM customers o "
             f"WHERE o.{column} = c.{column} AND o.id <> c.id AND o.status = 'active') ORDER BY c.id")
-        listed = []
+        listed: list[dict] = []
         for cid, number, value in found:
             count += 1
             if len(kept) + len(listed) < keep:
