@@ -27,7 +27,7 @@ from custarchive.core.masking import mask, sensitive_fields
 from custarchive.core.templates import load_template
 from custarchive.errors import ConfigError, UsageError, ValidationError
 from custarchive.transfer import export_csv
-from custarchive.transfer.io import LABELS_ZH, SYSTEM_LABELS_ZH, write_rows
+from custarchive.transfer.io import LABELS_ZH, SYSTEM_LABELS_ZH, excel_csv, write_rows
 
 
 FORMATS = ("csv", "xlsx", "json", "jsonl", "vcf")
@@ -233,8 +233,8 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
             headers = [plan.labels.get(name, name) if plan.labels else name for name in plan.fields]
             if excel:
                 specs = {**{n: s for t in plan.templates for n, s in t.fields.items()}, **CANONICAL}
-                count = export_csv.write_excel(stream, temporary or "-", headers, encoding,
-                                               export_csv.excel_positions(plan, specs))
+                count = excel_csv.write_excel(stream, temporary or "-", headers, encoding,
+                                              excel_csv.excel_positions(plan, specs))
             else:
                 count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
         else:
