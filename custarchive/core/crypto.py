@@ -176,9 +176,19 @@ def beside_wanted() -> bool:
 
 
 def stored_fingerprint(conn) -> str | None:
+    """The key fingerprint the database keeps, read once per connection: it is written once (with
+    the first key) and never changes, and every card read resolves the key (no query per card)."""
     from sqlalchemy import text
 
-    return conn.execute(text("SELECT value FROM protection_meta WHERE name = 'key_fingerprint'")).scalar()
+    found = conn.info.get(_FINGERPRINT_INFO)
+    if found is None:
+        found = conn.execute(text("SELECT value FROM protection_meta WHERE name = 'key_fingerprint'")).scalar()
+        if found is not None:
+            conn.info[_FINGERPRINT_INFO] = found
+    return found
+
+
+_FINGERPRINT_INFO = "custarchive.key_fingerprint"
 
 
 def key_locations(conn) -> list[tuple[Path, str]]:
