@@ -191,6 +191,12 @@ def stored_fingerprint(conn) -> str | None:
 _FINGERPRINT_INFO = "custarchive.key_fingerprint"
 
 
+def forget_fingerprint(conn) -> None:
+    """Drop the connection's remembered fingerprint: for the one writer that replaces it, ``db copy``
+    (the target takes the source's protection_meta, and so its key)."""
+    conn.info.pop(_FINGERPRINT_INFO, None)
+
+
 def key_locations(conn) -> list[tuple[Path, str]]:
     """The files that may hold this database's key, in the order they are tried, each with where it is."""
     named = os.environ.get(KEY_FILE_ENV)

@@ -130,6 +130,7 @@ def _copy_tables(src_conn, dst_conn, report: CopyReport, batch: int, progress: P
         if found != expected or report.tables[table.name] != expected:
             raise VerificationFailed(f"{table.name}: {found} rows in the target, {expected} in the source; "
                                      "nothing copied")
+    crypto.forget_fingerprint(dst_conn)  # the target now carries the source's fingerprint (and key)
     copied, problem = verify_chain(dst_conn)
     if problem or copied != chain_count:
         raise VerificationFailed(f"the copied change log does not verify ({problem or f'{copied} of {chain_count} entries'}); "
