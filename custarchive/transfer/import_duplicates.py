@@ -41,13 +41,16 @@ def _judge(conn, listed: list[dict]) -> None:
     """The dedupe scorer's verdict on each listed archive: its most likely other archive's
     probability, and whether that looks like the same customer (``duplicate``) or another one on a
     shared phone or e-mail (``related``)."""
-    from custarchive.cards.dedupe import entry
+    from custarchive.cards.dedupe import dedupe_settings, entry, features
 
+    if not listed:
+        return
+    settings, total = dedupe_settings(), features.count(conn)  # once for the import, not per archive
     verdicts: dict[int, list[dict]] = {}
     for item in listed:
         cid = item.pop("_id")
         if cid not in verdicts:
-            verdicts[cid] = entry.check(conn, cid)
+            verdicts[cid] = entry.check(conn, cid, settings, total)
         best = verdicts[cid][0] if verdicts[cid] else None
         item["relation"] = best["relation"] if best else "related"
         item["probability"] = best["probability"] if best else None

@@ -44,13 +44,16 @@ def _candidate_ids(conn, row: dict, legal_forms: list[str]) -> list[int]:
     return list(found)
 
 
-def check(conn, customer_id: int) -> list[dict]:
-    """Likely duplicates and related archives of one stored card: number, name, probability, relation."""
+def check(conn, customer_id: int, settings: dict | None = None, total: int | None = None) -> list[dict]:
+    """Likely duplicates and related archives of one stored card: number, name, probability, relation.
+
+    ``settings`` (dedupe.toml) and ``total`` (active archives, a full count) may be given by a caller
+    that checks many cards in one transaction, so they are read once, not once per card."""
     import numpy as np
 
     from custarchive.cards.dedupe import dedupe_settings, features, model
 
-    settings = dedupe_settings()
+    settings = settings if settings is not None else dedupe_settings()
     legal_forms = sorted(settings["legal_forms"], key=len, reverse=True)
     columns = ", ".join(features.COLUMNS)
     own = conn.execute(text(f"SELECT {columns} FROM customers WHERE id = :id"), {"id": customer_id}).first()
@@ -70,7 +73,7 @@ def check(conn, customer_id: int) -> list[dict]:
 
     same_name = conn.execute(text("SELECT COUNT(*) FROM customers WHERE name_pinyin = :v AND status = 'active'"),
                              {"v": name_keys(keys["name"])[0]}).scalar_one()
-    total = max(features.count(conn), 1)
+    total = max(total if total is not None else features.count(conn), 1)
     frequency = np.full(len(right), model.name_u(max(same_name - 1, 0), total, settings["u"]["name"][-1]))
     probability = model.probability(levels, settings["m"], settings["u"], frequency, float(settings["prior"]))
     probability[table.kind[left] != table.kind[right]] = 0.0
