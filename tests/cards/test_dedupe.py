@@ -172,3 +172,34 @@ def test_add_and_update_warn_with_the_same_probabilities_showing_only_number_and
     changed = cli.ok("--lang", "zh", "update", other, "--set", "name=张伟", "--set", "phone=13911112222",
                      "--set", "birth_date=1985-03-02")
     assert f"可能与 {first} 张伟 重复" in changed.stderr
+
+
+def test_namesakes_born_the_same_day_with_their_own_ids_are_two_people(cli, db_target):
+    """Found on a generated million-archive office: name, birth date, gender and employer all agree, the
+    resident IDs differ. Fellegi–Sunter added the agreements up and listed 1,059,550 such pairs at 100%;
+    two different resident IDs (or credit codes) are two customers (dedupe.toml ``decisive``)."""
+    first = cli.add(person(name="欧阳振华", birth_date="1979-11-30", gender="男", employer="华润万家",
+                           id_number=resident_id("19791130")))
+    given = "丽红秀英振文欣娜雨慧梓建丹倩杰磊"
+    rows = []
+    for n in range(300):
+        name = "王李张刘陈杨"[n % 6] + given[n % len(given)] + given[(n * 7 + 3) % len(given)]
+        birth = f"{1960 + n % 40}-0{1 + n % 9}-1{n % 10}"
+        for twin in range(2):
+            rows.append({"archive_no": f"Z-2026-{n:04d}{twin}", "kind": "individual", "template": "individual",
+                         "name": name, "gender": "女", "birth_date": birth, "id_number_hmac": f"h{n}-{twin}",
+                         "credit_code": None, "legal_representative": None, "phone": f"139{n:04d}{twin:04d}",
+                         "email": None, "province": None, "city": None, "address": None, "employer": "华润万家"})
+    db_exec(db_target, INSERT, rows)
+    result = cli.json("dedupe")
+    assert result["pairs"] == [] and result["counts"]["duplicates"] == 0
+    assert result["model"]["prior"] < 0.05     # the blocked namesakes are not taken for a set of duplicates
+
+    # at entry: the same person again without an ID is still a possible duplicate; with another ID, not
+    without_id = cli.ok("--lang", "en", "add", "--no-input", "--set", "name=欧阳振华", "--set", "birth_date=1979-11-30",
+                        "--set", "gender=男", "--set", "employer=华润万家", "--set", "phone=13811112222")
+    assert f"possible duplicate of {first}" in without_id.stderr
+    other_id = cli.ok("--lang", "en", "add", "--no-input", "--set", "name=欧阳振华", "--set", "birth_date=1979-11-30",
+                      "--set", "gender=男", "--set", "employer=华润万家", "--set", "phone=13811113333",
+                      "--set", f"id_number={resident_id('19791130', area='440305')}")
+    assert f"possible duplicate of {first}" not in other_id.stderr

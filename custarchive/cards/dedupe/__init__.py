@@ -15,6 +15,7 @@ from dataclasses import dataclass, field as dataclass_field
 from sqlalchemy import text
 
 from custarchive.core.settings import number, section
+from custarchive.errors import ValidationError
 
 
 IDENTITY_KEYS = ("id_number", "credit_code")
@@ -26,6 +27,12 @@ def dedupe_settings() -> dict:
     number(settings, "max_block", "dedupe", minimum=2)
     number(settings, "window", "dedupe", minimum=1)
     number(settings, "random_pairs", "dedupe", minimum=1000)
+    from custarchive.cards.dedupe.model import FIELDS
+
+    decisive = settings.get("decisive", [])
+    if not isinstance(decisive, list) or any(name not in FIELDS for name in decisive):
+        raise ValidationError("dedupe.decisive", decisive, "must be a list of: " + ", ".join(FIELDS))
+    settings["decisive"] = tuple(decisive)
     return settings
 
 
@@ -121,8 +128,9 @@ def train(pairs_levels, u: dict, settings: dict) -> tuple[dict, float]:
     by_name = pairs_levels[(pairs_levels[:, name] >= 2) & (pairs_levels[:, birth] >= 1)]
     by_email = pairs_levels[pairs_levels[:, email] == 2]
     prior = float(settings["prior"])
-    m_name, _ = model.estimate_m(by_name, u, m, 0.3, excluded=("name", "birth_date"))
-    m_email, _ = model.estimate_m(by_email, u, m, 0.3, excluded=("email",))
+    decisive = settings["decisive"]
+    m_name, _ = model.estimate_m(by_name, u, m, 0.3, excluded=("name", "birth_date"), decisive=decisive)
+    m_email, _ = model.estimate_m(by_email, u, m, 0.3, excluded=("email",), decisive=decisive)
     for field in model.FIELDS:
         if field in ("name", "birth_date"):
             m[field] = m_email[field]
@@ -132,7 +140,7 @@ def train(pairs_levels, u: dict, settings: dict) -> tuple[dict, float]:
             m[field] = [(x + y) / 2 for x, y in zip(m_name[field], m_email[field])]
     for field in IDENTITY_KEYS:     # unique keys: never learnt from pairs (a match never has both)
         m[field] = list(settings["m"][field])
-    _m, prior = model.estimate_m(pairs_levels, u, m, prior, only_prior=True)
+    _m, prior = model.estimate_m(pairs_levels, u, m, prior, only_prior=True, decisive=decisive)
     return m, prior
 
 
@@ -193,7 +201,7 @@ def find(conn, min_probability: float | None = None, progress=None, related: boo
     m, prior = train(levels, u, settings)
     if progress:
         progress(1, 3, "scoring")
-    probability = model.probability(levels, m, u, frequency, prior)
+    probability = model.probability(levels, m, u, frequency, prior, settings["decisive"])
     probability[kind[left] != kind[right]] = 0.0
     likely = probability >= threshold
     contact, email = model.FIELDS.index("contact"), model.FIELDS.index("email")

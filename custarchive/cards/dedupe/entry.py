@@ -75,7 +75,8 @@ def check(conn, customer_id: int, settings: dict | None = None, total: int | Non
                              {"v": name_keys(keys["name"])[0]}).scalar_one()
     total = max(total if total is not None else features.count(conn), 1)
     frequency = np.full(len(right), model.name_u(max(same_name - 1, 0), total, settings["u"]["name"][-1]))
-    probability = model.probability(levels, settings["m"], settings["u"], frequency, float(settings["prior"]))
+    probability = model.probability(levels, settings["m"], settings["u"], frequency, float(settings["prior"]),
+                                    settings["decisive"])
     probability[table.kind[left] != table.kind[right]] = 0.0
     contact, email = model.FIELDS.index("contact"), model.FIELDS.index("email")
     names = {cid: (number, name, owner) for cid, number, name, owner in conn.execute(

@@ -268,13 +268,31 @@ def name_u(others, records: int, u_same: float):
     return (others + u_same * _PRIOR_U_PAIRS) / (records + _PRIOR_U_PAIRS)
 
 
+def against(levels, decisive: tuple[str, ...]):
+    """Pairs two of whose ``decisive`` values (resident ID, credit code) are both present and differ.
+
+    Those are two customers whatever else they share: a person has one resident ID and a company
+    one credit code, and the archive refuses a second card with the same one. Fellegi–Sunter would
+    add up the fields as independent evidence, and a namesake born the same day (王丽红, with a
+    million archives there are thousands) outweighed the different ID."""
+    import numpy as np
+
+    out = np.zeros(len(levels), dtype=bool)
+    for name in decisive:
+        out |= levels[:, FIELDS.index(name)] == 0
+    return out
+
+
 def estimate_m(levels, u: dict, m: dict, prior: float, iterations: int = 25,
-               excluded: tuple[str, ...] = (), only_prior: bool = False) -> tuple[dict, float]:
+               excluded: tuple[str, ...] = (), only_prior: bool = False,
+               decisive: tuple[str, ...] = ()) -> tuple[dict, float]:
     """EM for m and the match share among ``levels``' pairs, u held fixed (Splink's training order).
 
     ``excluded`` fields count as missing: those the pairs were selected by, whose agreement says
     nothing (Splink excludes a training session's blocking columns the same way).
     ``only_prior``: m fixed too, only the match share is estimated.
+    ``decisive``: pairs these fields tell apart (``against``) are known non-matches in every step,
+    so a blocked set crowded with namesakes is not taken for a set of duplicates.
     """
     import numpy as np
 
@@ -291,6 +309,7 @@ def estimate_m(levels, u: dict, m: dict, prior: float, iterations: int = 25,
         code += 1
     patterns, first, weight = np.unique(code, return_index=True, return_counts=True)
     pattern_levels = levels[first]
+    known_apart = against(pattern_levels, decisive)
     weight = weight.astype(float)
     start = {field: np.array(values, dtype=float) for field, values in m.items()}
     m = dict(start)
@@ -306,6 +325,7 @@ def estimate_m(levels, u: dict, m: dict, prior: float, iterations: int = 25,
             log_u[seen] += np.log(uu[field][level[seen]])
         odds = np.exp(np.clip(np.log(lam) - np.log1p(-lam) + log_m - log_u, -50, 50))
         p = odds / (1 + odds)
+        p[known_apart] = 0.0
         matched = p * weight
         lam = float(np.clip(matched.sum() / weight.sum(), 1e-6, 1 - 1e-6))
         if only_prior:
@@ -338,9 +358,10 @@ def weights(levels, m: dict, u: dict, name_u=None):
     return out
 
 
-def probability(levels, m: dict, u: dict, name_u, prior: float):
+def probability(levels, m: dict, u: dict, name_u, prior: float, decisive: tuple[str, ...] = ()):
     """The match probability of every pair: prior odds plus the fields' weights, summed field by
-    field (a pairs × fields matrix of weights would double the memory of a million-archive run)."""
+    field (a pairs × fields matrix of weights would double the memory of a million-archive run);
+    0 for a pair its ``decisive`` fields tell apart (``against``)."""
     import numpy as np
 
     total = np.full(len(levels), np.log2(prior / (1 - prior)))
@@ -352,4 +373,6 @@ def probability(levels, m: dict, u: dict, name_u, prior: float):
             agree = np.flatnonzero(level >= 2)
             total[agree] += (np.log2(np.array(m[field])[level[agree]] / np.maximum(name_u[agree], _FLOOR))
                              - ratio[level[agree]])
-    return 1 / (1 + np.exp2(-np.clip(total, -60, 60)))
+    out = 1 / (1 + np.exp2(-np.clip(total, -60, 60)))
+    out[against(levels, decisive)] = 0.0
+    return out
