@@ -127,8 +127,11 @@ def verify_chain(conn, keys=None) -> tuple[int, str | None]:
     prev = "0" * 64
     count = 0
     last_id = 0
+    # streamed: on PostgreSQL a plain execute fetches the whole log into the client (1.3 GB at a
+    # million archives); a server-side cursor hands it over in batches
     result = conn.execute(select(change_log.c.id, *(change_log.c[name] for name in _COLUMNS))
-                          .order_by(change_log.c.id))
+                          .order_by(change_log.c.id),
+                          execution_options={"stream_results": True, "yield_per": 5000})
     for row in result:
         entry_id = row[0]
         (customer_id, archive_no, at, operator, action, field, old, new, reason, source, batch_id,

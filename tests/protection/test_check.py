@@ -96,3 +96,26 @@ def test_altered_attachment_fails_check(cli, db_target, tmp_path):
     stored.chmod(0o600)
     stored.write_text("被改过的合同", encoding="utf-8")
     _failing(cli, "attachments")
+
+
+def test_the_change_log_is_read_through_a_server_side_cursor(cli, db_target):
+    """Found at a million archives on PostgreSQL: check fetched the whole log into the client (1.3 GB);
+    a server-side cursor hands it over in batches, so memory does not grow with the log."""
+    if backend_of(db_target) == "sqlite":
+        pytest.skip("SQLite's cursor reads as it goes")
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _setup(cli)
+    cursors = []
+
+    def seen(_conn, cursor, statement, *_args) -> None:
+        if "FROM change_log" in statement and "ORDER BY change_log.id" in statement:
+            cursors.append(type(cursor).__name__)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        assert cli.json("check")["ok"] is True
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert cursors == ["ServerCursor"]
