@@ -43,7 +43,9 @@ COMMANDS = [
     ("check", "check", ["check"]),
     ("backup", "backup", ["backup", "{work}/backup.db"]),
     ("report", "report --json", ["report", "--json"]),
+    ("audit", "audit (summary and first 20)", ["audit"]),
     ("audit", "audit --json", ["audit", "--json"]),
+    ("classify", "classify --dry-run (summary)", ["classify", "--dry-run"]),
     ("classify", "classify --dry-run --json", ["classify", "--dry-run", "--json"]),
     ("dedupe", "dedupe", ["dedupe", "--json"]),
     ("grade", "grade --all --model 5c --dry-run", ["grade", "--all", "--model", "5c", "--dry-run", "--json"]),
@@ -136,7 +138,12 @@ def measure(label: str, target: str, args: argparse.Namespace, env: dict, work: 
     for key, name, argv in COMMANDS:
         if (only and key not in only) or key in skip:
             continue
+        if key == "backup" and "://" in target:
+            lines.append((key, name, "n/a", 0.0, 0.0))   # a server is backed up with pg_dump
+            _print(label, lines[-1])
+            continue
         argv = [part.format(ref=ref, work=work) for part in argv]
+        Path(work / "backup.db").unlink(missing_ok=True)      # backup refuses to overwrite a file
         lines.append((key, name, *run(custarchive + argv, env, args.timeout)))
         _print(label, lines[-1])
         if args.reference:
@@ -191,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for label in labels:
             _k, _n, status, seconds, peak = results[label][index]
-            cells += ([status, ""] if status in ("reused", "timeout") or status.startswith("exit")
+            cells += ([status, ""] if status in ("reused", "timeout", "n/a") or status.startswith("exit")
                       and status != "exit 1" else [f"{seconds:.2f} s", f"{peak:.0f} MB"])
         print(f"| `{name}` | " + " | ".join(cells) + " |")
     if not args.keep:

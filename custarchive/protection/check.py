@@ -37,10 +37,13 @@ def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
         note = "not checked: this login sees only part of the archive (run check as an admin)"
         results += [_result("change_log", True, note), _result("encryption", True, note), _attachments(conn, store)]
         return {"ok": all(item["ok"] for item in results), "checks": results}
+    integrity = _integrity_beside(conn) if conn.dialect.name == "sqlite" else None
     count, broken = verify_chain(conn, keys or False)
     results.append(_result("change_log", broken is None, broken or f"{count} entries, hash chain intact"))
     if conn.dialect.name == "sqlite":
-        rows = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+        rows = integrity() if integrity else None
+        if rows is None:
+            rows = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
         results.append(_result("sqlite", rows == ["ok"], "; ".join(rows[:5])))
     clear = conn.execute(text("SELECT COUNT(*) FROM customers WHERE (id_number IS NOT NULL AND id_number NOT LIKE "
                               "'enc1:%') OR (bank_account IS NOT NULL AND bank_account NOT LIKE 'enc1:%')")).scalar()
@@ -48,6 +51,44 @@ def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
                            else "sensitive values are encrypted"))
     results.append(_attachments(conn, store))
     return {"ok": all(item["ok"] for item in results), "checks": results}
+
+
+def _integrity_beside(conn):
+    """Start SQLite's integrity_check on its own read-only connection in a thread; returns a function
+    giving its rows (None if it could not run there: the caller runs it inline).
+
+    The check reads every page and index (25 s of a 41 s ``check`` at a million archives) in C with
+    the GIL released, so it runs beside the change-log walk, which is Python on one core."""
+    import sqlite3
+    import threading
+    from urllib.parse import quote
+
+    url = conn.engine.url
+    database = url.database or ""
+    if database.startswith("file:"):
+        database = database[5:]
+    if not database or database == ":memory:" or not Path(database).is_file():
+        return None
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            other = sqlite3.connect(f"file:{quote(str(Path(database).resolve()))}?mode=ro", uri=True)
+            try:
+                box["rows"] = [row[0] for row in other.execute("PRAGMA integrity_check")]
+            finally:
+                other.close()
+        except sqlite3.Error:
+            box["rows"] = None
+
+    worker = threading.Thread(target=run, name="integrity_check", daemon=True)
+    worker.start()
+
+    def rows():
+        worker.join()
+        return box.get("rows")
+
+    return rows
 
 
 def key_origin(conn) -> str:

@@ -86,6 +86,22 @@ def test_corrupt_file_fails_without_traceback(cli, db_target):
     assert result.exit_code == 1 and "Traceback" not in result.stderr
 
 
+def test_a_broken_index_fails_the_file_check(cli, db_target):
+    """SQLite's integrity_check runs on its own connection beside the change-log walk: its finding
+    still reaches the report (an index that no longer matches its table)."""
+    if backend_of(db_target) != "sqlite":
+        pytest.skip("a server checks its own pages")
+    import sqlite3
+
+    _setup(cli)
+    with sqlite3.connect(db_target) as conn:
+        conn.execute("PRAGMA writable_schema=ON")
+        conn.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX ix_customers_name ON customers (name DESC)' "
+                     "WHERE name = 'ix_customers_name'")
+    failed = _failing(cli, "ix_customers_name")
+    assert "missing from index ix_customers_name" in failed.stdout
+
+
 def test_altered_attachment_fails_check(cli, db_target, tmp_path):
     number = _setup(cli)
     paper = tmp_path / "合同.txt"
