@@ -18,7 +18,8 @@ from tests.builders import person
 from tests.helpers import db_exec
 
 COMMANDS = [("report", "--json"), ("audit", "--json"), ("classify", "--dry-run", "--json"), ("search", "王", "--json"),
-            ("audit",), ("classify", "--dry-run")]
+            ("audit",), ("classify", "--dry-run"), ("check", "--json"), ("export", "--format", "csv"),
+            ("dedupe", "--json"), ("grade", "--all", "--model", "5c", "--dry-run", "--json")]
 
 
 @pytest.fixture
