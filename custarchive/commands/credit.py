@@ -167,13 +167,21 @@ def _grade_all(app_ctx, model, filters, dry_run, apply_limit, json_, verbose):
 
     policy = credit.load_policy()
     db = app_ctx.database(write=not dry_run)
-    with BatchProgress(app_ctx, app_ctx.t("评级中", "grading")) as bar, (db.read() if dry_run else db.write()) as conn:
-        summary = credit.grade_all(conn, filters, model, policy, app_ctx.actor(), dry_run=dry_run,
-                                   apply_limit=apply_limit, keep_results=json_ or verbose, progress=bar.update)
-    if json_:
-        render.emit_json(summary)
-        return
-    render_batch(app_ctx, summary, policy.scale, verbose=verbose)
+    lists = ("moved", "not_rated", "skipped", "results")
+    spool = render.Spool(lists) if json_ or verbose else None
+    try:
+        with BatchProgress(app_ctx, app_ctx.t("评级中", "grading")) as bar, \
+                (db.read() if dry_run else db.write()) as conn:
+            summary = credit.grade_all(conn, filters, model, policy, app_ctx.actor(), dry_run=dry_run,
+                                       apply_limit=apply_limit, keep=spool.add if spool else None,
+                                       progress=bar.update)
+        if json_ and spool:
+            render.stream_json(summary, {name: map(render.Encoded, spool.texts(name)) for name in lists})
+            return
+        render_batch(app_ctx, summary, policy.scale, spool if verbose else None)
+    finally:
+        if spool:
+            spool.close()
 
 
 def _backtest(app_ctx, model, horizon, late_days, json_):

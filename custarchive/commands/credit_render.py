@@ -164,8 +164,10 @@ def render_finance(app_ctx, data: dict) -> None:
                  caption=t("— = 无法计算(原因见 --json)", "— = not computable (reasons in --json)"))
 
 
-def render_batch(app_ctx, summary: dict, scale, *, verbose: bool) -> None:
-    """The summary of ``grade --all``: distribution, how many moved, how many not rated and why."""
+def render_batch(app_ctx, summary: dict, scale, spool=None) -> None:
+    """The summary of ``grade --all``: distribution, how many moved, how many not rated and why; with
+    ``spool`` (``--verbose``) every moved and not-rated archive too, read back from it in tables of
+    VERBOSE_ROWS rows (one table of a million rows would hold them all in memory)."""
     from custarchive.commands import render
 
     t = app_ctx.t
@@ -187,22 +189,41 @@ def render_batch(app_ctx, summary: dict, scale, *, verbose: bool) -> None:
                       for r in summary["reasons"]])
     if not summary["moved_count"]:
         app_ctx.warn(t("没有等级变动", "no grade moved"))
-    if verbose:
-        if summary["moved"]:
-            render.table(app_ctx, t("等级变动", "Grade moved"),
-                         [t("档案编号", "Archive"), t("名称", "Name"), t("原等级", "Old"), t("新等级", "New"),
-                          t("得分", "Score"), t("模型", "Model")],
-                         [(m["archive_no"], m["name"], m["old_grade"], m["grade"], m["score"], m["model"])
-                          for m in summary["moved"]])
-        if summary["not_rated"]:
-            render.table(app_ctx, t("未评级", "Not rated"),
-                         [t("档案编号", "Archive"), t("名称", "Name"), t("证据覆盖", "Coverage"), t("原因", "Why")],
-                         [(n["archive_no"], n["name"], f"{n['coverage']}%",
-                           "; ".join(w["zh" if app_ctx.lang == "zh" else "en"] for w in n["why"]))
-                          for n in summary["not_rated"]])
-        for item in summary["skipped"]:
-            app_ctx.warn(t(f"跳过 {item['archive_no']}: {item['reason']}",
-                           f"skipped {item['archive_no']}: {item['reason']}"))
+    if spool is None:
+        return
+    lang = "zh" if app_ctx.lang == "zh" else "en"
+    _chunked_tables(app_ctx, t("等级变动", "Grade moved"), spool.counts["moved"],
+                    [t("档案编号", "Archive"), t("名称", "Name"), t("原等级", "Old"), t("新等级", "New"),
+                     t("得分", "Score"), t("模型", "Model")],
+                    ((m["archive_no"], m["name"], m["old_grade"], m["grade"], m["score"], m["model"])
+                     for m in spool.items("moved")))
+    _chunked_tables(app_ctx, t("未评级", "Not rated"), spool.counts["not_rated"],
+                    [t("档案编号", "Archive"), t("名称", "Name"), t("证据覆盖", "Coverage"), t("原因", "Why")],
+                    ((n["archive_no"], n["name"], f"{n['coverage']}%", "; ".join(w[lang] for w in n["why"]))
+                     for n in spool.items("not_rated")))
+    for item in spool.items("skipped"):
+        app_ctx.warn(t(f"跳过 {item['archive_no']}: {item['reason']}",
+                       f"skipped {item['archive_no']}: {item['reason']}"))
+
+
+VERBOSE_ROWS = 1000
+
+
+def _chunked_tables(app_ctx, title: str, total: int, headers: list[str], rows) -> None:
+    """``rows`` as tables of VERBOSE_ROWS rows each; the title counts them when there is more than one."""
+    from itertools import islice
+
+    from custarchive.commands import render
+
+    rows = iter(rows)
+    start = 0
+    while start < total:
+        chunk = list(islice(rows, VERBOSE_ROWS))
+        if not chunk:
+            break
+        label = title if total <= VERBOSE_ROWS else f"{title} ({start + 1}–{start + len(chunk)} / {total})"
+        render.table(app_ctx, label, headers, chunk)
+        start += len(chunk)
 
 
 def render_backtest(app_ctx, report: dict) -> None:

@@ -53,7 +53,7 @@ def dedupe(
             return
     if json_:
         lists = {"pairs": found.duplicates, **({"related": found.related} if related else {})}
-        _stream_json({"model": found.model, "counts": found.counts}, lists)
+        render.stream_json({"model": found.model, "counts": found.counts}, lists)
         return
     summary = t(f"{found.counts['duplicates']} 对可能重复(概率 ≥ {found.model['min_probability']:.0%}),"
                 f"{found.counts['related']} 对相关档案(家庭成员、共用电话或地址;--related 列出),"
@@ -85,22 +85,6 @@ def dedupe(
                  [t("概率", "Prob."), t("档案", "Archive"), t("名称", "Name"), t("档案", "Archive"), t("名称", "Name"),
                   t("依据", "Evidence")], rows, caption=caption, keep=(0, 1, 3))
     app_ctx.warn(summary)
-
-
-def _stream_json(head: dict, lists: dict) -> None:
-    """One JSON document written pair by pair: a million-archive worklist never sits in memory as text."""
-    import json
-    import sys
-
-    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
-    out = sys.stdout
-    out.write("{" + "".join(f"{encode(key)}: {encode(value)}, " for key, value in head.items()))
-    for n, (key, items) in enumerate(lists.items()):
-        out.write(("" if n == 0 else ", ") + f"{encode(key)}: [")
-        for i, item in enumerate(items):
-            out.write(("\n" if i == 0 else ",\n") + encode(item))
-        out.write("]")
-    out.write("}\n")
 
 
 def _feed_back(app_ctx, path: str, json_: bool) -> None:

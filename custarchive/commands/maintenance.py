@@ -54,7 +54,7 @@ def classify(
         summary = result.summary()
         if json_:
             head = {key: summary[key] for key in ("method", "thresholds", "categories", "as_of", "dry_run", "counts")}
-            _stream_json(head, {"results": result.results(), "changes": result.changes(),
+            render.stream_json(head, {"results": result.results(), "changes": result.changes(),
                                 "skipped": result.skipped()})
             return
         t = app_ctx.t
@@ -171,7 +171,7 @@ def audit(
         result = domain.run_audit(conn, store_for(db), stale_days=days, complaint_days=complaint_days,
                                   as_of=_as_of(as_of))
         if json_:
-            _stream_json(result.header(), {"findings": result.findings(progress)},
+            render.stream_json(result.header(), {"findings": result.findings(progress)},
                          lambda: {"counts": result.counts, "ok": result.ok})
         else:
             for finding in result.findings(progress):
@@ -228,36 +228,6 @@ def report(
                      for (key, _zh, _en), value in zip(table.columns, cells)]
             rows.append(cells + [reports.bar(row[table.value], biggest)])
         render.table(app_ctx, table.title(lang), headers, rows)
-
-
-def _stream_json(head: dict, lists: dict, tail=None) -> None:
-    """One JSON document written as it is produced: ``head``'s keys, then each list item by item, then
-    the keys ``tail()`` returns (counts known only once the lists have been written).
-
-    A million findings or classified archives never sit in memory as one structure.
-    """
-    import json
-
-    from custarchive.commands.render import to_json_text
-
-    out = sys.stdout
-    item_text = json.JSONEncoder(ensure_ascii=False, default=str).encode  # one encoder: json.dumps builds one per call
-    out.write("{\n")
-    parts = [(key, value) for key, value in head.items()]
-    first = True
-    for key, value in parts:
-        out.write(("" if first else ",\n") + f"  {json.dumps(key)}: " + to_json_text(value).replace("\n", "\n  "))
-        first = False
-    for key, items in lists.items():
-        out.write(("" if first else ",\n") + f"  {json.dumps(key)}: [")
-        first, empty = False, True
-        for item in items:
-            out.write(("\n    " if empty else ",\n    ") + item_text(item))
-            empty = False
-        out.write("]" if empty else "\n  ]")
-    for key, value in (tail() if tail else {}).items():
-        out.write(",\n" + f"  {json.dumps(key)}: " + to_json_text(value).replace("\n", "\n  "))
-    out.write("\n}\n")
 
 
 def _batch_progress(app_ctx, label: str):

@@ -254,15 +254,17 @@ def _not_rated_key(checked: Screen) -> tuple[str, str]:
 
 
 def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy: Policy, actor: Actor, *,
-              dry_run: bool, apply_limit: bool = False, as_of: _dt.date | None = None, keep_results: bool = False,
+              dry_run: bool, apply_limit: bool = False, as_of: _dt.date | None = None, keep=None,
               progress=None) -> dict:
     """Re-grade many archives without questions: computable data plus each archive's stored answers.
 
     Archives are loaded in batches with one query per kind of data. An archive the
     scorecard does not apply to is skipped, one with too little evidence is not
-    rated (nothing saved); both are counted by reason. Per-archive results are
-    kept only with ``keep_results`` (``--json`` / ``--verbose``), so memory does
-    not grow with the archive. ``progress(done, total)`` is called after each batch.
+    rated (nothing saved); both are counted by reason. Per-archive results go to
+    ``keep(list_name, entry)`` as they are made (``--json`` / ``--verbose``: the
+    caller spools them), never into a list here, so memory does not grow with the
+    archive; list names: results, moved, not_rated, skipped.
+    ``progress(done, total)`` is called after each batch.
     """
     authz.require(conn, actor, "grade")
     as_of = as_of or _dt.date.today()
@@ -270,10 +272,6 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
     ids = [row[0] for row in conn.execute(text(f"SELECT id FROM customers{where} ORDER BY archive_no"), params)]
     chosen: dict[str, Scorecard | ValidationError] = {}
     settings = txn.money_settings()
-    results: list[dict] = []
-    moved: list[dict] = []
-    not_rated: list[dict] = []
-    skipped: list[dict] = []
     reasons: dict[str, dict] = {}
     moved_count = graded = 0
     distribution = {grade: 0 for grade in policy.scale.grades}
@@ -299,8 +297,8 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
                 key = scorecard.message
                 reasons.setdefault(key, {"reason_en": key, "reason_zh": key, "count": 0, "kind": "skipped"})
                 reasons[key]["count"] += 1
-                if keep_results:
-                    skipped.append({**head, "reason": key})
+                if keep:
+                    keep("skipped", {**head, "reason": key})
                 continue
             measures = evidence.measures(card, found[card["id"]], as_of)
             given = answers[scorecard.name].get(card["id"], {})
@@ -310,12 +308,13 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
                     en, zh = _not_rated_key(checked)
                     reasons.setdefault(en, {"reason_en": en, "reason_zh": zh, "count": 0, "kind": "not_rated"})
                     reasons[en]["count"] += 1
-                    if keep_results:
-                        not_rated.append({**head, "model": scorecard.name, "grade": checked.grade,
-                                          "coverage": _plain((100 - checked.missing_share).quantize(Decimal("0.01"))),
-                                          "why": [{"en": e, "zh": z} for e, z in checked.why]})
+                    if keep:
+                        keep("not_rated", {
+                            **head, "model": scorecard.name, "grade": checked.grade,
+                            "coverage": _plain((100 - checked.missing_share).quantize(Decimal("0.01"))),
+                            "why": [{"en": e, "zh": z} for e, z in checked.why]})
                     continue
-                if dry_run and not keep_results:
+                if dry_run and not keep:
                     graded += 1
                     distribution[checked.grade] = distribution.get(checked.grade, 0) + 1
                     moved_count += card.get("grade") != checked.grade
@@ -326,8 +325,8 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
                 reasons.setdefault(exc.message, {"reason_en": exc.message, "reason_zh": exc.message, "count": 0,
                                                  "kind": "skipped"})
                 reasons[exc.message]["count"] += 1
-                if keep_results:
-                    skipped.append({**head, "reason": exc.message})
+                if keep:
+                    keep("skipped", {**head, "reason": exc.message})
                 continue
             if not dry_run:
                 to_save.append((card["id"], evaluation, inputs_record(measures, evaluation, {}, {}, card, policy)))
@@ -336,12 +335,12 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
             entry = {**head, "model": evaluation.model, "score": _plain(evaluation.score), "grade": evaluation.grade,
                      "partial": evaluation.partial,
                      "recommended_credit_limit": _plain(evaluation.recommended_credit_limit)}
-            if keep_results:
-                results.append(entry)
+            if keep:
+                keep("results", entry)
             if card.get("grade") != evaluation.grade:
                 moved_count += 1
-                if keep_results:
-                    moved.append({**entry, "old_grade": card.get("grade")})
+                if keep:
+                    keep("moved", {**entry, "old_grade": card.get("grade")})
         full = {c["id"]: c for c in lookup.fetch_by_ids(conn, [cid for cid, _e, _i in to_save])}
         for cid, evaluation, record in to_save:
             _save(conn, full[cid], evaluation, record, actor, apply_limit)
@@ -353,6 +352,4 @@ def grade_all(conn, filters: Mapping[str, str | None], model: str | None, policy
                "graded": graded, "distribution": distribution, "moved_count": moved_count,
                "not_rated_count": not_rated_count, "skipped_count": skipped_count,
                "reasons": sorted(reasons.values(), key=lambda r: -r["count"])}
-    if keep_results:
-        summary.update(moved=moved, not_rated=not_rated, skipped=skipped, results=results)
     return summary

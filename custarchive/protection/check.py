@@ -5,6 +5,7 @@ Every check runs and reports; none raises for a failed check, so one broken part
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import text
 
@@ -53,7 +54,7 @@ def check(conn, keys: crypto.Keyring | None = None, store=None) -> dict:
     return {"ok": all(item["ok"] for item in results), "checks": results}
 
 
-def _integrity_beside(conn):
+def _integrity_beside(conn) -> "Callable[[], list[str] | None] | None":
     """Start SQLite's integrity_check on its own read-only connection in a thread; returns a function
     giving its rows (None if it could not run there: the caller runs it inline).
 

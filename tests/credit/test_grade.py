@@ -477,3 +477,28 @@ def test_finance_show_ratios_as_percentages_with_formula(cli):
     en = cli.ok("--lang", "en", "finance", "show", firm).stdout
     assert "54.55%" in en and "total liabilities /" in en and "负债总额" not in en
     assert cli.json("finance", "show", firm)["ratios"][2]["periods"]["2024"]["value"] == 0.5455   # JSON: fractions
+
+
+def test_grade_all_json_and_verbose_stream_each_batch_out(cli, monkeypatch):
+    """Found at a million archives: ``grade --all --json`` kept every per-archive result as a dict until
+    the end (5.8 GB). Each batch's results now leave for a spool before the next batch is read."""
+    from custarchive.commands import render
+    from custarchive.credit import evidence, grade
+
+    numbers = [cli.add(person(name=f"客户{n}", phone=f"1390000{n:04d}")) for n in range(7)]
+    events = []
+    read_batch, add = evidence.cards, render.Spool.add
+    monkeypatch.setattr(grade, "BATCH", 2)
+    monkeypatch.setattr(evidence, "cards", lambda conn, ids: events.append("batch") or read_batch(conn, ids))
+    monkeypatch.setattr(render.Spool, "add", lambda self, name, item: events.append(name) or add(self, name, item))
+    out = cli.json("grade", "--all", "--model", "5c", "--dry-run")
+    assert out["not_rated_count"] == 7 and [n["archive_no"] for n in out["not_rated"]] == numbers
+    assert events == ["batch", "not_rated", "not_rated"] * 3 + ["batch", "not_rated"]
+    events.clear()
+    from custarchive.commands import credit_render
+
+    monkeypatch.setattr(credit_render, "VERBOSE_ROWS", 3)       # tables of 3 rows: 3 + 3 + 1
+    verbose = cli.ok("--lang", "en", "grade", "--all", "--model", "5c", "--dry-run", "--verbose").stdout
+    assert all(number in verbose for number in numbers)
+    assert "Not rated (1–3 / 7)" in verbose and "Not rated (7–7 / 7)" in verbose
+    assert events.count("batch") == 4 and events.index("not_rated") < events.index("batch", 1)
