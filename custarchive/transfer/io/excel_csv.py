@@ -21,14 +21,15 @@ _LONG_DIGITS = re.compile(r"\+\d+|\d{11,}|0\d+")
 _LONG_DIGITS_BYTES = re.compile(rb"\+\d+|\d{11,}|0\d+")
 _STARTS = frozenset(bytes((byte,)) for byte in b"+0123456789")  # a cell starting otherwise cannot match
 _NOT_PROTECTED = ("amount", "integer", "date", "bool", "choice", "multi-choice")
+_NEVER_DIGITS = ("status", "grade", "created_at", "updated_at")  # system columns: words, grades, timestamps
 OPEN, CLOSE = b"\xfe", b"\xfd"
 
 
 def excel_positions(plan, specs: dict) -> list[int]:
     """The columns whose digit strings a spreadsheet would turn into numbers: everything but
     amounts, counts, dates and codes (which stay numbers a user can sum or sort)."""
-    return [pos for pos, name in enumerate(plan.fields)
-            if specs.get(name) is None or specs[name].type not in _NOT_PROTECTED]
+    return [pos for pos, name in enumerate(plan.fields) if name not in _NEVER_DIGITS
+            and (specs.get(name) is None or specs[name].type not in _NOT_PROTECTED)]
 
 
 def excel_text(text: str) -> str:
