@@ -245,7 +245,8 @@ def export(
     field_list = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
     to_file = bool(output) and output != "-"
     if excel is not None and fmt != "csv":
-        raise UsageError("--excel/--plain apply to CSV only (an XLSX file keeps long numbers as text already)")
+        raise UsageError(f"--excel/--plain apply to CSV only, not {fmt}"
+                         + (" (an XLSX file keeps long numbers as text already)" if fmt == "xlsx" else ""))
     spreadsheet = excel if excel is not None else to_file and fmt == "csv"
     with app_ctx.database().read() as conn, BatchProgress(app_ctx, app_ctx.t("导出中", "exporting")) as bar:
         count = exporting.export(conn, app_ctx.actor(source="export"), output or "-", fmt=fmt, filters=filters,
