@@ -17,7 +17,7 @@ import re
 
 # 11+ digits (IDs, bank accounts, mobiles: shown as 1.1E+17 or rounded), a leading 0 (landlines,
 # postcodes: the 0 dropped), a leading + (the + dropped).
-_LONG_DIGITS = re.compile(r"\+\d+|\d{11,}|0\d+")
+_LONG_DIGITS = re.compile(r"\+\d+|\d{11,}|0\d+", re.ASCII)  # full-width digits are text to a spreadsheet
 _LONG_DIGITS_BYTES = re.compile(rb"\+\d+|\d{11,}|0\d+")
 _STARTS = frozenset(bytes((byte,)) for byte in b"+0123456789")  # a cell starting otherwise cannot match
 _NOT_PROTECTED = ("amount", "integer", "date", "bool", "choice", "multi-choice")
