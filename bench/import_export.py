@@ -3,6 +3,7 @@
     python bench/import_export.py --rows 100000 --seed 1
     python bench/import_export.py --rows 1000000 --only import     # memory stays flat
     python bench/import_export.py --rows 100000 --only import --without-deferred   # do DeferredIndexes pay?
+    python bench/import_export.py --rows 30000 --only export --no-xlsx --repeat 3   # ="…" cells' cost
 
 Every contender runs as a child process on the same generated file (or the
 same database), timed by wall clock; peak memory is the child's own
@@ -177,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
             line("sqlite-utils rows --csv",
                  run([tool("sqlite-utils"), "rows", str(db), "customers", "--csv"], stdout=out, env=env),
                  shell[0], args.rows)
-        line("custarchive export --format csv", run(custarchive + ["export", "-o", str(work / "export.csv")], env=env),
-             shell[0], args.rows)
+        plain = run(custarchive + ["export", "-o", str(work / "plain.csv"), "--plain"], env=env)
+        line("custarchive export --plain (plain CSV)", plain, shell[0], args.rows)
+        safe = run(custarchive + ["export", "-o", str(work / "export.csv")], env=env)
+        line("custarchive export -o (spreadsheet-safe)", safe, shell[0], args.rows)
+        print(f"  spreadsheet-safe CSV / plain CSV, CPU: {safe[2] / plain[2]:.2f}x", flush=True)
         if not args.no_xlsx:
             bare = run([sys.executable, "-c", BARE_XLSX, str(db), str(work / "bare.xlsx")], env=env)
             line("bare xlsxwriter constant_memory loop", bare, rows=args.rows)

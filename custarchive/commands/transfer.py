@@ -228,9 +228,10 @@ def export(
     reveal: bool = typer.Option(False, "--reveal", help="Write sensitive values unmasked."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV encoding: utf-8 (with BOM in a file) or gbk."),
     with_history: bool = typer.Option(False, "--with-history", help="XLSX: add the change log as a sheet."),
-    excel: bool = typer.Option(False, "--excel", help='CSV to open by double-click in Excel/WPS: long digit strings '
-                               '(IDs, phones, accounts) written as ="…" so they are not turned into 1.1E+17; '
-                               'import reads them back.'),
+    excel: Optional[bool] = typer.Option(None, "--excel/--plain", help='CSV: --excel (the default for a file) '
+                                         'writes IDs, phones, accounts as ="…" so a double-click in Excel, WPS or '
+                                         'LibreOffice keeps their digits (import reads them back); --plain writes '
+                                         'plain CSV for programs (the default on stdout).'),
 ) -> None:
     """Export archives (filtered like list) to CSV, XLSX, JSON, JSON Lines or vCard."""
     from custarchive.transfer import exporting
@@ -242,16 +243,35 @@ def export(
     filters = {"category": category, "kind": kind, "industry": industry, "city": city, "grade": grade,
                "status": status}
     field_list = [name.strip() for name in fields.split(",") if name.strip()] if fields else None
-    to_terminal = not output or output == "-"
+    to_file = bool(output) and output != "-"
+    if excel is not None and fmt != "csv":
+        raise UsageError(f"--excel/--plain apply to CSV only, not {fmt}"
+                         + (" (an XLSX file keeps long numbers as text already)" if fmt == "xlsx" else ""))
+    spreadsheet = excel if excel is not None else to_file and fmt == "csv"
     with app_ctx.database().read() as conn, BatchProgress(app_ctx, app_ctx.t("导出中", "exporting")) as bar:
         count = exporting.export(conn, app_ctx.actor(source="export"), output or "-", fmt=fmt, filters=filters,
                                  fields=field_list, headers=headers, reveal=reveal, encoding=encoding,
-                                 with_history=with_history, excel=excel,
-                                 progress=bar.update if bar and not (to_terminal and sys.stdout.isatty()) else None)
-    if output and output != "-":
+                                 with_history=with_history, excel=spreadsheet,
+                                 progress=bar.update if bar and (to_file or not sys.stdout.isatty()) else None)
+    if to_file:
         app_ctx.warn(app_ctx.t(f"已导出 {count} 条到 {output}", f"exported {count} archive(s) to {output}"))
-        if fmt == "csv" and not excel and count:
-            app_ctx.warn(app_ctx.t("提示:在 Excel/WPS 中双击打开此 CSV,身份证号、手机号等长数字会变成 1.1E+17;"
-                                   "要在表格软件中打开,请加 --excel 或改用 -f xlsx",
-                                   "tip: opened by double-click in Excel/WPS, long digits (IDs, phones) in this CSV "
-                                   "become 1.1E+17; for a spreadsheet use --excel or -f xlsx"))
+        if fmt == "csv" and not spreadsheet and count:
+            app_ctx.warn(app_ctx.t("提示:这是普通 CSV,在 Excel/WPS 中双击打开时身份证号、手机号等长数字会变成 "
+                                   "1.1E+17;要在表格软件中打开,请去掉 --plain 或改用 -f xlsx",
+                                   "tip: this is plain CSV: opened by double-click in Excel/WPS, long digits (IDs, "
+                                   "phones) become 1.1E+17; for a spreadsheet leave out --plain or use -f xlsx"))
+    elif fmt == "csv" and not spreadsheet and count and _stdout_is_a_file():
+        app_ctx.warn(app_ctx.t("提示:标准输出写的是不带 BOM 的普通 CSV(供程序使用);要在 Excel/WPS 中打开,"
+                               "请用 -o 文件名.csv",
+                               "tip: stdout gets plain CSV without a BOM (for programs); for a spreadsheet use "
+                               "-o FILE.csv"))
+
+
+def _stdout_is_a_file() -> bool:
+    """Whether stdout was redirected to a regular file (``export > b.csv``), not a pipe or a terminal."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False

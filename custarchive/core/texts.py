@@ -40,7 +40,7 @@ _REASONS_ZH = (
     (r"resident ID area code (\d+) is a prefecture: .*", r"身份证号的地区码 \1 是地级代码,真实身份证为县级代码"),
     (r"resident ID area code (\d+) is in no official list of county codes", r"身份证号的地区码 \1 不在任何官方县级代码表中"),
     (r"a spreadsheet turned this into a rounded number and its digits are lost .*",
-     "已被电子表格改成了科学计数法,原来的数字已丢失(请重新录入;导出时用 --excel 可避免)"),
+     "已被电子表格改成了科学计数法,原来的数字已丢失(请重新录入;用 -o 文件名.csv 导出、不加 --plain 可避免)"),
     (r"phone (\S+) has no area code", r"电话 \1 没有区号"),
     (r"phone (\S+) is not in a block phonenumbers knows \(stored as given\)", r"电话 \1 不在已知号段中(已按原样保存)"),
     (r"is masked \(exported without --reveal\) and a new archive needs the real value", "是隐去的值(导出时未加 --reveal),新建档案需要真实的值"),

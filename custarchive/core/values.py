@@ -171,7 +171,7 @@ def parse_phone(raw: str, field: str | None = "phone") -> str:
 
 _SCIENTIFIC = re.compile(r"\s*[+-]?\d+(\.\d+)?[eE][+-]?\d+\s*")
 SPREADSHEET_DAMAGE = ("a spreadsheet turned this into a rounded number and its digits are lost "
-                      "(type it again; export with --excel to keep them)")
+                      "(type it again; export to a file with -o FILE.csv, not --plain, to keep them)")
 
 
 def _names_damage(parse: Callable[..., str]) -> Callable[..., str]:

@@ -22,7 +22,11 @@ it can be:
   alone. Anything less ordinary (a formula start in a cell that may be a
   number, a bool or a list in ``extra``, a one-column empty line) takes the
   whole general path, ``Plan.convert``, ``csv_value`` and the csv module, so
-  quoting, neutralising and masking each keep one implementation.
+  quoting, neutralising and masking each keep one implementation;
+- for a spreadsheet (the default of a file), the protected columns' cells
+  that a spreadsheet would turn into numbers are marked (``excel_csv``)
+  after the conversions, one pass over each such column, and the marks
+  become ``="…"`` by two ``replace`` calls over the batch.
 """
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ from sqlalchemy import text
 
 from custarchive.core.crypto import TOKEN
 from custarchive.core.masking import mask
+from custarchive.transfer.io.excel_csv import excel_text, mark_cell, mark_cells, restore
 from custarchive.transfer.io.writers import _open_out, csv_encoding, csv_value
 
 _SEP = b"\xff"  # between the cells of a line, and between the lines of a batch while it is checked
@@ -80,8 +85,9 @@ def _amounts(items, _templates) -> list:
 class _Layout:
     """The SELECT list for a plan, and which of its columns Python converts how."""
 
-    def __init__(self, plan, dialect: str = "sqlite"):
+    def __init__(self, plan, dialect: str = "sqlite", protect: frozenset[int] = frozenset()):
         self.plan = plan
+        self.protect = protect  # output positions written for a spreadsheet (``excel_csv``)
         # a text column as UTF-8 bytes (on SQLite the connection's text factory does it)
         as_bytes = (lambda column: column) if dialect == "sqlite" else (lambda column: f"convert_to({column}, 'UTF8')")
         extras = {pos for pos, _name in plan.extra_positions}
@@ -117,6 +123,7 @@ class _Layout:
         self.select: list[str] = []
         self.item_of: list[int | None] = []  # select index of each output position (None: from extra)
         self.steps: list[tuple[int, Callable]] = []  # (select index, convert(column, templates) -> cells)
+        self.marked: list[int] = []  # select indexes of the protected columns, marked after the steps
         self.plain: set[int] = set()  # output positions that are a text column as stored
         self.by_template = False  # whether a step masks differently for different templates
         self.extra_item = None
@@ -130,11 +137,13 @@ class _Layout:
                     run.append(pos + len(run))
                 self.extra_item = len(self.select)
                 self.by_template |= any(self._rule(at) is None for at in run)
-                cells = [(plan.fields[at], value_of(at, plan.fields[at])) for at in run]
+                cells = [(plan.fields[at], value_of(at, plan.fields[at]), at in protect) for at in run]
                 self.steps.append((len(self.select), self._extras(cells)))
                 self.select.append(as_bytes("extra"))
                 continue
             self.item_of.append(len(self.select))
+            if pos in protect and pos not in amounts:
+                self.marked.append(len(self.select))
             if pos in sealed:
                 self.steps.append((len(self.select), self._sealed(pos, name, value_of(pos, name))))
                 self.select.append(name if pos in amounts else as_bytes(name))
@@ -187,19 +196,20 @@ class _Layout:
 
         return convert
 
-    def _extras(self, run: list[tuple[str, Callable]]) -> Callable:
-        """A run of template fields from the ``extra`` JSON; an empty one is a constant run of separators."""
+    def _extras(self, run: list[tuple[str, Callable, bool]]) -> Callable:
+        """A run of template fields from the ``extra`` JSON; an empty one is a constant run of separators.
+        A protected field's cell is marked here (the run is one column of the batch)."""
         empty = _SEP * (len(run) - 1)
 
         def cells(item, template):
             data = json.loads(item)
             masked = self._masked(template)
             parts = []
-            for name, value in run:
+            for name, value, protected in run:
                 cell = _encode(value(data.get(name), masked))
                 if cell is None:
                     return None
-                parts.append(cell)
+                parts.append(mark_cell(cell) if protected else cell)
             return _SEP.join(parts)
 
         def convert(items, templates):
@@ -284,7 +294,9 @@ class _Lines:
         return self.buffer.getvalue()[:-2].encode()
 
     def general(self, row) -> bytes:
-        return self.written([csv_value(value) for value in self.layout.general(row)])
+        protect = self.layout.protect
+        return self.written([excel_text(csv_value(value)) if pos in protect else csv_value(value)
+                             for pos, value in enumerate(self.layout.general(row))])
 
     def repaired(self, line: bytes, marks: bytes, row) -> bytes:
         """A flagged line with each flagged cell written by ``csv_value`` and the csv module."""
@@ -305,6 +317,8 @@ class _Lines:
         templates = columns[layout.width] if layout.by_template else None
         for index, convert in layout.steps:
             columns[index] = convert(columns[index], templates)
+        for index in layout.marked:
+            columns[index] = mark_cells(columns[index])
         if layout.by_template:
             del columns[layout.width]
         try:
@@ -335,6 +349,8 @@ class _Lines:
                 lines = self.batch(batch)
                 lines.append(b"")
                 data = b"\r\n".join(lines).translate(_COMMAS)
+                if self.layout.protect:
+                    data = restore(data)
                 count += len(batch)
                 if encoded is None:
                     stream.write(data)
@@ -348,9 +364,11 @@ class _Lines:
                 gc.enable()
 
 
-def write(conn, plan, where: str, params: dict, out, headers: list[str], encoding: str | None, state: dict) -> int:
-    """Write the plan's rows as CSV to ``out`` (a path or '-'); returns how many were written."""
-    layout = _Layout(plan, conn.dialect.name)
+def write(conn, plan, where: str, params: dict, out, headers: list[str], encoding: str | None, state: dict,
+          protect: frozenset[int] = frozenset()) -> int:
+    """Write the plan's rows as CSV to ``out`` (a path or '-'); returns how many were written. The cells
+    at the output positions ``protect`` are written for a spreadsheet (``excel_csv``)."""
+    layout = _Layout(plan, conn.dialect.name, protect)
     lines = _Lines(layout)
     query = f"SELECT {', '.join(layout.select)} FROM customers{where} ORDER BY archive_no"
     number_at = layout.item_of[plan.fields.index("archive_no")] if "archive_no" in plan.fields else None
@@ -405,5 +423,5 @@ def _write_encoded(stream, encoder, name: str, data: bytes, lines: list, batch: 
         for line, row in zip(lines, batch):
             if number_at is not None:
                 state["archive_no"] = row[number_at].decode()
-            codecs.encode(line.replace(_SEP, b",").decode(), name)
+            codecs.encode(restore(line.replace(_SEP, b",")).decode(), name)
         raise

@@ -179,6 +179,7 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
            reveal: bool = False, encoding: str | None = None, with_history: bool = False,
            excel: bool = False, progress: Callable | None = None) -> int:
     """Write the filtered archives to ``out`` (a path or ``-``); returns how many were written.
+    ``excel``: CSV for a double-click in a spreadsheet (``excel_csv``; the command's default for a file).
     ``progress(done, total)`` is told as the rows go out (a terminal's bar)."""
     authz.require(conn, actor, "export")
     if reveal:
@@ -192,7 +193,7 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     if encoding and fmt != "csv":
         raise UsageError("--encoding applies to CSV only (JSON and vCard are always UTF-8)")
     if excel and fmt != "csv":
-        raise UsageError("--excel applies to CSV only (an XLSX file keeps long numbers as text already)")
+        raise UsageError("--excel/--plain apply to CSV only (an XLSX file keeps long numbers as text already)")
     where, params = lookup.list_where(filters, conn)
     plan = Plan(_templates(conn, where, params), fields, fmt, reveal, headers == "zh")
     if plan.sealed:
@@ -207,7 +208,7 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
 
     def rows() -> Iterator:
         opened = (plan.convert(row) for row in lookup.iter_rows(conn, query, params))  # only when asked for
-        if progress is not None and not (fmt == "csv" and not excel):
+        if progress is not None and fmt != "csv":
             opened = _counted(opened, state["progress"])
         try:
             if fmt in ("csv", "xlsx"):
@@ -231,12 +232,11 @@ def export(conn, actor, out, *, fmt: str, filters: dict, fields: list[str] | Non
     try:
         if fmt == "csv":
             headers = [plan.labels.get(name, name) if plan.labels else name for name in plan.fields]
+            protect: frozenset[int] = frozenset()
             if excel:
                 specs = {**{n: s for t in plan.templates for n, s in t.fields.items()}, **CANONICAL}
-                count = excel_csv.write_excel(stream, temporary or "-", headers, encoding,
-                                              excel_csv.excel_positions(plan, specs))
-            else:
-                count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state)
+                protect = frozenset(excel_csv.excel_positions(plan, specs))
+            count = export_csv.write(conn, plan, where, params, temporary or "-", headers, encoding, state, protect)
         else:
             count = write_rows(fmt, temporary or "-", plan.fields, stream, labels=plan.labels,
                                encoding=encoding, extra_sheets=extra_sheets)

@@ -142,13 +142,18 @@ def test_csv_exact_bytes_on_both_backends(cli, tmp_path, db_target):
             b: f'{b},深圳华强电子有限公司,,,"\n",+86 139,5000000\r\n',
             c: f"{c},张伟,,'\t开头,\"'@x,\",,\r\n"}
     text = fields + "\r\n" + "".join(rows[number] for number in sorted(rows))
-    cli.ok("export", "-o", str(tmp_path / "a.csv"), "--fields", fields)
+    cli.ok("export", "-o", str(tmp_path / "a.csv"), "--fields", fields, "--plain")
     assert (tmp_path / "a.csv").read_bytes() == b"\xef\xbb\xbf" + text.encode()
     assert cli.ok("export", "--fields", fields).stdout_bytes == text.encode()
-    cli.ok("export", "-o", str(tmp_path / "g.csv"), "--fields", fields, "--encoding", "gbk")
+    cli.ok("export", "-o", str(tmp_path / "g.csv"), "--fields", fields, "--encoding", "gbk", "--plain")
     assert (tmp_path / "g.csv").read_bytes() == text.encode("gbk")
     revealed = cli.ok("export", "--fields", fields, "--reveal").stdout_bytes
     assert revealed == text.replace(masked_id, rid).encode()
+    # The default of a file: a masked ID is text to a spreadsheet, the revealed one is written as ="…".
+    cli.ok("export", "-o", str(tmp_path / "s.csv"), "--fields", fields)
+    assert (tmp_path / "s.csv").read_bytes() == b"\xef\xbb\xbf" + text.encode()
+    cli.ok("export", "-o", str(tmp_path / "s.csv"), "--fields", fields, "--reveal", "--encoding", "gbk")
+    assert (tmp_path / "s.csv").read_bytes() == text.replace(masked_id, f'"=""{rid}"""').encode("gbk")
     zh = cli.ok("export", "--fields", "archive_no,annual_income,notes", "--headers", "zh", "--kind", "individual")
     assert zh.stdout_bytes == ("档案编号,个人年收入,备注\r\n" + f"{a},3****0,\"'=SUM(A1)\r\n第二行\"\r\n"
                                + f"{c},,\"'@x,\"\r\n").encode()

@@ -2,7 +2,8 @@
 
 The expected files are built here from the stored values with the csv module and ``csv_value`` (the
 documented rules: quote what needs quoting, CR LF line ends, neutralise formula starts, integral amounts
-without ``.0``), or written out in full. Values are planted with sqlite3 itself, past the input
+without ``.0``), or written out in full: the plain CSV (``--plain``, and stdout), and the default of a
+file, the same with each text cell a spreadsheet would turn into a number written as ``="…"``. Values are planted with sqlite3 itself, past the input
 normalising (an older version, a direct edit); tests/transfer/test_export.py holds the same writer to
 exact bytes on PostgreSQL.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sqlite3
 
 import pytest
@@ -24,10 +26,13 @@ from tests.helpers import Cli
 # Everything the csv module quotes, everything that can start a formula, the separator the writer uses
 # inside a batch (0xFF, which UTF-8 never holds), and text around them.
 TRICKY = ["", " ", ",", '"', "\r", "\n", "\r\n", "\t", "\x00", "\x01", "\x02", "\x1f", "\xff", "ÿ", "=", "+",
-          "-", "@", "'", "1", ".", "(", ")", "a", "档", "𠀀", "+86 139 0000 0000", "-12.5", "=SUM(A1)", "@x"]
+          "-", "@", "'", "1", ".", "(", ")", "a", "档", "𠀀", "+86 139 0000 0000", "-12.5", "=SUM(A1)", "@x",
+          "0", "13912345678", '="', "'="]
 PLAIN = ("archive_no", "name", "address", "notes", "city", "annual_spend")  # neither sealed nor masked
 BOM = b"\xef\xbb\xbf"
 RID = resident_id("19850315", male=False)
+# What a spreadsheet turns into a number: 11+ digits (1.1E+17), a leading 0 or + (dropped).
+DAMAGED = re.compile(r"\+\d+|\d{11,}|0\d+")
 
 
 @pytest.fixture
@@ -43,6 +48,13 @@ def archive(tmp_path):
 
 
 def exported(cli, tmp_path, *args) -> bytes:
+    """The plain CSV file (``--plain``)."""
+    cli.ok("export", "-o", str(tmp_path / "out.csv"), "--plain", *args)
+    return (tmp_path / "out.csv").read_bytes()
+
+
+def for_spreadsheet(cli, tmp_path, *args) -> bytes:
+    """The CSV file a plain ``export -o FILE.csv`` writes."""
     cli.ok("export", "-o", str(tmp_path / "out.csv"), *args)
     return (tmp_path / "out.csv").read_bytes()
 
@@ -54,8 +66,9 @@ def set_raw(db, archive_no: str, **columns) -> None:
             conn.execute(f"UPDATE customers SET {column} = ? WHERE archive_no = ?", (value, archive_no))
 
 
-def expected(db, fields=PLAIN) -> bytes:
-    """The file the documented rules make of the stored values of ``fields`` (none of them sealed)."""
+def expected(db, fields=PLAIN, spreadsheet: bool = False) -> bytes:
+    """The file the documented rules make of the stored values of ``fields`` (none of them sealed);
+    ``spreadsheet``: the default of a file, damaged digits of the text columns as ``="…"``."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)  # the csv module's own dialect: minimal quoting, CR LF
     writer.writerow(fields)
@@ -64,7 +77,11 @@ def expected(db, fields=PLAIN) -> bytes:
                                 "ORDER BY archive_no"):
             values = [int(value) if name == "annual_spend" and isinstance(value, float) and value.is_integer()
                       else value for name, value in zip(fields, row)]
-            writer.writerow([csv_value(value) for value in values])
+            cells = [csv_value(value) for value in values]
+            if spreadsheet:
+                cells = [f'="{cell}"' if name != "annual_spend" and DAMAGED.fullmatch(cell) else cell
+                         for name, cell in zip(fields, cells)]
+            writer.writerow(cells)
     return BOM + buffer.getvalue().encode()
 
 
@@ -79,6 +96,13 @@ def test_quoting_line_ends_nul_and_formulas_exactly(archive, tmp_path):
                           f'{b},深圳华强电子有限公司,a\x00b,"\n",+86 139 0000 0000,5000000\r\n'
                           f"{c},-,'\t开头,\"'@x,\",,\r\n").encode()
     assert data == expected(db)
+    assert for_spreadsheet(cli, tmp_path, "--fields", ",".join(PLAIN)) == data   # no digits to protect here
+    set_raw(db, b, city="+8613900000000", notes="010010", address="'=\"1\"")
+    assert for_spreadsheet(cli, tmp_path, "--fields", ",".join(PLAIN)) == expected(db, spreadsheet=True) == BOM + (
+        "archive_no,name,address,notes,city,annual_spend\r\n"
+        f'{a},李娜,"广州市, ""花城""大道 1号","\'=SUM(A1)\r\n第二行",\'-x,-12.5\r\n'
+        f'{b},深圳华强电子有限公司,"\'=""1""","=""010010""","=""+8613900000000""",5000000\r\n'
+        f"{c},-,'\t开头,\"'@x,\",,\r\n").encode()
 
 
 def test_masking_reveal_headers_and_encodings_exactly(archive, tmp_path):
@@ -102,6 +126,17 @@ def test_masking_reveal_headers_and_encodings_exactly(archive, tmp_path):
     everything = exported(cli, tmp_path)
     assert b"lina_88" in everything and b"3****0" in everything and b"'=HYPERLINK" in everything
     assert b"12000.5" in everything and b"5000000" in everything
+    # The default of a file: the mobiles, and the revealed ID and bank account, as ="…"; masked values,
+    # the landline with its dash, amounts and everything else as in the plain file.
+    quoted = masked.replace("13912340001", '"=""13912340001"""').replace("13912340002", '"=""13912340002"""')
+    assert for_spreadsheet(cli, tmp_path, "--fields", fields) == BOM + (head + quoted).encode()
+    revealed_quoted = revealed.replace("13912340001", '"=""13912340001"""').replace(
+        "13912340002", '"=""13912340002"""').replace(RID, f'"=""{RID}"""').replace(
+        "6222021234567890123", '"=""6222021234567890123"""')
+    assert for_spreadsheet(cli, tmp_path, "--fields", fields, "--reveal") == BOM + (head + revealed_quoted).encode()
+    assert for_spreadsheet(cli, tmp_path, "--fields", fields, "--encoding", "gbk") == (head + quoted).encode("gbk")
+    assert for_spreadsheet(cli, tmp_path, "--fields", fields, "--excel") == BOM + (head + quoted).encode()
+    assert cli.ok("export", "--fields", fields, "--excel").stdout_bytes == (head + quoted).encode()
 
 
 def test_extra_values_of_any_json_type(archive, tmp_path):
@@ -115,6 +150,9 @@ def test_extra_values_of_any_json_type(archive, tmp_path):
             f"{b},,,,,,,,\r\n"
             f"{c},'=cmd|' /C calc'!A0,2,\"读书,=x\",true,3.0,,\"a,b\",\r\n")
     assert exported(cli, tmp_path, "--fields", fields) == BOM + (fields + "\r\n" + rows).encode()
+    set_raw(db, b, extra=json.dumps({"wechat": "075588886666", "children_count": 12345678901234, "major": "+1"}))
+    rows = rows.replace(f"{b},,,,,,,,", f'{b},"=""075588886666""",12345678901234,,,,,"=""+1""",')
+    assert for_spreadsheet(cli, tmp_path, "--fields", fields) == BOM + (fields + "\r\n" + rows).encode()
     assert exported(cli, tmp_path, "--fields", "hobbies,archive_no,marital_status") == BOM + (
         f"hobbies,archive_no,marital_status\r\n,{a},\r\n,{b},\r\n\"读书,=x\",{c},true\r\n").encode()
 
@@ -129,6 +167,7 @@ def test_any_stored_text(archive, tmp_path, cells, amount):
     set_raw(db, c, city=cells[1] or None, notes=cells[2] or None)
     assert exported(cli, tmp_path, "--fields", ",".join(PLAIN)) == expected(db)
     assert exported(cli, tmp_path, "--fields", "notes") == expected(db, ("notes",))
+    assert for_spreadsheet(cli, tmp_path, "--fields", ",".join(PLAIN)) == expected(db, spreadsheet=True)
 
 
 def test_encoding_error_names_the_archive(archive, tmp_path):
@@ -178,3 +217,4 @@ def test_lines_that_need_care_across_batches(archive, monkeypatch, tmp_path, cel
     assert data == expected(db) and data.count(b"\r\n") >= 34
     assert exported(cli, tmp_path, "--fields", "notes") == expected(db, ("notes",))
     assert exported(cli, tmp_path, "--fields", "address,annual_spend") == expected(db, ("address", "annual_spend"))
+    assert for_spreadsheet(cli, tmp_path, "--fields", ",".join(PLAIN)) == expected(db, spreadsheet=True)

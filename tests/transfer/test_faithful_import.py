@@ -97,26 +97,35 @@ def test_a_refused_first_import_leaves_no_database_file(tmp_path, cli, db_target
     assert os.path.exists(db_target)
 
 
-def test_excel_csv_keeps_long_digits_as_text_and_round_trips(cli, db_target, tmp_path):
+def test_default_csv_file_keeps_long_digits_as_text_and_round_trips(cli, db_target, tmp_path):
     import csv
 
     number = cli.add({"name": "张三", "phone": "13812341234", "id_number": ID, "bank_account": "6222020200112233445",
                       "registered_capital": "50000000000", "notes": "第一行\n第二行"}, "-t", "individual")
-    excel = tmp_path / "excel.csv"
-    result = cli("export", "--excel", "--reveal", "-o", str(excel))
-    assert result.exit_code == 0, result.stderr
-    raw = excel.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")                                  # UTF-8 BOM: Excel reads Chinese
-    [row] = list(csv.DictReader(excel.read_text(encoding="utf-8-sig").splitlines(True)))
-    assert (row["id_number"], row["phone"], row["bank_account"]) == (f'="{ID}"', '="13812341234"',
-                                                                      '="6222020200112233445"')
-    assert row["registered_capital"] == "50000000000" and row["archive_no"] == number   # amounts stay numbers
-    before = snapshot(db_target)
-    back = cli("import", str(excel), "--on-duplicate", "update", "--json")
-    assert back.exit_code == 0, back.stderr
-    assert json.loads(back.stdout)["unchanged"] == 1
-    assert snapshot(db_target) == before
+    for args in ((), ("--excel",)):                     # --excel: the default, still accepted
+        excel = tmp_path / "excel.csv"
+        result = cli("export", "--reveal", "-o", str(excel), *args)
+        assert result.exit_code == 0, result.stderr
+        assert "tip" not in result.stderr
+        raw = excel.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")                              # UTF-8 BOM: Excel reads Chinese
+        [row] = list(csv.DictReader(excel.read_text(encoding="utf-8-sig").splitlines(True)))
+        assert (row["id_number"], row["phone"], row["bank_account"]) == (f'="{ID}"', '="13812341234"',
+                                                                          '="6222020200112233445"')
+        assert row["registered_capital"] == "50000000000" and row["archive_no"] == number   # amounts stay numbers
+        assert row["notes"] == "第一行\n第二行"
+        before = snapshot(db_target)
+        back = cli("import", str(excel), "--on-duplicate", "update", "--json")
+        assert back.exit_code == 0, back.stderr
+        assert json.loads(back.stdout)["unchanged"] == 1
+        assert snapshot(db_target) == before
     plain = tmp_path / "plain.csv"
-    result = cli("export", "--reveal", "-o", str(plain))
-    assert '="' not in plain.read_text(encoding="utf-8-sig") and "--excel" in result.stderr   # the default: a tip
-    assert cli("export", "--excel", "-f", "xlsx", "-o", str(tmp_path / "x.xlsx")).exit_code == 2
+    result = cli("export", "--reveal", "-o", str(plain), "--plain")
+    assert '="' not in plain.read_text(encoding="utf-8-sig") and ID in plain.read_text(encoding="utf-8-sig")
+    assert "tip: this is plain CSV" in result.stderr and "--plain" in result.stderr    # --plain: the tip
+    zh = cli("--lang", "zh", "export", "-o", str(plain), "--plain")
+    assert "提示:这是普通 CSV" in zh.stderr
+    for args in (("--excel",), ("--plain",)):
+        refused = cli("export", *args, "-f", "xlsx", "-o", str(tmp_path / "x.xlsx"))
+        assert refused.exit_code == 2 and "CSV only" in refused.stderr
+    assert cli("export", "-f", "xlsx", "-o", str(tmp_path / "x.xlsx")).exit_code == 0

@@ -214,6 +214,9 @@ def test_title_row_and_multiline_record_line_numbers():
 def test_csv_reader_undoes_export_neutralisation():
     _, rows = read_all("备注,手机\n'=1+2,'+86 139\n".encode())
     assert rows[0].cells == ["=1+2", "+86 139"]
+    # beside a spreadsheet-safe cell (the default export of a file): '="12" is the text ="12", not 12
+    _, rows = read_all('备注,手机,邮编\n"\'=""12""","=""013912345678""",="010010"\n'.encode())
+    assert rows[0].cells == ['="12"', "013912345678", "010010"]
 
 
 def test_semicolon_delimited():

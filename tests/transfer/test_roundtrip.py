@@ -1,4 +1,5 @@
-"""export --format jsonl --reveal, then import --keep-numbers into an empty database: the same archives."""
+"""export --format jsonl --reveal (and the default CSV file), then import --keep-numbers into an empty
+database: the same archives."""
 from __future__ import annotations
 
 import json
@@ -69,6 +70,13 @@ def test_export_import_round_trip(tmp_path_factory, data):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["inserted"] == count
     assert archives(target) == expected
+    # The default CSV file (long digits as ="…" for a spreadsheet) brings back the same archives too.
+    sheet = base / "dump.csv"
+    source.ok("export", "--reveal", "-o", str(sheet))
+    from_csv = Cli(str(base / "from_csv.db"))
+    result = from_csv("import", str(sheet), "--keep-numbers", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert archives(from_csv) == expected
     again = Cli(str(base / "again.db"))
     result = again("import", str(dump), "--json")  # without --keep-numbers the numbers are refused, not invented
     assert result.exit_code == 1 and json.loads(result.stdout)["rejected"] == count

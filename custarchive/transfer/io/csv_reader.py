@@ -84,10 +84,13 @@ def _csv_rows(src: Source, table: Table, reader, buffered, previous: int) -> Ite
             if len(longest) > limit and error is None:
                 error = f"a cell has {len(longest)} characters; at most {limit} are allowed"
                 column = cells.index(longest)
-        if "\x1f'" in "\x1f" + joined:
-            cells = [cell[1:] if cell.startswith(_UNNEUTRAL) else cell for cell in cells]
-        if '\x1f="' in "\x1f" + joined:       # export --excel: ="110105199003071247" keeps the digits in Excel
-            cells = [cell[2:-1] if cell.startswith('="') and cell.endswith('"') and '"' not in cell[2:-1] else cell
+        starts = "\x1f" + joined
+        if "\x1f'" in starts or '\x1f="' in starts:
+            # One look per cell: a neutralised formula loses its apostrophe (and nothing more: '="x" is the
+            # text ="x"), a spreadsheet-safe cell (export's default for a file: ="110105199003071247") its ="…".
+            cells = [cell[1:] if cell.startswith(_UNNEUTRAL)
+                     else cell[2:-1] if cell.startswith('="') and cell.endswith('"') and '"' not in cell[2:-1]
+                     and len(cell) > 2 else cell
                      for cell in cells]
         elif not joined.strip("\x1f \t"):
             continue
