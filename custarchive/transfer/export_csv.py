@@ -50,7 +50,7 @@ from custarchive.transfer.io.writers import _open_out, csv_encoding, csv_value
 _SEP = b"\xff"  # between the cells of a line, and between the lines of a batch while it is checked
 # What the csv module would quote becomes 0x01, what could start a formula 0x02: a line needs care if
 # it holds 0x01, or 0x02 at its start or after a separator.
-_CARE = bytes.maketrans(b',"\r\n\x00\x01\x02=+-@\t', b"\x01" * 7 + b"\x02" * 5)
+_CARE = bytes.maketrans(b',"\r\n\x00\x01\x02=+-@\t\'', b"\x01" * 7 + b"\x02" * 6)  # ' before a formula start
 _FORMULA_STARTS = frozenset(bytes((byte,)) for byte in b"=+-@\t\r")
 _TOKEN = TOKEN.encode()
 _UTF8 = ("utf-8", "utf-8-sig")

@@ -107,3 +107,24 @@ def test_one_character_search_gives_the_first_matches_by_number(cli):
     assert found == [numbers[0], numbers[2], numbers[3]]
     assert len(cli.json("search", "王", "--limit", "50")) == 7
     assert [card["archive_no"] for card in cli.json("search", "王", "--all", "--limit", "2")] == numbers[:2]
+
+
+@pytest.mark.parametrize("few, page", [(2000, 2000), (2, 3), (2, 1)])
+def test_one_character_search_walks_in_number_order_or_asks_by_id(cli, monkeypatch, few, page):
+    """Many holders: the archives are walked in number order a page at a time (page 3: the answer is
+    on the first pages; page 1 with 2 pages at most: the walk gives up and one query answers); few
+    holders: by id. Every way gives the same first matches by number, closed ones left out."""
+    from custarchive.cards import lookup
+
+    monkeypatch.setattr(lookup, "FEW_HOLDERS", few)
+    monkeypatch.setattr(lookup, "WALK_PAGE", page)
+    monkeypatch.setattr(lookup, "WALK_PAGES", 2)
+    numbers = []
+    for n in range(12):
+        numbers.append(cli.add(person(name=f"王{n}号" if n % 3 else f"李{n}号", phone=f"139000003{n:02d}")))
+    cli.ok("close", numbers[2])
+    holders = [number for n, number in enumerate(numbers) if n % 3 and n != 2]
+    assert [card["archive_no"] for card in cli.json("search", "王", "--limit", "3")] == holders[:3]
+    assert [card["archive_no"] for card in cli.json("search", "王", "--limit", "50")] == holders
+    assert [card["archive_no"] for card in cli.json("search", "王", "--all", "--limit", "2")] == [numbers[1], numbers[2]]
+    assert cli.json("search", "赵") == []

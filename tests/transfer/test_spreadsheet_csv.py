@@ -148,3 +148,25 @@ def test_stdout_stays_plain_and_a_redirect_to_a_file_gets_a_tip(cli, db_target, 
         quiet = _export(db_target, handle, "--quiet")[2]
     assert chinese.startswith("提示:") and "-o 文件名.csv" in chinese
     assert jsonl == "" and quiet == ""
+
+
+APOSTROPHES = ["'=1", "'+86 139 0000 0000", "''=x", "'-", "'abc", "O'Brien", "'@home", "=SUM(A1)", "-12.5"]
+
+
+@pytest.mark.parametrize("form", [("-o", "out.csv"), ("-o", "out.csv", "--plain"), ("--encoding", "gbk", "-o", "out.csv"),
+                                  ("stdout",)])
+def test_text_that_starts_with_an_apostrophe_comes_back_whole(cli, tmp_path, form):
+    """The CSV reader takes the apostrophe off a neutralised formula ('=1 → =1); text that itself starts
+    with an apostrophe before a formula start got its own apostrophe taken off. The writers now add one."""
+    numbers = [cli.add({"name": f"客户{n}", "phone": f"1390000{n:04d}", "notes": text})
+               for n, text in enumerate(APOSTROPHES)]
+    target = tmp_path / "out.csv"
+    if form == ("stdout",):
+        target.write_bytes(cli.ok("export", "--format", "csv").stdout_bytes)
+    else:
+        cli.ok("export", *[str(tmp_path / part) if part == "out.csv" else part for part in form])
+    from tests.helpers import Cli
+
+    other = Cli(str(tmp_path / "other.db"))
+    other.ok("import", str(target), "--keep-numbers")
+    assert [other.json("show", number).get("notes") for number in numbers] == APOSTROPHES

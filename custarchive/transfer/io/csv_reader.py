@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from typing import Iterator
 
 from custarchive.errors import ValidationError
@@ -10,7 +11,15 @@ from custarchive.transfer.io.tables import (
     trim_header,
 )
 
-_UNNEUTRAL = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+# A cell the writers neutralised (an apostrophe before a formula start): the apostrophe comes off.
+UNNEUTRAL = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+_MORE_APOSTROPHES = re.compile(r"''+[=+\-@\t\r]")
+
+
+def neutralised(text: str) -> bool:
+    """Apostrophes before a formula start: the writers add one ('=1 is written ''=1), the reader takes
+    one off, so text that starts with an apostrophe of its own comes back whole."""
+    return text.startswith(UNNEUTRAL) or (text[:2] == "''" and _MORE_APOSTROPHES.match(text) is not None)
 
 csv.field_size_limit(MAX_RECORD_CHARS)
 
@@ -88,7 +97,7 @@ def _csv_rows(src: Source, table: Table, reader, buffered, previous: int) -> Ite
         if "\x1f'" in starts or '\x1f="' in starts:
             # One look per cell: a neutralised formula loses its apostrophe (and nothing more: '="x" is the
             # text ="x"), a spreadsheet-safe cell (export's default for a file: ="110105199003071247") its ="…".
-            cells = [cell[1:] if cell.startswith(_UNNEUTRAL)
+            cells = [cell[1:] if neutralised(cell)
                      else cell[2:-1] if cell.startswith('="') and cell.endswith('"') and '"' not in cell[2:-1]
                      and len(cell) > 2 else cell
                      for cell in cells]

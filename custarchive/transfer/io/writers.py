@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable, Mapping, Sequence
 
 from custarchive.errors import UsageError, ValidationError
+from custarchive.transfer.io.csv_reader import neutralised
 from custarchive.transfer.io.encoding import canonical_encoding
 from custarchive.transfer.io.vcard import fields_to_card, mark_card
 
@@ -30,6 +31,7 @@ EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CELL = 32_767
 WIDTH_SAMPLE_ROWS = 200
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_STARTS = _TRIGGERS + ("'",)
 # "+86 139 …", "-12.5": sign plus digits and punctuation cannot call a function.
 _HARMLESS = re.compile(r"[+\-][0-9 .,()+\-]*")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -39,7 +41,10 @@ ExtraSheet = tuple[str, Sequence[str], Iterable[Sequence[Value] | Mapping[str, V
 
 
 def neutralise_csv(text: str) -> str:
-    if text.startswith(_TRIGGERS) and not _HARMLESS.fullmatch(text):
+    """A formula start gets an apostrophe (a spreadsheet shows the text, the CSV reader takes the
+    apostrophe off); so does text that already starts with one before a formula start ('=1), or the
+    reader would take its own apostrophe off."""
+    if neutralised(text) or text.startswith(_TRIGGERS) and not _HARMLESS.fullmatch(text):
         return "'" + text
     return text
 
@@ -48,7 +53,7 @@ def csv_value(value: Value) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return neutralise_csv(value) if value.startswith(_TRIGGERS) else value
+        return neutralise_csv(value) if value.startswith(_STARTS) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
@@ -152,7 +157,7 @@ def _pick(fields: Sequence[str], headers: Sequence[str], row: Mapping[str, Value
 
 # A row needs per-cell care only if a text cell could run as a formula or a cell
 # is a bool (written true/false, and True == 1 only sends a row down the careful path).
-_CARE = re.compile("\x1f[=+\\-@\t\r]")
+_CARE = re.compile("\x1f'*[=+\\-@\t\r]")
 
 
 _BOOLS = frozenset((True, False))
