@@ -39,7 +39,8 @@ COMMANDS = [
     ("search", "search 王 (one character)", ["search", "王", "--json"]),
     ("list", "list --city 北京市 --sort -annual_spend --limit 20", ["list", "--city", "北京市", "--sort",
                                                                    "-annual_spend", "--limit", "20", "--json"]),
-    ("export", "export --format csv", ["export", "--format", "csv", "-o", "{work}/export.csv"]),
+    ("export", "export -o FILE.csv (spreadsheet-safe)", ["export", "--format", "csv", "-o", "{work}/export.csv"]),
+    ("export", "export -o FILE.csv --plain", ["export", "--format", "csv", "--plain", "-o", "{work}/export.csv"]),
     ("check", "check", ["check"]),
     ("backup", "backup", ["backup", "{work}/backup.db"]),
     ("report", "report --json", ["report", "--json"]),
@@ -47,8 +48,8 @@ COMMANDS = [
     ("audit", "audit --json", ["audit", "--json"]),
     ("classify", "classify --dry-run (summary)", ["classify", "--dry-run"]),
     ("classify", "classify --dry-run --json", ["classify", "--dry-run", "--json"]),
-    ("dedupe", "dedupe", ["dedupe", "--json"]),
-    ("grade", "grade --all --model 5c --dry-run", ["grade", "--all", "--model", "5c", "--dry-run", "--json"]),
+    ("dedupe", "dedupe --json", ["dedupe", "--json"]),
+    ("grade", "grade --all --model 5c --dry-run --json", ["grade", "--all", "--model", "5c", "--dry-run", "--json"]),
 ]
 
 
