@@ -51,16 +51,19 @@ class AppContext:
 
         return default_db_target()
 
-    def database(self, write: bool = False):
-        """Open lazily; a read-only command on a missing database is refused, never created."""
+    def database(self, write: bool = False, create: bool | None = None):
+        """Open lazily; a read-only command on a missing database is refused, never created, and so is
+        a command that only changes archives already there (``create=False``: classify, grade --all,
+        which would otherwise leave an empty archive where a mistyped --db pointed)."""
         from custarchive.store.db import open_database
 
-        if self._db is None or (write and self._db.path is not None and not self._db.path.exists()):
+        create = write if create is None else create
+        if self._db is None or (create and self._db.path is not None and not self._db.path.exists()):
             from custarchive.store.db import resolve_url
 
             path = resolve_url(self.target)[1]
-            fresh = write and path is not None and not path.exists()
-            self._db = open_database(self.target, create=write)
+            fresh = create and path is not None and not path.exists()
+            self._db = open_database(self.target, create=create)
             if fresh:
                 self.created = path
             if self._db.dialect == "postgresql":

@@ -166,7 +166,7 @@ def _grade_all(app_ctx, model, filters, dry_run, apply_limit, json_, verbose):
     from custarchive.credit import grade as credit
 
     policy = credit.load_policy()
-    db = app_ctx.database(write=not dry_run)
+    db = app_ctx.database(write=not dry_run, create=False)
     lists = ("moved", "not_rated", "skipped", "results")
     spool = render.Spool(lists) if json_ or verbose else None
     try:

@@ -48,7 +48,7 @@ def classify(
             result = domain.classify(conn, actor, dry_run=True, as_of=day, method=method)
     else:
         with _batch_progress(app_ctx, app_ctx.t("分类", "classifying")) as bar, \
-                app_ctx.database(write=True).write() as conn:
+                app_ctx.database(write=True, create=False).write() as conn:
             result = domain.classify(conn, actor, as_of=day, method=method, progress=bar.update)
     try:
         summary = result.summary()

@@ -502,3 +502,15 @@ def test_grade_all_json_and_verbose_stream_each_batch_out(cli, monkeypatch):
     assert all(number in verbose for number in numbers)
     assert "Not rated (1–3 / 7)" in verbose and "Not rated (7–7 / 7)" in verbose
     assert events.count("batch") == 4 and events.index("not_rated") < events.index("batch", 1)
+
+
+@pytest.mark.parametrize("args", [("grade", "--all"), ("grade", "--all", "--dry-run"), ("classify",)])
+def test_batch_changes_on_a_missing_archive_are_refused_not_created(tmp_path, args):
+    """A mistyped --db: grade --all and classify change archives already there, so they refuse the
+    missing file (exit 1, one line) instead of leaving an empty archive and a key behind."""
+    from tests.helpers import Cli
+
+    cli = Cli(str(tmp_path / "typo.db"))
+    result = cli("--lang", "en", *args)
+    assert result.exit_code == 1 and "no database at" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
