@@ -185,7 +185,7 @@ def find(conn, min_probability: float | None = None, progress=None, related: boo
     u = train_u(table, settings)
     step()
     pairs = model.candidates(table, int(settings["max_block"]), int(settings["window"]), step)
-    left, right = pairs.left.astype(np.int32), pairs.right.astype(np.int32)
+    left, right = pairs.left, pairs.right    # int32 row indexes
     del pairs
     skipped = declined(conn)
     if skipped and len(left):

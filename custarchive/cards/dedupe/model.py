@@ -126,7 +126,13 @@ def candidates(table, max_block: int, window: int, progress=None) -> Pairs:
     del codes
     code.sort()                      # in place (np.unique takes several copies)
     code = code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code
-    return Pairs(left=(code >> 31).astype(np.int64), right=(code & ((1 << 31) - 1)).astype(np.int64))
+    # row indexes fit int32 (a table holds under 2**31 rows): made as int32 here, not as int64 to be
+    # narrowed by the caller
+    left = (code >> 31).astype(np.int32)
+    code &= (1 << 31) - 1
+    right = code.astype(np.int32)
+    del code
+    return Pairs(left=left, right=right)
 
 
 _ROLE_MAILBOXES = {b"info", b"sales", b"service", b"hr", b"admin", b"contact", b"office", b"support", b"kefu",
