@@ -101,7 +101,7 @@ def test_quoting_line_ends_nul_and_formulas_exactly(archive, tmp_path):
     assert for_spreadsheet(cli, tmp_path, "--fields", ",".join(PLAIN)) == expected(db, spreadsheet=True) == BOM + (
         "archive_no,name,address,notes,city,annual_spend\r\n"
         f'{a},李娜,"广州市, ""花城""大道 1号","\'=SUM(A1)\r\n第二行",\'-x,-12.5\r\n'
-        f'{b},深圳华强电子有限公司,"\'=""1""","=""010010""","=""+8613900000000""",5000000\r\n'
+        f'{b},深圳华强电子有限公司,"\'\'=""1""","=""010010""","=""+8613900000000""",5000000\r\n'
         f"{c},-,'\t开头,\"'@x,\",,\r\n").encode()
 
 
