@@ -86,11 +86,10 @@ def test_corrupt_file_fails_without_traceback(cli, db_target):
     assert result.exit_code == 1 and "Traceback" not in result.stderr
 
 
+@pytest.mark.sqlite_only
 def test_a_broken_index_fails_the_file_check(cli, db_target):
     """SQLite's integrity_check runs on its own connection beside the change-log walk: its finding
     still reaches the report (an index that no longer matches its table)."""
-    if backend_of(db_target) != "sqlite":
-        pytest.skip("a server checks its own pages")
     import sqlite3
 
     _setup(cli)
